@@ -1,0 +1,265 @@
+"""`samsyn`: run the server, migrate, and manage agencies, users and keys."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import uuid
+from collections.abc import Sequence
+
+import structlog
+import uvicorn
+from sqlalchemy.engine import Engine
+
+from api.logging import configure_logging
+from api.main import create_app, load_app_keys
+from api.settings import Settings
+from common.crypto import install_field_keyring
+from common.db import make_engine, new_session
+from common.errors import DomainError
+from common.keys import KeySet, rotate_field_key
+from common.roles import AgencyKind, Role
+from deploy import migrate
+from domain import demo
+from domain.agencies.repository import AgencyRepository
+from domain.agencies.service import create_agency
+from domain.users.repository import UserRepository
+from domain.users.service import create_user, set_password
+
+log = structlog.get_logger("samsyn.cli")
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\n")
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("Lösenord: ")
+    if first != getpass.getpass("Upprepa lösenordet: "):
+        raise SystemExit("Lösenorden stämmer inte överens.")
+    return first
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if args.demo:
+        settings = settings.model_copy(update={"demo": True})
+    configure_logging(json=settings.is_production, level=settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    keys = load_app_keys(settings, dict(os.environ))
+    install_field_keyring(keys.field)
+    url = settings.resolved_database_url
+    if not settings.is_production or args.migrate:
+        migrate.upgrade(url)
+    engine = make_engine(url)
+    if settings.demo:
+        with new_session(engine) as session:
+            if not demo.is_seeded(session):
+                demo.seed(session, index=keys.blind_index)
+                session.commit()
+                log.info("demo_seeded")
+    app = create_app(settings, keys=keys, engine=engine)
+    address = f"http://{settings.host}:{settings.port}"
+    _out(f"\nSamsyn körs på {address}  (logga in på {address}/logga-in)")
+    if settings.demo:
+        _out(f"Demokonton (lösenord för alla: {demo.DEMO_PASSWORD}):")
+        for user in demo.USERS:
+            _out(f"  {user.username:<14} {user.role.value:<15} {user.display_name}")
+    _out("Avsluta med Ctrl+C.\n")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    migrate.upgrade(_settings().resolved_database_url, args.revision)
+    return 0
+
+
+def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    migrate.downgrade(_settings().resolved_database_url, args.revision)
+    return 0
+
+
+def _open(settings: Settings) -> tuple[KeySet, Engine]:
+    """Keys installed and an engine on the configured database, for one CLI command."""
+    keys = load_app_keys(settings, dict(os.environ))
+    install_field_keyring(keys.field)
+    return keys, make_engine(settings.resolved_database_url)
+
+
+def cmd_agency_create(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _, engine = _open(settings)
+    with new_session(engine) as session:
+        agency = create_agency(session, name=args.name, kind=args.kind)
+        session.commit()
+        _out(f"{agency.id}  {agency.kind}  {agency.name}")
+    return 0
+
+
+def cmd_agency_list(_args: argparse.Namespace) -> int:
+    _, engine = _open(_settings())
+    with new_session(engine) as session:
+        for agency in AgencyRepository(session).list():
+            _out(f"{agency.id}  {agency.kind:<16} {agency.name}")
+    return 0
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    _, engine = _open(_settings())
+    with new_session(engine) as session:
+        agencies = AgencyRepository(session)
+        try:
+            agency = agencies.get(uuid.UUID(args.agency))
+        except ValueError:
+            agency = agencies.by_name(args.agency)
+        if agency is None:
+            raise SystemExit(f"Organisationen finns inte: {args.agency}")
+        user = create_user(
+            session,
+            agency_id=agency.id,
+            username=args.username,
+            display_name=args.name,
+            roles=args.role,
+            password=_read_password(args),
+        )
+        session.commit()
+        _out(f"{user.id}  {user.username}  {','.join(user.roles)}  {agency.name}")
+        if user.password_hash is None:
+            _out("Inget lösenord satt: använd 'samsyn user set-password'.")
+    return 0
+
+
+def cmd_user_set_password(args: argparse.Namespace) -> int:
+    _, engine = _open(_settings())
+    password = _read_password(args)
+    if password is None:
+        raise SystemExit("Ange lösenordet på standard in med --password-stdin.")
+    with new_session(engine) as session:
+        set_password(session, username=args.username, password=password)
+        session.commit()
+    _out("Lösenordet är satt.")
+    return 0
+
+
+def cmd_user_list(_args: argparse.Namespace) -> int:
+    _, engine = _open(_settings())
+    with new_session(engine) as session:
+        for user, agency in UserRepository(session).list_all():
+            state = "aktiv" if user.is_active else "avstängd"
+            _out(f"{user.username:<16} {','.join(user.roles):<16} {state:<9} {agency.name}")
+    return 0
+
+
+def cmd_keys_rotate(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    key_id = rotate_field_key(settings.resolved_key_dir)
+    _out(f"Ny fältnyckel {key_id} är aktiv. Äldre nycklar finns kvar för läsning.")
+    return 0
+
+
+def cmd_demo_seed(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    keys, engine = _open(settings)
+    with new_session(engine) as session:
+        if demo.is_seeded(session):
+            _out("Demodata finns redan.")
+            return 0
+        demo.seed(session, index=keys.blind_index)
+        session.commit()
+    _out("Demodata skapad.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="samsyn", description="Samsyn – samverkan kring unga (SSPF/SIG)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the web server")
+    run.add_argument(
+        "--demo", action="store_true", help="seed the demo municipality on first start"
+    )
+    run.add_argument("--migrate", action="store_true", help="also migrate in production")
+    run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database migrations").add_subparsers(
+        dest="db_command", required=True
+    )
+    up = db.add_parser("upgrade")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+    down = db.add_parser("downgrade")
+    down.add_argument("revision")
+    down.set_defaults(func=cmd_db_downgrade)
+
+    agency = sub.add_parser("agency", help="organisations").add_subparsers(
+        dest="agency_command", required=True
+    )
+    create = agency.add_parser("create")
+    create.add_argument("--name", required=True)
+    create.add_argument("--kind", required=True, choices=[k.value for k in AgencyKind])
+    create.set_defaults(func=cmd_agency_create)
+    agency.add_parser("list").set_defaults(func=cmd_agency_list)
+
+    user = sub.add_parser("user", help="staff accounts").add_subparsers(
+        dest="user_command", required=True
+    )
+    ucreate = user.add_parser("create")
+    ucreate.add_argument("--username", required=True)
+    ucreate.add_argument("--name", required=True, help="display name")
+    ucreate.add_argument("--agency", required=True, help="agency id or exact name")
+    ucreate.add_argument("--role", required=True, action="append", choices=[r.value for r in Role])
+    ucreate.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
+    ucreate.set_defaults(func=cmd_user_create)
+    setpw = user.add_parser("set-password")
+    setpw.add_argument("--username", required=True)
+    setpw.add_argument("--password-stdin", action="store_true")
+    setpw.set_defaults(func=cmd_user_set_password)
+    user.add_parser("list").set_defaults(func=cmd_user_list)
+
+    keys = sub.add_parser("keys", help="key management").add_subparsers(
+        dest="keys_command", required=True
+    )
+    keys.add_parser("rotate-field-key", help="add a new active field-encryption key").set_defaults(
+        func=cmd_keys_rotate
+    )
+
+    demo_cmd = sub.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_command", required=True
+    )
+    demo_cmd.add_parser("seed").set_defaults(func=cmd_demo_seed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command != "run":
+        configure_logging(json=False, level="WARNING")
+    try:
+        return int(args.func(args))
+    except DomainError as exc:
+        _out(f"Fel: {exc.detail}")
+        for error in exc.errors:
+            _out(f"  {error.field}: {error.message}")
+        return 1

@@ -1,0 +1,83 @@
+"""The application factory: wires settings, keys, database, routers and error handling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from sqlalchemy.engine import Engine
+
+from api import errors
+from api.deps import DbSession, open_db
+from api.middleware import RequestContextMiddleware
+from api.routers import auth, cases, people
+from api.settings import Settings
+from common.crypto import install_field_keyring
+from common.db import make_engine
+from common.keys import KeySet, load_keys
+from domain.auth.service import SessionPolicy
+from domain.health.repository import database_answers
+from frontend import routes as pages
+from frontend.config import PageConfig
+
+STATIC_DIR = Path(pages.__file__).parent / "static"
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+def load_app_keys(settings: Settings, env: dict[str, str]) -> KeySet:
+    """Keys come from the environment or the key directory; only development may generate them."""
+    return load_keys(settings.resolved_key_dir, env, generate=not settings.is_production)
+
+
+def create_app(settings: Settings, *, keys: KeySet, engine: Engine | None = None) -> FastAPI:
+    install_field_keyring(keys.field)
+    app = FastAPI(
+        title="Samsyn API",
+        version="1",
+        description=(
+            "Case coordination for SSPF and SIG. Authenticate with a bearer token from "
+            "`POST /api/v1/auth/token`. Records outside your scope answer 404, like missing ones."
+        ),
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.keys = keys
+    app.state.engine = engine or make_engine(settings.resolved_database_url)
+    app.state.api_token_policy = SessionPolicy(
+        idle=timedelta(minutes=settings.api_token_idle_minutes),
+        absolute=timedelta(minutes=settings.api_token_absolute_minutes),
+    )
+    app.state.pages = PageConfig(
+        keys=keys,
+        session_policy=SessionPolicy(
+            idle=settings.browser_session_idle, absolute=settings.browser_session_absolute
+        ),
+        secure_cookies=settings.secure_cookies,
+        demo=settings.demo,
+    )
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth.router)
+    api.include_router(people.router)
+    api.include_router(cases.router)
+    app.include_router(api)
+    # Pages get the same per-request transaction as the API, opened before any page dependency.
+    app.include_router(pages.router, dependencies=[Depends(open_db, scope="function")])
+
+    @app.get("/healthz", response_model=HealthOut, tags=["operations"])
+    def health(session: DbSession) -> HealthOut:
+        database_answers(session)
+        return HealthOut(status="ok")
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    errors.install(app)
+    app.add_middleware(RequestContextMiddleware)
+    return app

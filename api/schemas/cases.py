@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from domain.cases.models import Case
+from domain.cases.service import CasePage, CaseView
+
+
+class CaseIn(BaseModel):
+    young_person_id: uuid.UUID
+    programme: str = Field(max_length=8, description="SSPF or SIG")
+
+
+class TransitionIn(BaseModel):
+    target: str = Field(max_length=32, description="The state to move to")
+    version: int = Field(description="The case version this change is based on (from GET)")
+    outcome: str | None = Field(default=None, max_length=32, description="Required when closing")
+
+
+class PersonRef(BaseModel):
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+
+
+class CaseSummaryOut(BaseModel):
+    id: uuid.UUID
+    reference: str
+    programme: str
+    state: str
+    outcome: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, case: Case) -> CaseSummaryOut:
+        return cls(
+            id=case.id,
+            reference=case.reference,
+            programme=case.programme,
+            state=case.state,
+            outcome=case.outcome,
+            opened_at=case.opened_at,
+            closed_at=case.closed_at,
+            version=case.version,
+        )
+
+
+class CaseListItemOut(CaseSummaryOut):
+    young_person: PersonRef
+
+
+class CaseListOut(BaseModel):
+    items: list[CaseListItemOut]
+    total: int
+    page: int
+    page_size: int
+
+    @classmethod
+    def of(cls, page: CasePage) -> CaseListOut:
+        items = [
+            CaseListItemOut(
+                **CaseSummaryOut.of(item.case).model_dump(),
+                young_person=PersonRef(
+                    id=item.young_person.id,
+                    first_name=item.young_person.first_name,
+                    last_name=item.young_person.last_name,
+                ),
+            )
+            for item in page.items
+        ]
+        return cls(items=items, total=page.total, page=page.page, page_size=page.page_size)
+
+
+class TeamMemberOut(BaseModel):
+    user_id: uuid.UUID
+    display_name: str
+    agency_id: uuid.UUID
+    agency_name: str
+    role: str
+
+
+class StateChangeOut(BaseModel):
+    from_state: str | None
+    to_state: str
+    outcome: str | None
+    changed_at: datetime
+    changed_by: uuid.UUID
+
+
+class CaseOut(CaseSummaryOut):
+    young_person: PersonRef
+    owner_agency_id: uuid.UUID
+    owner_agency_name: str
+    team: list[TeamMemberOut]
+    history: list[StateChangeOut]
+
+    @classmethod
+    def of_view(cls, view: CaseView) -> CaseOut:
+        person = view.young_person
+        return cls(
+            **CaseSummaryOut.of(view.case).model_dump(),
+            young_person=PersonRef(
+                id=person.id, first_name=person.first_name, last_name=person.last_name
+            ),
+            owner_agency_id=view.owner_agency.id,
+            owner_agency_name=view.owner_agency.name,
+            team=[
+                TeamMemberOut(
+                    user_id=user.id,
+                    display_name=user.display_name,
+                    agency_id=agency.id,
+                    agency_name=agency.name,
+                    role=member.role,
+                )
+                for member, user, agency in view.team
+            ],
+            history=[
+                StateChangeOut(
+                    from_state=change.from_state,
+                    to_state=change.to_state,
+                    outcome=change.outcome,
+                    changed_at=change.changed_at,
+                    changed_by=change.changed_by,
+                )
+                for change, _ in view.history
+            ],
+        )

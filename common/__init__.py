@@ -1,0 +1,1 @@
+"""Small shared kernel: database base, actor, errors, clock, ids, field encryption."""

@@ -1,0 +1,121 @@
+"""Field encryption at rest (AES-GCM, key id in every value) and the personnummer blind index.
+
+Stored form of an encrypted field: ``v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>``.
+The column name is bound as associated data, so a value copied into another column fails
+to decrypt instead of being read as something it is not.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_FORMAT = "v1"
+_NONCE_BYTES = 12
+KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class KeyMaterialError(Exception):
+    """A key is missing, malformed or does not open a value."""
+
+
+def _b64e(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@dataclass(frozen=True)
+class FieldKeyRing:
+    """All field keys ever used, and the one new values are written with."""
+
+    keys: Mapping[str, bytes]
+    active_id: str
+
+    def __post_init__(self) -> None:
+        if self.active_id not in self.keys:
+            raise KeyMaterialError(f"active field key {self.active_id!r} is not in the key ring")
+        for key_id, key in self.keys.items():
+            if not KEY_ID_PATTERN.match(key_id):
+                raise KeyMaterialError(
+                    f"field key id {key_id!r} must match {KEY_ID_PATTERN.pattern}"
+                )
+            if len(key) != 32:
+                raise KeyMaterialError(f"field key {key_id!r} must be 32 bytes (AES-256)")
+
+    def encrypt(self, plaintext: str, *, context: str) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.active_id]).encrypt(
+            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
+        )
+        return f"{_FORMAT}.{self.active_id}.{_b64e(nonce + sealed)}"
+
+    def decrypt(self, stored: str, *, context: str) -> str:
+        try:
+            fmt, key_id, body = stored.split(".", 2)
+        except ValueError:
+            raise KeyMaterialError("value is not in the encrypted-field format") from None
+        if fmt != _FORMAT:
+            raise KeyMaterialError(f"unknown encrypted-field format {fmt!r}")
+        key = self.keys.get(key_id)
+        if key is None:
+            raise KeyMaterialError(f"field key {key_id!r} is not in the key ring")
+        raw = _b64d(body)
+        try:
+            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+        except InvalidTag:
+            raise KeyMaterialError(
+                f"value does not open with key {key_id!r} for {context}"
+            ) from None
+        return plain.decode("utf-8")
+
+    @staticmethod
+    def key_id_of(stored: str) -> str:
+        return stored.split(".", 2)[1]
+
+
+@dataclass(frozen=True)
+class BlindIndex:
+    """Keyed HMAC of a normalised identifier: equality search without storing the value."""
+
+    key: bytes
+
+    def __post_init__(self) -> None:
+        if len(self.key) < 32:
+            raise KeyMaterialError("blind-index key must be at least 32 bytes")
+
+    def of(self, normalised: str) -> str:
+        return hmac.new(self.key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def encode_key(key: bytes) -> str:
+    return _b64e(key)
+
+
+def decode_key(text: str) -> bytes:
+    return _b64d(text.strip())
+
+
+_keyring: FieldKeyRing | None = None
+
+
+def install_field_keyring(keyring: FieldKeyRing) -> None:
+    """Make the key ring available to the encrypted column type (process-wide, set at start)."""
+    global _keyring
+    _keyring = keyring
+
+
+def field_keyring() -> FieldKeyRing:
+    if _keyring is None:
+        raise KeyMaterialError("no field key ring installed; the application was not configured")
+    return _keyring

@@ -1,0 +1,83 @@
+"""Roles of DESIGN §1, agency kinds, and the one permission table.
+
+A permission says what a role may *attempt*; which rows it may then see is the consent
+scope's business (`consent.scope`), never this table's.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AgencyKind(StrEnum):
+    SOCIAL_SERVICES = "social_services"
+    SCHOOL = "school"
+    POLICE = "police"
+    LEISURE = "leisure"
+    OTHER = "other"
+
+
+AGENCY_KIND_LABELS: dict[AgencyKind, str] = {
+    AgencyKind.SOCIAL_SERVICES: "Socialtjänst",
+    AgencyKind.SCHOOL: "Skola",
+    AgencyKind.POLICE: "Polis",
+    AgencyKind.LEISURE: "Fritid",
+    AgencyKind.OTHER: "Annan aktör",
+}
+
+
+class Role(StrEnum):
+    SOCIAL_WORKER = "social_worker"
+    COORDINATOR = "coordinator"
+    CONTACT_PERSON = "contact_person"
+    STEERING_GROUP = "steering_group"
+    ADMINISTRATOR = "administrator"
+    AUDITOR = "auditor"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.SOCIAL_WORKER: "Handläggare",
+    Role.COORDINATOR: "SIG/SSPF-samordnare",
+    Role.CONTACT_PERSON: "Kontaktperson",
+    Role.STEERING_GROUP: "Styrgrupp",
+    Role.ADMINISTRATOR: "Systemförvaltare",
+    Role.AUDITOR: "Logggranskare",
+}
+
+# Roles that only social services staff may hold: they own cases and personal data.
+SOCIAL_SERVICES_ROLES = frozenset({Role.SOCIAL_WORKER, Role.COORDINATOR})
+
+
+class Permission(StrEnum):
+    REGISTER_YOUNG_PERSON = "register_young_person"
+    READ_YOUNG_PERSON = "read_young_person"
+    OPEN_CASE = "open_case"
+    READ_CASE = "read_case"
+    LIST_CASES = "list_cases"
+    CHANGE_CASE_STATE = "change_case_state"
+
+
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.SOCIAL_WORKER: frozenset(
+        {
+            Permission.REGISTER_YOUNG_PERSON,
+            Permission.READ_YOUNG_PERSON,
+            Permission.OPEN_CASE,
+            Permission.READ_CASE,
+            Permission.LIST_CASES,
+            Permission.CHANGE_CASE_STATE,
+        }
+    ),
+    Role.COORDINATOR: frozenset(
+        {
+            Permission.READ_YOUNG_PERSON,
+            Permission.READ_CASE,
+            Permission.LIST_CASES,
+            Permission.CHANGE_CASE_STATE,
+        }
+    ),
+    Role.CONTACT_PERSON: frozenset({Permission.READ_CASE, Permission.LIST_CASES}),
+    Role.STEERING_GROUP: frozenset(),
+    Role.ADMINISTRATOR: frozenset(),
+    Role.AUDITOR: frozenset(),
+}

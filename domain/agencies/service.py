@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from common.errors import Conflict, ValidationFailed
+from common.roles import AgencyKind
+from domain.agencies.models import Agency
+from domain.agencies.repository import AgencyRepository
+
+
+def create_agency(session: Session, *, name: str, kind: str) -> Agency:
+    """Administrative set-up (CLI, demo); the admin pages come with the administrator's tools."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed.one("name", "Ange organisationens namn.")
+    if kind not in {k.value for k in AgencyKind}:
+        raise ValidationFailed.one("kind", f"Okänd typ av organisation: {kind}.")
+    repository = AgencyRepository(session)
+    if repository.by_name(name) is not None:
+        raise Conflict(f"Organisationen {name!r} finns redan.")
+    agency = Agency(name=name, kind=kind)
+    repository.add(agency)
+    return agency

@@ -1,0 +1,63 @@
+"""Password hashing with scrypt. The parameters are stored with each hash, so they can grow."""
+
+from __future__ import annotations
+
+import base64
+import os
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidKey
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+
+@dataclass(frozen=True)
+class ScryptParams:
+    n: int = 2**15
+    r: int = 8
+    p: int = 1
+
+
+DEFAULT_PARAMS = ScryptParams()
+MIN_LENGTH = 12
+MAX_LENGTH = 256
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, params: ScryptParams = DEFAULT_PARAMS) -> str:
+    salt = os.urandom(16)
+    digest = Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(
+        password.encode()
+    )
+    return f"scrypt${params.n}${params.r}${params.p}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        kdf = Scrypt(salt=base64.b64decode(salt), length=32, n=int(n), r=int(r), p=int(p))
+        kdf.verify(password.encode(), base64.b64decode(digest))
+    except (ValueError, InvalidKey):
+        return False
+    return True
+
+
+# A hash to verify against when the user does not exist, so timing does not reveal usernames.
+_DUMMY = hash_password("no such user, constant work")
+
+
+def burn_time(password: str) -> None:
+    verify_password(password, _DUMMY)
+
+
+def password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable, in Swedish; None when it is."""
+    if len(password) < MIN_LENGTH:
+        return f"Lösenordet måste ha minst {MIN_LENGTH} tecken."
+    if len(password) > MAX_LENGTH:
+        return f"Lösenordet får ha högst {MAX_LENGTH} tecken."
+    return None

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String
+from sqlmodel import Field, SQLModel
+
+from common.clock import utcnow
+from common.db import UTCDateTime
+from common.ids import new_id
+from domain.cases.rules import CaseState, Outcome, Programme
+
+
+def _in(column: str, values: type[Programme] | type[CaseState] | type[Outcome]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "case_file"  # "case" is an SQL keyword
+    __table_args__ = (
+        CheckConstraint(_in("programme", Programme), name="programme"),
+        CheckConstraint(_in("state", CaseState), name="state"),
+        CheckConstraint(f"outcome IS NULL OR {_in('outcome', Outcome)}", name="outcome"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    reference: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    programme: str = Field(sa_column=Column(String(8), nullable=False))
+    state: str = Field(sa_column=Column(String(32), nullable=False, index=True))
+    outcome: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    young_person_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("young_person.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
+    )
+    owner_agency_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    owner_user_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=False)
+    )
+    opened_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+
+
+class CaseStateChange(SQLModel, table=True):
+    """Every lifecycle move, kept for the case history and for statistics on durations."""
+
+    __tablename__ = "case_state_change"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    from_state: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    to_state: str = Field(sa_column=Column(String(32), nullable=False))
+    outcome: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    changed_by: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=False)
+    )
+    changed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class CaseReferenceCounter(SQLModel, table=True):
+    """Hands out the human reference numbers (SSPF-2026-0007) without gaps or races."""
+
+    __tablename__ = "case_reference_counter"
+
+    programme: str = Field(sa_column=Column(String(8), primary_key=True))
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    last_number: int = Field(sa_column=Column(Integer, nullable=False))

@@ -1,0 +1,150 @@
+"""Every query on cases. Reads take the actor's case scope; nothing else reads case rows."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, false, func, or_, true, update
+from sqlmodel import Session, col, select
+
+from consent.models import TeamMember
+from consent.scope import CaseScope
+from domain.agencies.models import Agency
+from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
+from domain.people.models import YoungPerson
+from domain.users.models import User
+
+
+class CaseRepository:
+    def __init__(self, session: Session, scope: CaseScope) -> None:
+        self._session = session
+        self._scope = scope
+
+    def _visible(self) -> ColumnElement[bool]:
+        scope = self._scope
+        if scope.all_cases:
+            return true()
+        clauses: list[ColumnElement[bool]] = []
+        if scope.owner_agency_ids:
+            clauses.append(col(Case.owner_agency_id).in_(scope.owner_agency_ids))
+        if scope.team_case_ids:
+            clauses.append(col(Case.id).in_(scope.team_case_ids))
+        return or_(*clauses) if clauses else false()
+
+    def get(self, case_id: uuid.UUID) -> Case | None:
+        return self._session.exec(select(Case).where(Case.id == case_id, self._visible())).first()
+
+    def list_with_people(
+        self, *, states: Sequence[str] | None, offset: int, limit: int
+    ) -> tuple[list[tuple[Case, YoungPerson]], int]:
+        """A page of visible cases, newest first, with the total count for paging."""
+        where = [self._visible()]
+        if states:
+            where.append(col(Case.state).in_(states))
+        total = self._session.exec(select(func.count()).select_from(Case).where(*where)).one()
+        statement = (
+            select(Case, YoungPerson)
+            .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
+            .where(*where)
+            .order_by(col(Case.opened_at).desc(), col(Case.reference).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return [(case, person) for case, person in self._session.exec(statement).all()], total
+
+    def for_young_person(self, young_person_id: uuid.UUID) -> Sequence[Case]:
+        statement = (
+            select(Case)
+            .where(Case.young_person_id == young_person_id, self._visible())
+            .order_by(col(Case.opened_at).desc())
+        )
+        return self._session.exec(statement).all()
+
+    def has_open_case(
+        self, young_person_id: uuid.UUID, programme: str, open_states: Sequence[str]
+    ) -> bool:
+        statement = select(Case.id).where(
+            Case.young_person_id == young_person_id,
+            Case.programme == programme,
+            col(Case.state).in_(open_states),
+        )
+        return self._session.exec(statement).first() is not None
+
+    def next_reference_number(self, programme: str, year: int) -> int:
+        """Atomic on both databases: the counter row is updated in place, or created once."""
+        bump = (
+            update(CaseReferenceCounter)
+            .where(
+                col(CaseReferenceCounter.programme) == programme,
+                col(CaseReferenceCounter.year) == year,
+            )
+            .values(last_number=col(CaseReferenceCounter.last_number) + 1)
+            .returning(col(CaseReferenceCounter.last_number))
+        )
+        number: int | None = self._session.execute(bump).scalar_one_or_none()
+        if number is not None:
+            return number
+        self._session.add(CaseReferenceCounter(programme=programme, year=year, last_number=1))
+        self._session.flush()
+        return 1
+
+    def add(self, case: Case, change: CaseStateChange, owner: TeamMember) -> None:
+        self._session.add(case)
+        self._session.flush([case])
+        self._session.add(change)
+        self._session.add(owner)
+        self._session.flush()
+
+    def set_state(
+        self,
+        case: Case,
+        *,
+        expected_version: int,
+        state: str,
+        outcome: str | None,
+        closed_at: datetime | None,
+        now: datetime,
+        change: CaseStateChange,
+    ) -> bool:
+        """Compare-and-set on `version`; False when someone else changed the case first."""
+        result = self._session.execute(
+            update(Case)
+            .where(col(Case.id) == case.id, col(Case.version) == expected_version)
+            .values(
+                state=state,
+                outcome=outcome,
+                closed_at=closed_at,
+                updated_at=now,
+                version=expected_version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self._session.add(change)
+        self._session.flush()
+        self._session.refresh(case)
+        return True
+
+    def history(self, case: Case) -> Sequence[tuple[CaseStateChange, User]]:
+        statement = (
+            select(CaseStateChange, User)
+            .join(User, col(User.id) == col(CaseStateChange.changed_by))
+            .where(CaseStateChange.case_id == case.id)
+            .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
+        )
+        return [(change, user) for change, user in self._session.exec(statement).all()]
+
+    def team(self, case: Case) -> Sequence[tuple[TeamMember, User, Agency]]:
+        statement = (
+            select(TeamMember, User, Agency)
+            .join(User, col(User.id) == col(TeamMember.user_id))
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .where(TeamMember.case_id == case.id, col(TeamMember.removed_at).is_(None))
+            .order_by(col(TeamMember.added_at))
+        )
+        return [
+            (member, user, agency) for member, user, agency in self._session.exec(statement).all()
+        ]

@@ -1,0 +1,205 @@
+"""A synthetic municipality for trying Samsyn out. Every person in it is made up.
+
+Names are visibly fictitious (surnames such as "Påhittadsson", "Exempeldotter"), and the
+personnummer are generated with a valid check digit from a seeded random generator (ages
+12–18 counted from the day of seeding).
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from common.actor import Actor
+from common.clock import today
+from common.crypto import BlindIndex
+from common.roles import AgencyKind, Role
+from domain.agencies.repository import AgencyRepository
+from domain.agencies.service import create_agency
+from domain.auth.service import actor_for
+from domain.cases import service as cases
+from domain.cases.rules import CaseState, Outcome, Programme
+from domain.people.models import Gender
+from domain.people.personnummer import luhn_check_digit
+from domain.people.service import GuardianInput, YoungPersonInput, register_young_person
+from domain.users.service import create_user
+
+DEMO_PASSWORD = "demo-losenord-2026"  # noqa: S105 - printed for the demo on purpose
+
+SOCIAL_SERVICES = "Socialtjänsten Demokommun, Barn och unga"
+AGENCIES = [
+    (SOCIAL_SERVICES, AgencyKind.SOCIAL_SERVICES),
+    ("Ekbackens skola (demo)", AgencyKind.SCHOOL),
+    ("Solbergaskolan (demo)", AgencyKind.SCHOOL),
+    ("Lokalpolisområde Demokommun", AgencyKind.POLICE),
+    ("Fritidsgården Stjärnan (demo)", AgencyKind.LEISURE),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    agency: str
+    role: Role
+
+
+USERS = [
+    DemoUser("handlaggare", "Hanna Handläggare (demo)", SOCIAL_SERVICES, Role.SOCIAL_WORKER),
+    DemoUser("handlaggare2", "Hugo Handläggare (demo)", SOCIAL_SERVICES, Role.SOCIAL_WORKER),
+    DemoUser("samordnare", "Sara Samordnare (demo)", SOCIAL_SERVICES, Role.COORDINATOR),
+    DemoUser("skola", "Sven Skolkurator (demo)", "Ekbackens skola (demo)", Role.CONTACT_PERSON),
+    DemoUser(
+        "skola2", "Selma Biträdande rektor (demo)", "Solbergaskolan (demo)", Role.CONTACT_PERSON
+    ),
+    DemoUser("polis", "Petra Polis (demo)", "Lokalpolisområde Demokommun", Role.CONTACT_PERSON),
+    DemoUser(
+        "fritid", "Filip Fritidsledare (demo)", "Fritidsgården Stjärnan (demo)", Role.CONTACT_PERSON
+    ),
+    DemoUser("styrgrupp", "Stina Styrgrupp (demo)", SOCIAL_SERVICES, Role.STEERING_GROUP),
+    DemoUser("forvaltare", "Folke Förvaltare (demo)", SOCIAL_SERVICES, Role.ADMINISTRATOR),
+    DemoUser("logggranskare", "Lova Logggranskare (demo)", SOCIAL_SERVICES, Role.AUDITOR),
+]
+
+FIRST_NAMES = {
+    Gender.FEMALE: [
+        "Alva",
+        "Elsa",
+        "Maja",
+        "Wilma",
+        "Saga",
+        "Ebba",
+        "Nora",
+        "Leah",
+        "Selma",
+        "Tyra",
+    ],
+    Gender.MALE: [
+        "Liam",
+        "Noah",
+        "Elias",
+        "Hugo",
+        "Oliver",
+        "Adam",
+        "Lucas",
+        "Alexander",
+        "Vincent",
+        "Theo",
+    ],
+}
+SURNAMES = [
+    "Påhittadsson",
+    "Exempeldotter",
+    "Testberg",
+    "Fiktivsson",
+    "Låtsasström",
+    "Demolin",
+    "Provqvist",
+    "Fantasiborg",
+]
+AREAS = ["Norra Demo", "Södra Demo", "Centrum (demo)", "Ekbacken (demo)"]
+
+# The path each demo case takes through the lifecycle, ending in the state named first.
+PATHS: dict[CaseState, list[tuple[CaseState, Outcome | None]]] = {
+    CaseState.REFERRED: [],
+    CaseState.CONSENT_PENDING: [(CaseState.CONSENT_PENDING, None)],
+    CaseState.ACTIVE: [(CaseState.CONSENT_PENDING, None), (CaseState.ACTIVE, None)],
+    CaseState.PAUSED: [
+        (CaseState.CONSENT_PENDING, None),
+        (CaseState.ACTIVE, None),
+        (CaseState.PAUSED, None),
+    ],
+    CaseState.DECLINED: [(CaseState.CONSENT_PENDING, None), (CaseState.DECLINED, None)],
+    CaseState.CLOSED: [
+        (CaseState.CONSENT_PENDING, None),
+        (CaseState.ACTIVE, None),
+        (CaseState.CLOSED, Outcome.GOALS_MET),
+    ],
+}
+# 20 young people: the states cycle so every one occurs at least three times.
+STATE_CYCLE = [
+    CaseState.ACTIVE,
+    CaseState.CONSENT_PENDING,
+    CaseState.REFERRED,
+    CaseState.PAUSED,
+    CaseState.DECLINED,
+    CaseState.CLOSED,
+    CaseState.ACTIVE,
+]
+
+
+def synthetic_personnummer(rng: random.Random, born: date, gender: Gender) -> str:
+    serial = rng.randrange(0, 100) * 10 + (
+        rng.choice([1, 3, 5, 7, 9]) if gender is Gender.MALE else rng.choice([0, 2, 4, 6, 8])
+    )
+    nine = born.strftime("%y%m%d") + f"{serial:03d}"
+    return f"{born.strftime('%Y%m%d')}-{serial:03d}{luhn_check_digit(nine)}"
+
+
+def is_seeded(session: Session) -> bool:
+    return AgencyRepository(session).by_name(SOCIAL_SERVICES) is not None
+
+
+def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None:
+    """Create the demo municipality in the caller's transaction."""
+    agencies = {name: create_agency(session, name=name, kind=kind.value) for name, kind in AGENCIES}
+    actors: dict[str, Actor] = {}
+    for demo in USERS:
+        user = create_user(
+            session,
+            agency_id=agencies[demo.agency].id,
+            username=demo.username,
+            display_name=demo.display_name,
+            roles=[demo.role.value],
+            password=DEMO_PASSWORD,
+        )
+        actors[demo.username] = actor_for(session, user)
+
+    rng = random.Random(2026)  # noqa: S311 - reproducible synthetic data, not security
+    schools = [agencies["Ekbackens skola (demo)"], agencies["Solbergaskolan (demo)"]]
+    now = today()
+    for number in range(young_people):
+        gender = Gender.FEMALE if number % 2 else Gender.MALE
+        born = now - timedelta(days=rng.randrange(12 * 365, 19 * 365))
+        first = FIRST_NAMES[gender][number % 10]
+        last = SURNAMES[number % len(SURNAMES)]
+        owner = actors["handlaggare" if number % 3 else "handlaggare2"]
+        person = register_young_person(
+            session,
+            owner,
+            index=index,
+            data=YoungPersonInput(
+                personnummer=synthetic_personnummer(rng, born, gender),
+                first_name=first,
+                last_name=last,
+                gender=gender.value,
+                home_area=AREAS[number % len(AREAS)],
+                school_agency_id=schools[number % 2].id,
+                protected_identity=number == 7,
+                address=f"Påhittade gatan {number + 1}, Demokommun",
+                guardians=[
+                    GuardianInput(
+                        name=f"Anna {last} (vh)", has_custody=True, phone="070-000 00 00"
+                    ),
+                    GuardianInput(name=f"Erik {last} (vh)", has_custody=number % 4 != 0),
+                ],
+            ),
+        )
+        case = cases.open_case(
+            session,
+            owner,
+            young_person_id=person.id,
+            programme=(Programme.SIG if number % 5 == 4 else Programme.SSPF).value,
+        )
+        for target, outcome in PATHS[STATE_CYCLE[number % len(STATE_CYCLE)]]:
+            case = cases.change_state(
+                session,
+                owner,
+                case_id=case.id,
+                target=target.value,
+                expected_version=case.version,
+                outcome=outcome.value if outcome else None,
+            )

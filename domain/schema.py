@@ -1,0 +1,20 @@
+"""Imports every table module so that `metadata` is complete (migrations, tests)."""
+
+from audit import models as audit_models
+from common.db import metadata
+from consent import models as consent_models
+from domain.agencies import models as agency_models
+from domain.cases import models as case_models
+from domain.people import models as people_models
+from domain.users import models as user_models
+
+TABLE_MODULES = (
+    agency_models,
+    user_models,
+    people_models,
+    case_models,
+    consent_models,
+    audit_models,
+)
+
+__all__ = ["TABLE_MODULES", "metadata"]

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, String
+from sqlmodel import Field, SQLModel
+
+from common.clock import utcnow
+from common.db import UTCDateTime
+from common.ids import new_id
+
+
+class User(SQLModel, table=True):
+    """A staff member. Staff names are work identities, not the young people's data."""
+
+    __tablename__ = "app_user"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    agency_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    username: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    display_name: str = Field(sa_column=Column(String(200), nullable=False))
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    password_hash: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
+    is_active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class UserSession(SQLModel, table=True):
+    """A login. Only the SHA-256 of the token is stored: a database leak yields no sessions."""
+
+    __tablename__ = "user_session"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    user_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    kind: str = Field(sa_column=Column(String(16), nullable=False))  # "browser" or "api"
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

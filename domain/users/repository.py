@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from domain.agencies.models import Agency
+from domain.users.models import User, UserSession
+
+
+class UserRepository:
+    """Staff accounts and their sessions. Not case data: no consent scope applies."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, user_id: uuid.UUID) -> User | None:
+        return self._session.get(User, user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self._session.exec(select(User).where(User.username == username)).first()
+
+    def with_agency(self, user_id: uuid.UUID) -> tuple[User, Agency] | None:
+        statement = (
+            select(User, Agency)
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .where(User.id == user_id)
+        )
+        row = self._session.exec(statement).first()
+        return None if row is None else (row[0], row[1])
+
+    def list_all(self) -> Sequence[tuple[User, Agency]]:
+        statement = (
+            select(User, Agency)
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .order_by(col(User.username))
+        )
+        return [(user, agency) for user, agency in self._session.exec(statement).all()]
+
+    def add(self, user: User) -> None:
+        self._session.add(user)
+        self._session.flush([user])
+
+    def session_by_token_hash(self, token_hash: str) -> UserSession | None:
+        return self._session.exec(
+            select(UserSession).where(UserSession.token_hash == token_hash)
+        ).first()
+
+    def add_session(self, user_session: UserSession) -> None:
+        self._session.add(user_session)
+        self._session.flush([user_session])
+
+    def touch_session(self, user_session: UserSession, now: datetime) -> None:
+        self._session.execute(
+            update(UserSession)
+            .where(col(UserSession.id) == user_session.id)
+            .values(last_seen_at=now)
+        )
+
+    def end_session(self, user_session: UserSession, now: datetime) -> None:
+        self._session.execute(
+            update(UserSession)
+            .where(col(UserSession.id) == user_session.id, col(UserSession.ended_at).is_(None))
+            .values(ended_at=now)
+        )

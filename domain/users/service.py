@@ -1,0 +1,80 @@
+"""Staff accounts: created by the CLI and the demo seed (administrator pages come later)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+
+from sqlmodel import Session
+
+from common.errors import Conflict, FieldError, NotFound, ValidationFailed
+from common.roles import SOCIAL_SERVICES_ROLES, AgencyKind, Role
+from domain.agencies.repository import AgencyRepository
+from domain.auth.passwords import hash_password, password_problem
+from domain.users.models import User
+from domain.users.repository import UserRepository
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
+
+
+def create_user(
+    session: Session,
+    *,
+    agency_id: uuid.UUID,
+    username: str,
+    display_name: str,
+    roles: Iterable[str],
+    password: str | None = None,
+) -> User:
+    errors: list[FieldError] = []
+    username = username.strip().lower()
+    if not _USERNAME.match(username):
+        errors.append(
+            FieldError("username", "Användarnamnet får innehålla a–z, 0–9, punkt, - och _.")
+        )
+    if not display_name.strip():
+        errors.append(FieldError("display_name", "Ange namn."))
+    known = {role.value for role in Role}
+    chosen = sorted(set(roles))
+    if not chosen or any(role not in known for role in chosen):
+        errors.append(
+            FieldError("roles", f"Ange en eller flera roller bland: {', '.join(sorted(known))}.")
+        )
+    agency = AgencyRepository(session).get(agency_id)
+    if agency is None:
+        errors.append(FieldError("agency", "Organisationen finns inte."))
+    elif agency.kind != AgencyKind.SOCIAL_SERVICES and any(
+        Role(r) in SOCIAL_SERVICES_ROLES for r in chosen if r in known
+    ):
+        errors.append(
+            FieldError("roles", "Handläggare och samordnare måste tillhöra socialtjänsten.")
+        )
+    if password is not None and (problem := password_problem(password)):
+        errors.append(FieldError("password", problem))
+    if errors:
+        raise ValidationFailed(errors)
+    users = UserRepository(session)
+    if users.by_username(username) is not None:
+        raise Conflict(f"Användarnamnet {username!r} är upptaget.")
+    user = User(
+        agency_id=agency_id,
+        username=username,
+        display_name=display_name.strip(),
+        roles=chosen,
+        password_hash=hash_password(password) if password is not None else None,
+    )
+    users.add(user)
+    return user
+
+
+def set_password(session: Session, *, username: str, password: str) -> User:
+    user = UserRepository(session).by_username(username.strip().lower())
+    if user is None:
+        raise NotFound()
+    if problem := password_problem(password):
+        raise ValidationFailed.one("password", problem)
+    user.password_hash = hash_password(password)
+    session.add(user)
+    session.flush([user])
+    return user

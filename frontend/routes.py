@@ -1,0 +1,328 @@
+"""The Swedish HTML pages. They call the same domain services as the JSON API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel
+
+from common.errors import FieldError, ValidationFailed
+from common.roles import AgencyKind, Permission
+from domain.agencies.repository import AgencyRepository
+from domain.auth import service as auth
+from domain.cases import service as cases
+from domain.cases.rules import TRANSITIONS, CaseState
+from domain.people import service as people
+from domain.people.service import GuardianInput, YoungPersonInput
+from frontend import csrf
+from frontend.config import PageConfig
+from frontend.deps import MaybeActor, PageActor, PageDb
+from frontend.render import render
+
+router = APIRouter(include_in_schema=False)
+GUARDIAN_SLOTS = 2
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+@router.get("/")
+def home(actor: MaybeActor) -> Response:
+    if actor is None:
+        return _see_other("/logga-in")
+    return _see_other("/arenden" if actor.can(Permission.LIST_CASES) else "/start")
+
+
+@router.get("/start")
+def start(request: Request, actor: PageActor) -> Response:
+    return render(request, "start.html", actor=actor)
+
+
+class LoginForm(BaseModel):
+    username: str = ""
+    password: str = ""
+    nasta: str = "/"
+    csrf_token: str = ""
+
+
+@router.get("/logga-in")
+def login_page(request: Request, nasta: Annotated[str, Query(max_length=500)] = "/") -> Response:
+    return render(request, "login.html", {"next": _safe_next(nasta), "errors": [], "username": ""})
+
+
+@router.post("/logga-in")
+def login(request: Request, session: PageDb, form: Annotated[LoginForm, Form()]) -> Response:
+    csrf.check(request, form.csrf_token)
+    config: PageConfig = request.app.state.pages
+    errors = []
+    if not form.username.strip():
+        errors.append(FieldError("username", "Ange användarnamn."))
+    if not form.password:
+        errors.append(FieldError("password", "Ange lösenord."))
+    result = None
+    missing = bool(errors)
+    if not missing:
+        result = auth.login(
+            session,
+            username=form.username,
+            password=form.password,
+            kind="browser",
+            policy=config.session_policy,
+        )
+        if result is None:
+            errors.append(FieldError("username", "Fel användarnamn eller lösenord."))
+    if result is None:
+        context = {"next": _safe_next(form.nasta), "errors": errors, "username": form.username}
+        return render(request, "login.html", context, status=400 if missing else 401)
+    response = _see_other(_safe_next(form.nasta))
+    response.set_cookie(
+        csrf.SESSION_COOKIE,
+        result.token,
+        httponly=True,
+        samesite="strict",
+        secure=config.secure_cookies,
+        path="/",
+        max_age=int(config.session_policy.absolute.total_seconds()),
+    )
+    response.delete_cookie(csrf.PRE_SESSION_COOKIE, path="/")
+    return response
+
+
+class CsrfForm(BaseModel):
+    csrf_token: str = ""
+
+
+@router.post("/logga-ut")
+def logout(
+    request: Request, session: PageDb, actor: PageActor, form: Annotated[CsrfForm, Form()]
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    auth.logout(session, actor, request.state.user_session)
+    response = _see_other("/logga-in?utloggad=1")
+    response.delete_cookie(csrf.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/arenden")
+def case_list(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    sida: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> Response:
+    states = [status] if status else None
+    page = cases.list_cases(session, actor, states=states, page=sida, page_size=25)
+    pages = max(1, -(-page.total // page.page_size))
+    return render(
+        request, "cases.html", {"page": page, "pages": pages, "status": status or ""}, actor=actor
+    )
+
+
+class YoungPersonForm(BaseModel):
+    csrf_token: str = ""
+    personnummer: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    gender: str = ""
+    home_area: str = ""
+    school_agency_id: str = ""
+    protected_identity: str = ""
+    address: str = ""
+    guardian1_name: str = ""
+    guardian1_phone: str = ""
+    guardian1_email: str = ""
+    guardian1_custody: str = ""
+    guardian2_name: str = ""
+    guardian2_phone: str = ""
+    guardian2_email: str = ""
+    guardian2_custody: str = ""
+
+
+def _form_field_id(field: str) -> str:
+    """Domain field names (guardians.0.name) to the form's input ids (guardian1_name)."""
+    if field.startswith("guardians."):
+        _, number, name = field.split(".")
+        return f"guardian{int(number) + 1}_{'custody' if name == 'has_custody' else name}"
+    return field
+
+
+def _young_person_page(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    form: YoungPersonForm,
+    errors: list[FieldError],
+    status: int = 200,
+) -> Response:
+    schools = AgencyRepository(session).list(kind=AgencyKind.SCHOOL.value)
+    shown = [FieldError(_form_field_id(e.field), e.message) for e in errors]
+    by_field = {e.field: e.message for e in shown}
+    return render(
+        request,
+        "young_person_new.html",
+        {"form": form, "errors": shown, "by_field": by_field, "schools": schools},
+        status=status,
+        actor=actor,
+    )
+
+
+@router.get("/unga/ny")
+def new_young_person(request: Request, session: PageDb, actor: PageActor) -> Response:
+    actor.require(Permission.REGISTER_YOUNG_PERSON)
+    return _young_person_page(request, session, actor, YoungPersonForm(guardian1_custody="on"), [])
+
+
+@router.post("/unga/ny")
+def register_young_person(
+    request: Request, session: PageDb, actor: PageActor, form: Annotated[YoungPersonForm, Form()]
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    school_id: uuid.UUID | None = None
+    errors: list[FieldError] = []
+    if form.school_agency_id:
+        try:
+            school_id = uuid.UUID(form.school_agency_id)
+        except ValueError:
+            errors.append(FieldError("school_agency_id", "Välj en skola i listan."))
+    guardians = []
+    for slot in range(1, GUARDIAN_SLOTS + 1):
+        name, phone, email, custody = (
+            getattr(form, f"guardian{slot}_{part}")
+            for part in ("name", "phone", "email", "custody")
+        )
+        if name.strip() or phone.strip() or email.strip():
+            guardians.append(
+                GuardianInput(name=name, phone=phone, email=email, has_custody=bool(custody))
+            )
+    data = YoungPersonInput(
+        personnummer=form.personnummer,
+        first_name=form.first_name,
+        last_name=form.last_name,
+        gender=form.gender,
+        home_area=form.home_area,
+        school_agency_id=school_id,
+        protected_identity=bool(form.protected_identity),
+        address=form.address,
+        guardians=guardians,
+    )
+    config: PageConfig = request.app.state.pages
+    try:
+        if errors:
+            raise ValidationFailed(errors)
+        person = people.register_young_person(
+            session, actor, index=config.keys.blind_index, data=data
+        )
+    except ValidationFailed as exc:
+        # Re-render with every problem at once; the transaction rolls back nothing it wrote.
+        session.rollback()
+        return _young_person_page(
+            request,
+            session,
+            actor,
+            form,
+            errors + [e for e in exc.errors if e not in errors],
+            status=422,
+        )
+    return _see_other(f"/unga/{person.id}")
+
+
+@router.get("/unga/{young_person_id}")
+def young_person(
+    request: Request, session: PageDb, actor: PageActor, young_person_id: uuid.UUID
+) -> Response:
+    view = people.get_young_person(session, actor, young_person_id=young_person_id)
+    return render(request, "young_person.html", {"view": view, "errors": []}, actor=actor)
+
+
+class OpenCaseForm(BaseModel):
+    csrf_token: str = ""
+    programme: str = ""
+
+
+@router.post("/unga/{young_person_id}/arenden")
+def open_case(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    young_person_id: uuid.UUID,
+    form: Annotated[OpenCaseForm, Form()],
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    case = cases.open_case(
+        session, actor, young_person_id=young_person_id, programme=form.programme
+    )
+    return _see_other(f"/arenden/{case.id}?nytt=1")
+
+
+@router.get("/arenden/{case_id}")
+def case_page(request: Request, session: PageDb, actor: PageActor, case_id: uuid.UUID) -> Response:
+    view = cases.get_case(session, actor, case_id=case_id)
+    allowed = sorted(TRANSITIONS[CaseState(view.case.state)], key=list(CaseState).index)
+    return render(
+        request,
+        "case.html",
+        {
+            "view": view,
+            "transitions": allowed,
+            "errors": [],
+            "can_change": actor.can(Permission.CHANGE_CASE_STATE),
+            "created": request.query_params.get("nytt") == "1",
+        },
+        actor=actor,
+    )
+
+
+class StateForm(BaseModel):
+    csrf_token: str = ""
+    target: str = ""
+    version: int = 0
+    outcome: str = ""
+
+
+@router.post("/arenden/{case_id}/status")
+def change_state(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    case_id: uuid.UUID,
+    form: Annotated[StateForm, Form()],
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    try:
+        cases.change_state(
+            session,
+            actor,
+            case_id=case_id,
+            target=form.target,
+            expected_version=form.version,
+            outcome=form.outcome or None,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        view = cases.get_case(session, actor, case_id=case_id)
+        allowed = sorted(TRANSITIONS[CaseState(view.case.state)], key=list(CaseState).index)
+        return render(
+            request,
+            "case.html",
+            {
+                "view": view,
+                "transitions": allowed,
+                "errors": exc.errors,
+                "created": False,
+                "can_change": True,
+            },
+            status=422,
+            actor=actor,
+        )
+    return _see_other(f"/arenden/{case_id}")
