@@ -42,5 +42,5 @@ def record(
         basis=basis or {},
     )
     session.add(event)
-    session.flush([event])
+    session.flush()
     return event

@@ -28,4 +28,4 @@ class AgencyRepository:
 
     def add(self, agency: Agency) -> None:
         self._session.add(agency)
-        self._session.flush([agency])
+        self._session.flush()

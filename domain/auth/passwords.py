@@ -26,7 +26,8 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def hash_password(password: str, params: ScryptParams = DEFAULT_PARAMS) -> str:
+def hash_password(password: str, params: ScryptParams | None = None) -> str:
+    params = params or DEFAULT_PARAMS
     salt = os.urandom(16)
     digest = Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(
         password.encode()

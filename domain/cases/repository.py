@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, func, or_, true, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from consent.models import TeamMember
@@ -86,13 +87,19 @@ class CaseRepository:
         number: int | None = self._session.execute(bump).scalar_one_or_none()
         if number is not None:
             return number
-        self._session.add(CaseReferenceCounter(programme=programme, year=year, last_number=1))
-        self._session.flush()
-        return 1
+        try:
+            with self._session.begin_nested():
+                self._session.add(
+                    CaseReferenceCounter(programme=programme, year=year, last_number=1)
+                )
+            return 1
+        except IntegrityError:  # another transaction created this year's row first
+            retried: int = self._session.execute(bump).scalar_one()
+            return retried
 
     def add(self, case: Case, change: CaseStateChange, owner: TeamMember) -> None:
         self._session.add(case)
-        self._session.flush([case])
+        self._session.flush()
         self._session.add(change)
         self._session.add(owner)
         self._session.flush()

@@ -52,7 +52,7 @@ class YoungPersonRepository:
 
     def add(self, young_person: YoungPerson, guardians: Sequence[Guardian]) -> None:
         self._session.add(young_person)
-        self._session.flush([young_person])
+        self._session.flush()
         for guardian in guardians:
             self._session.add(guardian)
         self._session.flush()

@@ -42,7 +42,7 @@ class UserRepository:
 
     def add(self, user: User) -> None:
         self._session.add(user)
-        self._session.flush([user])
+        self._session.flush()
 
     def session_by_token_hash(self, token_hash: str) -> UserSession | None:
         return self._session.exec(
@@ -51,7 +51,7 @@ class UserRepository:
 
     def add_session(self, user_session: UserSession) -> None:
         self._session.add(user_session)
-        self._session.flush([user_session])
+        self._session.flush()
 
     def touch_session(self, user_session: UserSession, now: datetime) -> None:
         self._session.execute(

@@ -76,5 +76,5 @@ def set_password(session: Session, *, username: str, password: str) -> User:
         raise ValidationFailed.one("password", problem)
     user.password_hash = hash_password(password)
     session.add(user)
-    session.flush([user])
+    session.flush()
     return user

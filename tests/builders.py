@@ -1,0 +1,114 @@
+"""Builders for test data, through the same services the application uses."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from common.actor import Actor
+from common.clock import today
+from common.keys import KeySet
+from common.roles import AgencyKind, Role
+from domain.agencies.models import Agency
+from domain.agencies.service import create_agency
+from domain.auth.service import actor_for
+from domain.cases import service as cases
+from domain.cases.models import Case
+from domain.people.models import YoungPerson
+from domain.people.personnummer import luhn_check_digit
+from domain.people.service import GuardianInput, YoungPersonInput, register_young_person
+from domain.users.models import User
+from domain.users.service import create_user
+
+PASSWORD = "test-password-123"
+_counter = itertools.count(1)
+_rng = random.Random(4711)
+
+
+def valid_personnummer(born: date | None = None, *, separator: str = "-") -> str:
+    """A 12-digit personnummer with a correct check digit (synthetic)."""
+    born = born or today() - timedelta(days=_rng.randrange(12 * 365, 18 * 365))
+    serial = f"{_rng.randrange(0, 1000):03d}"
+    return f"{born:%Y%m%d}{separator}{serial}{luhn_check_digit(born.strftime('%y%m%d') + serial)}"
+
+
+def make_agency(
+    session: Session, kind: AgencyKind = AgencyKind.SOCIAL_SERVICES, name: str | None = None
+) -> Agency:
+    return create_agency(session, name=name or f"{kind.value} {next(_counter)}", kind=kind.value)
+
+
+def make_user(
+    session: Session,
+    agency: Agency,
+    role: Role = Role.SOCIAL_WORKER,
+    *,
+    username: str | None = None,
+    password: str | None = PASSWORD,
+) -> User:
+    return create_user(
+        session,
+        agency_id=agency.id,
+        username=username or f"user{next(_counter)}",
+        display_name=f"Testanvändare {role.value}",
+        roles=[role.value],
+        password=password,
+    )
+
+
+def make_actor(
+    session: Session, agency: Agency | None = None, role: Role = Role.SOCIAL_WORKER
+) -> Actor:
+    agency = agency or make_agency(session)
+    return actor_for(session, make_user(session, agency, role))
+
+
+def make_young_person(
+    session: Session,
+    actor: Actor,
+    keys: KeySet,
+    *,
+    personnummer: str | None = None,
+    first_name: str = "Testa",
+    last_name: str = "Påhittadsson",
+    protected_identity: bool = False,
+    school_agency_id: uuid.UUID | None = None,
+    guardians: int = 2,
+) -> YoungPerson:
+    return register_young_person(
+        session,
+        actor,
+        index=keys.blind_index,
+        data=YoungPersonInput(
+            personnummer=personnummer or valid_personnummer(),
+            first_name=first_name,
+            last_name=last_name,
+            gender="female",
+            home_area="Norra Demo",
+            school_agency_id=school_agency_id,
+            protected_identity=protected_identity,
+            address="Påhittade gatan 1",
+            guardians=[
+                GuardianInput(
+                    name=f"Vårdnadshavare {n} {last_name}", has_custody=True, phone="070-000 00 00"
+                )
+                for n in range(guardians)
+            ],
+        ),
+    )
+
+
+def make_case(
+    session: Session,
+    actor: Actor,
+    keys: KeySet,
+    *,
+    programme: str = "SSPF",
+    young_person: YoungPerson | None = None,
+) -> Case:
+    person = young_person or make_young_person(session, actor, keys)
+    return cases.open_case(session, actor, young_person_id=person.id, programme=programme)

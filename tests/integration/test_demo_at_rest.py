@@ -1,0 +1,105 @@
+"""The demo database holds no personnummer or name in clear, and logs carry none either."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import structlog
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import select
+
+from api.logging import configure_logging
+from api.main import create_app
+from api.settings import Settings
+from common.db import make_engine, new_session
+from common.keys import KeySet
+from deploy import migrate
+from domain import demo
+from domain.people.models import Guardian, YoungPerson
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, keys: KeySet) -> Path:
+    path = tmp_path / "demo.db"
+    migrate.upgrade(f"sqlite:///{path}")
+    engine = make_engine(f"sqlite:///{path}")
+    with new_session(engine) as session:
+        demo.seed(session, index=keys.blind_index)
+        session.commit()
+        session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    engine.dispose()
+    return path
+
+
+def _secrets(path: Path) -> set[str]:
+    """Every personnummer (both forms) and name in the demo, read back through the keys."""
+    engine = make_engine(f"sqlite:///{path}")
+    found: set[str] = set()
+    with new_session(engine) as session:
+        for person in session.exec(select(YoungPerson)).all():
+            found |= {
+                person.personnummer,
+                f"{person.personnummer[:8]}-{person.personnummer[8:]}",
+                person.personnummer[2:],
+                person.first_name + " " + person.last_name,
+                person.last_name,
+            }
+        for guardian in session.exec(select(Guardian)).all():
+            found.add(guardian.name)
+    engine.dispose()
+    return found
+
+
+def test_demo_has_people_in_every_state(demo_db: Path) -> None:
+    engine = make_engine(f"sqlite:///{demo_db}")
+    with new_session(engine) as session:
+        states = {row[0] for row in session.execute(text("SELECT state FROM case_file"))}
+        people = session.execute(text("SELECT count(*) FROM young_person")).scalar_one()
+    engine.dispose()
+    assert states == {"referred", "consent_pending", "active", "paused", "declined", "closed"}
+    assert people == 20
+
+
+def test_no_personnummer_or_name_in_the_database_file(demo_db: Path) -> None:
+    secrets = _secrets(demo_db)
+    assert len(secrets) > 40
+    raw = b"".join(p.read_bytes() for p in demo_db.parent.glob("demo.db*"))
+    leaked = sorted(s for s in secrets if s.encode() in raw)
+    assert leaked == []
+
+
+def test_no_personnummer_or_name_in_the_logs(
+    demo_db: Path, keys: KeySet, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(json=True, level="DEBUG")
+    try:
+        app = create_app(
+            Settings(data_dir=tmp_path, demo=True),
+            keys=keys,
+            engine=make_engine(f"sqlite:///{demo_db}"),
+        )
+        with TestClient(app) as client:
+            token = client.post(
+                "/api/v1/auth/token",
+                data={"username": "handlaggare", "password": demo.DEMO_PASSWORD},
+            ).json()
+            headers = {"Authorization": f"Bearer {token['access_token']}"}
+            cases = client.get("/api/v1/cases?page_size=100", headers=headers).json()["items"]
+            for case in cases:
+                client.get(f"/api/v1/cases/{case['id']}", headers=headers)
+                client.get(f"/api/v1/young-persons/{case['young_person']['id']}", headers=headers)
+            # a failing request logs too
+            client.post(
+                "/api/v1/young-persons", json={"personnummer": "19990101-0000"}, headers=headers
+            )
+    finally:
+        structlog.reset_defaults()
+    output = capsys.readouterr()
+    logs = output.out + output.err
+    assert re.search(r'"request_id": "[0-9a-f]{32}"', logs), "request lines were not logged"
+    leaked = sorted(s for s in _secrets(demo_db) if s in logs)
+    assert leaked == []
+    assert "19990101" not in logs
