@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import text
+from sqlmodel import select
+
+from api import cli
+from api.main import load_app_keys
+from api.settings import Settings
+from common.crypto import KeyMaterialError, install_field_keyring
+from common.db import make_engine, new_session
+from common.keys import FIELD_KEYS_FILE
+from domain.people.models import YoungPerson
+
+
+class TestProductionMode:
+    def test_refuses_sqlite(self, tmp_path: Path) -> None:
+        with pytest.raises(ValidationError, match="SQLite"):
+            Settings(env="production", data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/x.db")
+
+    def test_refuses_to_run_without_a_database_url(self, tmp_path: Path) -> None:
+        with pytest.raises(ValidationError, match="SAMSYN_DATABASE_URL"):
+            Settings(env="production", data_dir=tmp_path)
+
+    def test_refuses_to_generate_keys(self, tmp_path: Path) -> None:
+        settings = Settings(
+            env="production", data_dir=tmp_path, database_url="postgresql+psycopg://x@h/db"
+        )
+        with pytest.raises(KeyMaterialError, match="key missing"):
+            load_app_keys(settings, {})
+        assert not (tmp_path / "keys").exists()
+
+    def test_development_generates_private_key_files(self, tmp_path: Path) -> None:
+        load_app_keys(Settings(data_dir=tmp_path), {})
+        key_file = tmp_path / "keys" / FIELD_KEYS_FILE
+        assert key_file.stat().st_mode & 0o777 == 0o600
+
+    def test_secure_cookies_outside_development(self, tmp_path: Path) -> None:
+        production = Settings(
+            env="production", data_dir=tmp_path, database_url="postgresql+psycopg://x@h/db"
+        )
+        assert production.secure_cookies is True
+        assert Settings(data_dir=tmp_path).secure_cookies is False
+
+
+def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    engine.dispose()
+
+
+class TestCli:
+    @pytest.fixture
+    def data_dir(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        monkeypatch.setenv("SAMSYN_DATA_DIR", str(tmp_path))
+        for name in list(os.environ):
+            if name.startswith("SAMSYN_") and name != "SAMSYN_DATA_DIR":
+                monkeypatch.delenv(name)
+        assert cli.main(["db", "upgrade"]) == 0
+        return tmp_path
+
+    def test_creates_agency_and_user_with_password_from_stdin(
+        self, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["agency", "create", "--name", "Testskolan", "--kind", "school"]) == 0
+        monkeypatch.setattr("sys.stdin", io.StringIO("ett-langt-losenord\n"))
+        assert (
+            cli.main(
+                [
+                    "user",
+                    "create",
+                    "--username",
+                    "Kim",
+                    "--name",
+                    "Kim Kurator",
+                    "--agency",
+                    "Testskolan",
+                    "--role",
+                    "contact_person",
+                    "--password-stdin",
+                ]
+            )
+            == 0
+        )
+        assert cli.main(["user", "list"]) == 0
+        out = capsys.readouterr().out
+        assert "kim" in out
+        assert "contact_person" in out
+        engine = make_engine(f"sqlite:///{data_dir / 'samsyn.db'}")
+        with new_session(engine) as session:
+            stored = session.execute(text("SELECT password_hash FROM app_user")).scalar_one()
+        engine.dispose()
+        assert stored.startswith("scrypt$")
+        assert "ett-langt-losenord" not in stored
+
+    def test_refuses_social_worker_outside_social_services(
+        self, data_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        cli.main(["agency", "create", "--name", "Polisen", "--kind", "police"])
+        code = cli.main(
+            [
+                "user",
+                "create",
+                "--username",
+                "p1",
+                "--name",
+                "P",
+                "--agency",
+                "Polisen",
+                "--role",
+                "social_worker",
+            ]
+        )
+        assert code == 1
+        assert (
+            "roles: Handläggare och samordnare måste tillhöra socialtjänsten."
+            in capsys.readouterr().out
+        )
+
+    def test_set_password_checks_length(
+        self, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        cli.main(["agency", "create", "--name", "Soc", "--kind", "social_services"])
+        cli.main(
+            [
+                "user",
+                "create",
+                "--username",
+                "sw",
+                "--name",
+                "S",
+                "--agency",
+                "Soc",
+                "--role",
+                "social_worker",
+            ]
+        )
+        monkeypatch.setattr("sys.stdin", io.StringIO("kort\n"))
+        assert cli.main(["user", "set-password", "--username", "sw", "--password-stdin"]) == 1
+        assert "minst 12 tecken" in capsys.readouterr().out
+
+    def test_rotating_the_field_key_keeps_old_rows_readable(
+        self, data_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["demo", "seed"]) == 0
+        assert cli.main(["keys", "rotate-field-key"]) == 0
+        # A fresh process-equivalent load: the new active key plus the old one.
+        keys = load_app_keys(Settings(data_dir=data_dir), {})
+        assert len(keys.field.keys) == 2
+        engine = make_engine(f"sqlite:///{data_dir / 'samsyn.db'}")
+        install_field_keyring(keys.field)
+        with new_session(engine) as session:
+            names = [p.last_name for p in session.exec(select(YoungPerson)).all()]
+        engine.dispose()
+        assert len(names) == 20
