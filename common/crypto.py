@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _FORMAT = "v1"
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
@@ -46,7 +47,7 @@ class FieldKeyRing:
         if self.active_id not in self.keys:
             raise KeyMaterialError(f"active field key {self.active_id!r} is not in the key ring")
         for key_id, key in self.keys.items():
-            if not KEY_ID_PATTERN.match(key_id):
+            if not KEY_ID_PATTERN.fullmatch(key_id):  # `$` alone would let "k\n" through
                 raise KeyMaterialError(
                     f"field key id {key_id!r} must match {KEY_ID_PATTERN.pattern}"
                 )
@@ -70,7 +71,14 @@ class FieldKeyRing:
         key = self.keys.get(key_id)
         if key is None:
             raise KeyMaterialError(f"field key {key_id!r} is not in the key ring")
-        raw = _b64d(body)
+        try:
+            raw = _b64d(body)
+        except ValueError:
+            raw = b""
+        # Only the exact encoding we write: lenient decoding would skip stray characters and
+        # ignore the unused low bits of the last one, so altered values would still open.
+        if len(raw) < _NONCE_BYTES + _TAG_BYTES or _b64e(raw) != body:
+            raise KeyMaterialError("value is not in the encrypted-field format")
         try:
             plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
         except InvalidTag:

@@ -50,6 +50,17 @@ def _parse_field_keys(text: str, source: str) -> FieldKeyRing:
         ) from None
 
 
+def _parse_single_key(text: str, source: str) -> bytes:
+    # Lenient base64 decoding skips stray characters: "***" would be an empty signing key.
+    try:
+        key = decode_key(text)
+    except ValueError:
+        key = b""
+    if len(key) < 32:
+        raise KeyMaterialError(f"{source}: must be at least 32 bytes, base64url-encoded")
+    return key
+
+
 def _field_keys_json(ring: FieldKeyRing) -> str:
     keys = {k: encode_key(v) for k, v in ring.keys.items()}
     return json.dumps({"active": ring.active_id, "keys": keys}, indent=2) + "\n"
@@ -64,13 +75,13 @@ def load_keys(key_dir: Path, env: Mapping[str, str], *, generate: bool) -> KeySe
 
     def single(env_name: str, file_name: str) -> bytes:
         if env.get(env_name):
-            return decode_key(env[env_name])
+            return _parse_single_key(env[env_name], env_name)
         path = key_dir / file_name
         if not path.exists():
             if not generate:
                 raise KeyMaterialError(f"key missing: set {env_name} or provide {path}")
             _write_secret(path, encode_key(secrets.token_bytes(32)) + "\n")
-        return decode_key(path.read_text(encoding="utf-8"))
+        return _parse_single_key(path.read_text(encoding="utf-8"), str(path))
 
     field_env = env.get("SAMSYN_FIELD_ENCRYPTION_KEYS")
     if field_env:
@@ -99,6 +110,8 @@ def rotate_field_key(key_dir: Path) -> str:
     path = key_dir / FIELD_KEYS_FILE
     ring = _parse_field_keys(path.read_text(encoding="utf-8"), str(path))
     key_id = new_field_key_id()
+    while key_id in ring.keys:  # the id has only four random hex digits per second
+        key_id = new_field_key_id()
     rotated = FieldKeyRing(keys={**ring.keys, key_id: secrets.token_bytes(32)}, active_id=key_id)
     tmp = path.with_suffix(".tmp")
     tmp.unlink(missing_ok=True)

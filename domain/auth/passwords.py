@@ -20,6 +20,10 @@ class ScryptParams:
 DEFAULT_PARAMS = ScryptParams()
 MIN_LENGTH = 12
 MAX_LENGTH = 256
+# scrypt needs about 128·r·(n + p) bytes. A stored hash asking for more than this is not one
+# we wrote (the default needs 32 MiB); refusing it also keeps values that would overflow the
+# library's integers (OverflowError, or a Rust panic) or exhaust memory away from it.
+MAX_MEMORY_BYTES = 2**30
 
 
 def _b64(data: bytes) -> str:
@@ -37,10 +41,11 @@ def hash_password(password: str, params: ScryptParams | None = None) -> str:
 
 def verify_password(password: str, stored: str) -> bool:
     try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
+        scheme, n_text, r_text, p_text, salt, digest = stored.split("$")
+        n, r, p = int(n_text), int(r_text), int(p_text)
+        if scheme != "scrypt" or min(n, r, p) < 1 or 128 * r * (n + p) > MAX_MEMORY_BYTES:
             return False
-        kdf = Scrypt(salt=base64.b64decode(salt), length=32, n=int(n), r=int(r), p=int(p))
+        kdf = Scrypt(salt=base64.b64decode(salt), length=32, n=n, r=r, p=p)
         kdf.verify(password.encode(), base64.b64decode(digest))
     except (ValueError, InvalidKey):
         return False

@@ -13,8 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+# ASCII only: `\d` alone also matches other scripts' digits, which `int` reads but which would
+# end up in `digits` and give the same person a different blind index.
 _PATTERN = re.compile(
-    r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$"
+    r"^(?P<century>\d{2})?(?P<yymmdd>\d{6})(?P<sep>[-+]?)(?P<serial>\d{3})(?P<check>\d)$",
+    re.ASCII,
 )
 COORDINATION_DAY_OFFSET = 60
 
