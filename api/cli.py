@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.demo:
         settings = settings.model_copy(update={"demo": True})
     configure_logging(json=settings.is_production, level=settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = load_app_keys(settings, dict(os.environ))
     install_field_keyring(keys.field)
     url = settings.resolved_database_url

@@ -45,6 +45,7 @@ def api_token_policy(request: Request) -> SessionPolicy:
 
 
 def api_actor(
+    request: Request,
     session: DbSession,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     policy: Annotated[SessionPolicy, Depends(api_token_policy)],
@@ -52,6 +53,7 @@ def api_actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
     actor, _ = auth.resolve(session, token=credentials.credentials, kind="api", policy=policy)
+    request.state.user_id = str(actor.user_id)  # for the request's log line
     return actor
 
 

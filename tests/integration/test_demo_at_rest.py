@@ -100,6 +100,7 @@ def test_no_personnummer_or_name_in_the_logs(
     output = capsys.readouterr()
     logs = output.out + output.err
     assert re.search(r'"request_id": "[0-9a-f]{32}"', logs), "request lines were not logged"
+    assert re.search(r'"user_id": "[0-9a-f-]{36}"', logs), "request lines do not name the user"
     leaked = sorted(s for s in _secrets(demo_db) if s in logs)
     assert leaked == []
     assert "19990101" not in logs
