@@ -188,13 +188,6 @@ def register_young_person(
     request: Request, session: PageDb, actor: PageActor, form: Annotated[YoungPersonForm, Form()]
 ) -> Response:
     csrf.check(request, form.csrf_token)
-    school_id: uuid.UUID | None = None
-    errors: list[FieldError] = []
-    if form.school_agency_id:
-        try:
-            school_id = uuid.UUID(form.school_agency_id)
-        except ValueError:
-            errors.append(FieldError("school_agency_id", "Välj en skola i listan."))
     guardians = []
     for slot in range(1, GUARDIAN_SLOTS + 1):
         name, phone, email, custody = (
@@ -211,29 +204,19 @@ def register_young_person(
         last_name=form.last_name,
         gender=form.gender,
         home_area=form.home_area,
-        school_agency_id=school_id,
+        school_agency_id=form.school_agency_id,
         protected_identity=bool(form.protected_identity),
         address=form.address,
         guardians=guardians,
     )
     config: PageConfig = request.app.state.pages
     try:
-        if errors:
-            raise ValidationFailed(errors)
         person = people.register_young_person(
             session, actor, index=config.keys.blind_index, data=data
         )
     except ValidationFailed as exc:
-        # Re-render with every problem at once; the transaction rolls back nothing it wrote.
-        session.rollback()
-        return _young_person_page(
-            request,
-            session,
-            actor,
-            form,
-            errors + [e for e in exc.errors if e not in errors],
-            status=422,
-        )
+        session.rollback()  # nothing of the attempt may commit with the re-rendered page
+        return _young_person_page(request, session, actor, form, exc.errors, status=422)
     return _see_other(f"/unga/{person.id}")
 
 

@@ -45,7 +45,7 @@ class YoungPersonInput:
     last_name: str
     gender: str
     home_area: str | None = None
-    school_agency_id: uuid.UUID | None = None
+    school_agency_id: uuid.UUID | str | None = None  # raw form input is parsed here
     protected_identity: bool = False
     address: str | None = None
     guardians: Sequence[GuardianInput] = field(default_factory=tuple)
@@ -81,6 +81,22 @@ def _text(
     return cleaned
 
 
+def _school_id(
+    session: Session, errors: list[FieldError], given: uuid.UUID | str | None
+) -> uuid.UUID | None:
+    if given is None or given == "":
+        return None
+    try:
+        school_id = given if isinstance(given, uuid.UUID) else uuid.UUID(given)
+    except ValueError:
+        school_id = None
+    school = AgencyRepository(session).get(school_id) if school_id else None
+    if school is None or school.kind != AgencyKind.SCHOOL:
+        errors.append(FieldError("school_agency_id", "Välj en skola i listan."))
+        return None
+    return school_id
+
+
 def register_young_person(
     session: Session, actor: Actor, *, index: BlindIndex, data: YoungPersonInput
 ) -> YoungPerson:
@@ -103,10 +119,7 @@ def register_young_person(
     address = _text(errors, "address", data.address, "adress", required=False, max_length=200)
     if data.gender not in {g.value for g in Gender}:
         errors.append(FieldError("gender", "Välj kön."))
-    if data.school_agency_id is not None:
-        school = AgencyRepository(session).get(data.school_agency_id)
-        if school is None or school.kind != AgencyKind.SCHOOL:
-            errors.append(FieldError("school_agency_id", "Välj en skola i listan."))
+    school_id = _school_id(session, errors, data.school_agency_id)
     if len(data.guardians) > MAX_GUARDIANS:
         errors.append(FieldError("guardians", f"Högst {MAX_GUARDIANS} vårdnadshavare kan anges."))
 
@@ -170,7 +183,7 @@ def register_young_person(
         birth_date=personnummer.birth_date,
         gender=data.gender,
         home_area=home_area,
-        school_agency_id=data.school_agency_id,
+        school_agency_id=school_id,
         protected_identity=data.protected_identity,
         address=address,
         owner_agency_id=actor.agency_id,

@@ -121,6 +121,7 @@ class TestRegisterYoungPerson:
             first_name=" ",
             last_name="x" * 101,
             gender="robot",
+            school_agency_id="inte-ett-id",
             guardians=[
                 GuardianInput(name="", has_custody=True, phone="abc", email="inte-en-adress")
             ],
@@ -132,6 +133,7 @@ class TestRegisterYoungPerson:
             "first_name",
             "last_name",
             "gender",
+            "school_agency_id",
             "guardians.0.name",
             "guardians.0.phone",
             "guardians.0.email",
