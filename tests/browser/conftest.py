@@ -1,0 +1,242 @@
+"""Browser tests: the real server (`samsyn run --demo`) in a subprocess, driven by
+Debian's Chromium through sync Playwright, with axe-core checking every page.
+
+No browser is ever downloaded: without /usr/bin/chromium the tests skip, and CI
+(`SAMSYN_REQUIRE_ALL_TESTS=1`) turns those skips into failures.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "demo-losenord-2026"
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 10.0
+ACTION_TIMEOUT_MS = 15_000
+START_ATTEMPTS = 3  # a free port can be taken between choosing it and the server binding it
+LOG_TAIL_CHARS = 20_000
+
+_log_offset = pytest.StashKey[int]()
+
+
+class Server:
+    """One `samsyn run --demo` process with its own data directory and port."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.log_path = data_dir / "server.log"
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def output(self, since: int = 0) -> str:
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode("utf-8", errors="replace")
+        return text[-LOG_TAIL_CHARS:]
+
+    def start(self) -> None:
+        failures = []
+        for _ in range(START_ATTEMPTS):
+            self.port = _free_port()
+            problem = self._try_start()
+            if problem is None:
+                return
+            failures.append(f"port {self.port}: {problem}")
+            self.stop()
+        pytest.fail(
+            "the Samsyn server did not start:\n"
+            + "\n".join(failures)
+            + f"\n--- server output ---\n{self.output()}",
+            pytrace=False,
+        )
+
+    def _try_start(self) -> str | None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SAMSYN_")}
+        env.update(
+            SAMSYN_ENV="development",
+            SAMSYN_DATA_DIR=str(self.data_dir),
+            SAMSYN_PORT=str(self.port),
+            SAMSYN_HOST="127.0.0.1",
+            SAMSYN_LOG_LEVEL="INFO",
+            PYTHONUNBUFFERED="1",
+        )
+        command = [str(Path(sys.executable).with_name("samsyn")), "run", "--demo"]
+        with self.log_path.open("ab") as log:
+            log.write(f"\n$ {' '.join(command)}  (port {self.port})\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments
+                command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            code = self.process.poll()
+            if code is not None:
+                return f"exited with status {code}"
+            if self._healthy():
+                return None
+            time.sleep(0.1)
+        return f"/healthz did not answer within {STARTUP_TIMEOUT_S:.0f} s"
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:  # noqa: S310
+                body = response.read()
+        except (urllib.error.URLError, OSError):
+            return False
+        return response.status == 200 and b'"ok"' in body
+
+    def stop(self) -> int | None:
+        """Stop the process; return the status it had already exited with, if it had."""
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        early = process.poll()
+        if early is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT_S)
+        return early
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _require_chromium() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); no browser is downloaded")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo server, started once per session (per xdist worker)."""
+    _require_chromium()
+    running = Server(tmp_path_factory.mktemp("samsyn-browser"))
+    running.start()
+    yield running
+    died = running.stop()
+    if died is not None:
+        pytest.fail(
+            f"the Samsyn server exited early with status {died}:\n{running.output()}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    _require_chromium()
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser, server: Server) -> Iterator[BrowserContext]:
+    """A fresh browser profile for each test: no cookies carry over."""
+    fresh = browser.new_context(
+        base_url=server.url, locale="sv-SE", viewport={"width": 1280, "height": 900}
+    )
+    fresh.set_default_timeout(ACTION_TIMEOUT_MS)
+    fresh.set_default_navigation_timeout(ACTION_TIMEOUT_MS)
+    yield fresh
+    fresh.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext, server: Server, request: pytest.FixtureRequest) -> Page:
+    request.node.stash[_log_offset] = server.log_size()
+    expect.set_options(timeout=ACTION_TIMEOUT_MS)
+    return context.new_page()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed browser test shows what the server logged while it ran."""
+    report = yield
+    running = getattr(item, "funcargs", {}).get("server")
+    if report.failed and isinstance(running, Server):
+        since = item.stash.get(_log_offset, 0)
+        report.sections.append(("samsyn server output", running.output(since)))
+    return report
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def assert_accessible(page: Page) -> None:
+    """Fail with every axe-core violation on the page as it is now."""
+    results = Axe().run(page)
+    if results.violations_count > 0:
+        violations: list[dict[str, Any]] = results.response["violations"]
+        lines = [f"axe found {len(violations)} kinds of violation on {page.url}:"]
+        for violation in violations:
+            lines.append(
+                f"- {violation['id']} ({violation['impact']}): {violation['help']}"
+                f" [{violation.get('helpUrl', '')}]"
+            )
+            lines.extend(
+                f"    {', '.join(map(str, node['target']))}: {node.get('html', '')[:200]}"
+                for node in violation["nodes"]
+            )
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def login(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Log in through the form and wait until the browser has left the login page."""
+    page.goto("/logga-in")
+    page.get_by_label("Användarnamn").fill(username)
+    page.get_by_label("Lösenord").fill(password)
+    page.get_by_role("button", name="Logga in").click()
+    page.wait_for_url(lambda url: "/logga-in" not in url)
+
+
+def save_screenshot(page: Page, name: str) -> None:
+    """With SAMSYN_BROWSER_SHOTS=<dir>, keep a full-page screenshot for a human to look at."""
+    target = os.environ.get("SAMSYN_BROWSER_SHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=Path(target) / f"{name}.png", full_page=True)
