@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -9,11 +10,14 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from audit import log as audit
+from audit.models import Outcome
 from common.actor import Actor
 from common.db import new_session
-from common.errors import Unauthenticated
+from common.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from domain.auth import service as auth
 from domain.auth.service import SessionPolicy
+from frontend.csrf import SESSION_COOKIE
 
 
 def open_db(request: Request) -> Iterator[Session]:
@@ -27,11 +31,49 @@ def open_db(request: Request) -> Iterator[Session]:
     try:
         yield session
         session.commit()
+    except (NotFound, Forbidden, Unauthenticated) as exc:
+        session.rollback()
+        if not isinstance(exc, Unauthenticated) or _presented_credentials(request):
+            _record_denial(session, request, exc)
+            session.commit()
+        raise
     except BaseException:
         session.rollback()
         raise
     finally:
         session.close()
+
+
+def _presented_credentials(request: Request) -> bool:
+    return "authorization" in request.headers or SESSION_COOKIE in request.cookies
+
+
+def _record_denial(session: Session, request: Request, exc: DomainError) -> None:
+    """A denied request is evidence too: recorded in its own transaction after the rollback."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    params = request.path_params
+    case_id = _uuid_or_none(params.get("case_id"))
+    resource = next((str(v) for k, v in params.items() if k.endswith("_id")), None)
+    audit.record(
+        session,
+        getattr(request.state, "actor", None),
+        action=f"{request.method} {template}"[:64],
+        resource_type="request",
+        resource_id=resource[:64] if resource else None,
+        case_id=case_id,
+        outcome=Outcome.DENIED,
+        basis={"status": exc.status_code, "error": exc.code},
+    )
+
+
+def _uuid_or_none(value: object) -> uuid.UUID | None:
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 DbSession = Annotated[Session, Depends(open_db, scope="function")]
@@ -53,6 +95,7 @@ def api_actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
     actor, _ = auth.resolve(session, token=credentials.credentials, kind="api", policy=policy)
+    request.state.actor = actor  # for a denial's audit event
     request.state.user_id = str(actor.user_id)  # for the request's log line
     return actor
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
 from api.routers import auth, cases, people
 from api.settings import Settings
+from audit.sequencer import LogSigner, Sequencer
 from common.crypto import install_field_keyring
 from common.db import make_engine
 from common.keys import KeySet, load_keys
@@ -35,9 +38,35 @@ def load_app_keys(settings: Settings, env: dict[str, str]) -> KeySet:
     return load_keys(settings.resolved_key_dir, env, generate=not settings.is_production)
 
 
-def create_app(settings: Settings, *, keys: KeySet, engine: Engine | None = None) -> FastAPI:
+def log_signer(settings: Settings, keys: KeySet) -> LogSigner:
+    return LogSigner(origin=settings.audit_origin, key=keys.audit_signing)
+
+
+def create_app(
+    settings: Settings, *, keys: KeySet, engine: Engine | None = None, run_sequencer: bool = True
+) -> FastAPI:
+    """`run_sequencer=False` leaves audit integration to the caller (tests call it directly)."""
     install_field_keyring(keys.field)
+    engine = engine or make_engine(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sequencer = Sequencer(
+            engine,
+            log_signer(settings, keys),
+            interval=settings.audit_sequencer_interval_ms / 1000,
+            export_dir=settings.audit_export_dir,
+        )
+        if run_sequencer:
+            sequencer.start()
+        try:
+            yield
+        finally:
+            if run_sequencer:
+                sequencer.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Samsyn API",
         version="1",
         description=(
@@ -50,7 +79,8 @@ def create_app(settings: Settings, *, keys: KeySet, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.keys = keys
-    app.state.engine = engine or make_engine(settings.resolved_database_url)
+    app.state.engine = engine
+    app.state.log_signer = log_signer(settings, keys)
     app.state.api_token_policy = SessionPolicy(
         idle=timedelta(minutes=settings.api_token_idle_minutes),
         absolute=timedelta(minutes=settings.api_token_absolute_minutes),

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Uuid
+from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, String, Text, Uuid
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -41,3 +41,42 @@ class AuditEvent(SQLModel, table=True):
     )
     outcome: str = Field(sa_column=Column(String(16), nullable=False))
     basis: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class AuditLeaf(SQLModel, table=True):
+    """An event's place in the Merkle log. Written by the sequencer only, never changed."""
+
+    __tablename__ = "audit_leaf"
+
+    position: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    event_id: uuid.UUID = Field(sa_column=Column(Uuid, nullable=False, unique=True))
+    payload_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    integrated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AuditNode(SQLModel, table=True):
+    """Hash of the perfect subtree over leaves [index·2^level, (index+1)·2^level), level >= 1.
+
+    Stored as the tree grows so that proofs take O(log n) lookups instead of rehashing.
+    """
+
+    __tablename__ = "audit_node"
+
+    level: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    index: int = Field(sa_column=Column("idx", BigInteger, primary_key=True, autoincrement=False))
+    hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class AuditCheckpoint(SQLModel, table=True):
+    """A signed tree head: the signed note text is the whole evidence, the rest is for lookup."""
+
+    __tablename__ = "audit_checkpoint"
+
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    root: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+AUDIT_TABLES = ("audit_event", "audit_leaf", "audit_node", "audit_checkpoint")

@@ -5,7 +5,9 @@ Keys never enter the database or the logs. Each purpose has its own key:
 - field encryption: ``field-encryption.json`` ``{"active": id, "keys": {id: base64url}}``
   or ``SAMSYN_FIELD_ENCRYPTION_KEYS`` with the same JSON;
 - blind index: ``blind-index.key`` or ``SAMSYN_BLIND_INDEX_KEY``;
-- session and CSRF signing: ``session.key`` or ``SAMSYN_SESSION_KEY``.
+- session and CSRF signing: ``session.key`` or ``SAMSYN_SESSION_KEY``;
+- audit checkpoint signing (Ed25519 private key, 32 bytes): ``audit-signing.key`` or
+  ``SAMSYN_AUDIT_SIGNING_KEY``.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from common.clock import utcnow
 from common.crypto import BlindIndex, FieldKeyRing, KeyMaterialError, decode_key, encode_key
 
 FIELD_KEYS_FILE = "field-encryption.json"
 BLIND_INDEX_FILE = "blind-index.key"
 SESSION_KEY_FILE = "session.key"
+AUDIT_SIGNING_KEY_FILE = "audit-signing.key"
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,7 @@ class KeySet:
     field: FieldKeyRing
     blind_index: BlindIndex
     session: bytes
+    audit_signing: Ed25519PrivateKey
 
 
 def _write_secret(path: Path, content: str) -> None:
@@ -102,7 +108,14 @@ def load_keys(key_dir: Path, env: Mapping[str, str], *, generate: bool) -> KeySe
         field=field,
         blind_index=BlindIndex(single("SAMSYN_BLIND_INDEX_KEY", BLIND_INDEX_FILE)),
         session=single("SAMSYN_SESSION_KEY", SESSION_KEY_FILE),
+        audit_signing=_ed25519(single("SAMSYN_AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY_FILE)),
     )
+
+
+def _ed25519(seed: bytes) -> Ed25519PrivateKey:
+    if len(seed) != 32:
+        raise KeyMaterialError("the audit signing key must be 32 bytes (an Ed25519 seed)")
+    return Ed25519PrivateKey.from_private_bytes(seed)
 
 
 def rotate_field_key(key_dir: Path) -> str:

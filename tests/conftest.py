@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -52,6 +53,7 @@ def make_keys() -> KeySet:
         field=FieldKeyRing(keys={"test1": secrets.token_bytes(32)}, active_id="test1"),
         blind_index=BlindIndex(secrets.token_bytes(32)),
         session=secrets.token_bytes(32),
+        audit_signing=Ed25519PrivateKey.generate(),
     )
 
 

@@ -20,7 +20,7 @@ from tests.builders import PASSWORD, make_agency, make_user
 
 @pytest.fixture
 def app(engine: Engine, keys: KeySet, tmp_path: Path) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path), keys=keys, engine=engine)
+    return create_app(Settings(data_dir=tmp_path), keys=keys, engine=engine, run_sequencer=False)
 
 
 @pytest.fixture

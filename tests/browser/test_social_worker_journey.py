@@ -219,6 +219,14 @@ def test_role_without_case_access_lands_on_start(page: Page) -> None:
     expect(menu.get_by_role("link", name="Registrera ung person")).to_have_count(0)
     assert_accessible(page)
 
+    # Typing the address anyway gives a Swedish refusal, titled as such.
+    response = page.goto("/arenden")
+    assert response is not None
+    assert response.status == 403
+    expect(page).to_have_title("Du har inte behörighet – Samsyn")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Du har inte behörighet")
+    assert_accessible(page)
+
 
 def test_unknown_case_shows_not_found(page: Page) -> None:
     login(page, "handlaggare")

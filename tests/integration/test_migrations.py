@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
 
 from deploy import migrate
@@ -33,3 +35,15 @@ class TestStairway:
     def test_downgrade_to_base_leaves_nothing(self, database_url: str) -> None:
         migrate.downgrade(database_url, "base")
         assert _tables(database_url) == set()
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    """A model change without a migration (or the reverse) fails here."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": False})
+            differences = compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+    assert differences == []

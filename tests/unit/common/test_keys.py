@@ -12,6 +12,7 @@ import pytest
 from common import keys as keys_module
 from common.crypto import KEY_ID_PATTERN, FieldKeyRing, KeyMaterialError, encode_key
 from common.keys import (
+    AUDIT_SIGNING_KEY_FILE,
     BLIND_INDEX_FILE,
     FIELD_KEYS_FILE,
     SESSION_KEY_FILE,
@@ -20,7 +21,7 @@ from common.keys import (
     rotate_field_key,
 )
 
-ALL_FILES = (FIELD_KEYS_FILE, BLIND_INDEX_FILE, SESSION_KEY_FILE)
+ALL_FILES = (FIELD_KEYS_FILE, BLIND_INDEX_FILE, SESSION_KEY_FILE, AUDIT_SIGNING_KEY_FILE)
 CONTEXT = "young_person.first_name"
 
 
@@ -41,6 +42,7 @@ def env_keys() -> tuple[dict[str, str], bytes, bytes, bytes]:
         ),
         "SAMSYN_BLIND_INDEX_KEY": encode_key(blind_key),
         "SAMSYN_SESSION_KEY": encode_key(session_key),
+        "SAMSYN_AUDIT_SIGNING_KEY": encode_key(secrets.token_bytes(32)),
     }
     return env, field_key, blind_key, session_key
 
@@ -129,6 +131,7 @@ class TestMissingKeys:
             (FIELD_KEYS_FILE, "SAMSYN_FIELD_ENCRYPTION_KEYS"),
             (BLIND_INDEX_FILE, "SAMSYN_BLIND_INDEX_KEY"),
             (SESSION_KEY_FILE, "SAMSYN_SESSION_KEY"),
+            (AUDIT_SIGNING_KEY_FILE, "SAMSYN_AUDIT_SIGNING_KEY"),
         ],
     )
     def test_each_missing_key_is_named(self, key_dir: Path, file_name: str, env_name: str) -> None:

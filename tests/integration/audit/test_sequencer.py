@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from audit.checkpoints import parse_note, verify_signed
+from audit.merkle import root_of
+from audit.repository import AuditLogRepository
+from audit.sequencer import LogSigner, integrate, integrate_all
+from common.keys import KeySet
+from tests.builders import make_actor, make_case
+from tests.integration.audit.conftest import ORIGIN, some_events, verify
+
+
+class TestIntegrate:
+    def test_positions_are_gap_free_and_every_event_has_one(
+        self, session: Session, keys: KeySet, signer: LogSigner
+    ) -> None:
+        some_events(session, keys, signer)
+        events = session.execute(text("SELECT count(*) FROM audit_event")).scalar_one()
+        positions = [
+            row[0]
+            for row in session.execute(text("SELECT position FROM audit_leaf ORDER BY position"))
+        ]
+        assert events > 5
+        assert positions == list(range(events))
+
+    def test_latest_checkpoint_is_signed_and_matches_the_leaves(
+        self, session: Session, keys: KeySet, signer: LogSigner
+    ) -> None:
+        some_events(session, keys, signer)
+        checkpoint = AuditLogRepository(session).latest_checkpoint()
+        assert checkpoint is not None
+        leaves = [
+            bytes(row[0])
+            for row in session.execute(text("SELECT leaf_hash FROM audit_leaf ORDER BY position"))
+        ]
+        assert checkpoint.root == root_of(leaves)
+        signed = parse_note(checkpoint.note)
+        assert signed.checkpoint.origin == ORIGIN
+        assert signed.checkpoint.size == len(leaves)
+        assert verify_signed(signed, signer.key.public_key())
+
+    def test_nothing_pending_writes_nothing(
+        self, session: Session, keys: KeySet, signer: LogSigner
+    ) -> None:
+        some_events(session, keys, signer)
+        assert integrate(session, signer) is None
+
+    def test_uncommitted_events_wait_for_their_commit(
+        self, session: Session, keys: KeySet, signer: LogSigner, engine: object
+    ) -> None:
+        actor = make_actor(session)
+        make_case(session, actor, keys)  # flushed, not committed
+        from common.db import new_session
+
+        with new_session(engine) as other:  # type: ignore[arg-type]
+            assert integrate_all(other, signer) is None
+            other.commit()
+        session.commit()
+        assert integrate_all(session, signer) is not None
+
+
+class TestVerify:
+    def test_an_untouched_log_verifies(
+        self, session: Session, keys: KeySet, signer: LogSigner
+    ) -> None:
+        some_events(session, keys, signer)
+        report = verify(session, signer)
+        assert report.problems == []
+        assert report.size > 5
+        assert report.checkpoints_checked >= 1
