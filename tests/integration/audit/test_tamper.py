@@ -208,3 +208,16 @@ def _rebuild_nodes(session: Session, size: int) -> None:
         for level, index, value in tree.append(leaf):
             session.add(AuditNode(level=level, index=index, hash=value))
     session.commit()
+
+
+def test_a_stored_hash_of_the_wrong_length_is_reported_not_a_crash(
+    session: Session, signer: LogSigner, log: int
+) -> None:
+    drop_triggers(session)
+    session.execute(
+        text("UPDATE audit_leaf SET leaf_hash = :h, payload_hash = :h WHERE position = :p"),
+        {"h": b"short", "p": POSITION},
+    )
+    session.commit()
+    report = verify(session, signer)
+    assert report.first_bad_position == POSITION
