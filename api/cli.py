@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 import structlog
 import uvicorn
 from sqlalchemy.engine import Engine
 
 from api.logging import configure_logging
-from api.main import create_app, load_app_keys
+from api.main import create_app, load_app_keys, log_signer
 from api.settings import Settings
+from audit.checkpoints import CheckpointError, SignedCheckpoint, parse_note, public_key_text
+from audit.log import record
+from audit.proofs import prove_consistency, prove_inclusion
+from audit.repository import AuditLogRepository
+from audit.sequencer import integrate_all
+from audit.verify import verify_log
 from common.crypto import install_field_keyring
 from common.db import make_engine, new_session
 from common.errors import DomainError
@@ -171,6 +179,16 @@ def cmd_user_list(_args: argparse.Namespace) -> int:
 def cmd_keys_rotate(_args: argparse.Namespace) -> int:
     settings = _settings()
     key_id = rotate_field_key(settings.resolved_key_dir)
+    _, engine = _open(settings)
+    with new_session(engine) as session:
+        record(
+            session,
+            None,
+            action="config.keys.rotate_field_key",
+            resource_type="key",
+            resource_id=key_id,
+        )
+        session.commit()
     _out(f"Ny fältnyckel {key_id} är aktiv. Äldre nycklar finns kvar för läsning.")
     return 0
 
@@ -185,6 +203,115 @@ def cmd_demo_seed(_args: argparse.Namespace) -> int:
         demo.seed(session, index=keys.blind_index)
         session.commit()
     _out("Demodata skapad.")
+    return 0
+
+
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    """Integrate whatever waits, then print (and optionally export) the latest signed note."""
+    settings = _settings()
+    keys, engine = _open(settings)
+    with new_session(engine) as session:
+        integrate_all(session, log_signer(settings, keys))
+        session.commit()
+        latest = AuditLogRepository(session).latest_checkpoint()
+    if latest is None:
+        _out("Loggen är tom: ingen kontrollpunkt ännu.")
+        return 0
+    if args.export:
+        Path(args.export).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.export).write_text(latest.note, encoding="utf-8")
+    sys.stdout.write(latest.note)
+    return 0
+
+
+def _external_checkpoints(paths: Sequence[str]) -> list[SignedCheckpoint]:
+    found: list[SignedCheckpoint] = []
+    for given in paths:
+        path = Path(given)
+        files = sorted(path.glob("*.note")) if path.is_dir() else [path]
+        for file in files:
+            try:
+                found.append(parse_note(file.read_text(encoding="utf-8")))
+            except (OSError, CheckpointError) as exc:
+                raise SystemExit(f"{file}: not a signed checkpoint ({exc})") from None
+    return found
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    settings = _settings()
+    keys, engine = _open(settings)
+    external = _external_checkpoints(args.checkpoint or [])
+    with new_session(engine) as session:
+        report = verify_log(
+            session,
+            public_key=keys.audit_signing.public_key(),
+            origin=settings.audit_origin,
+            external=external,
+        )
+    _out(
+        f"Löv: {report.size}, kontrollpunkter i databasen: {report.checkpoints_checked}, "
+        f"externa kontrollpunkter: {report.external_checked}"
+    )
+    if report.ok:
+        _out("Loggen är intakt.")
+        return 0
+    first = report.first_bad_position
+    if first is None:
+        _out("LOGGEN ÄR INTE INTAKT.")
+    elif report.first_bad_position_is_exact:
+        _out(f"LOGGEN ÄR INTE INTAKT. Första felaktiga position: {first}.")
+    else:
+        _out(f"LOGGEN ÄR INTE INTAKT. Första felaktiga position: {first} eller senare.")
+    for problem in report.problems:
+        _out(f"  {problem}")
+    return 1
+
+
+def cmd_audit_prove_inclusion(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _, engine = _open(settings)
+    with new_session(engine) as session:
+        proof = prove_inclusion(session, event_id=uuid.UUID(args.event_id), size=args.size)
+    _out(
+        json.dumps(
+            {
+                "event_id": str(proof.event_id),
+                "position": proof.position,
+                "size": proof.checkpoint.size,
+                "leaf_hash": proof.leaf_hash.hex(),
+                "path": [h.hex() for h in proof.path],
+                "checkpoint": proof.checkpoint.note,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def cmd_audit_prove_consistency(args: argparse.Namespace) -> int:
+    settings = _settings()
+    _, engine = _open(settings)
+    with new_session(engine) as session:
+        proof = prove_consistency(session, old_size=args.old_size, new_size=args.new_size)
+    _out(
+        json.dumps(
+            {
+                "old_size": proof.old.size,
+                "new_size": proof.new.size,
+                "path": [h.hex() for h in proof.path],
+                "old_checkpoint": proof.old.note,
+                "new_checkpoint": proof.new.note,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def cmd_audit_public_key(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    keys = load_app_keys(settings, dict(os.environ))
+    _out(public_key_text(keys.audit_signing.public_key(), settings.audit_origin))
     return 0
 
 
@@ -243,6 +370,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     keys.add_parser("rotate-field-key", help="add a new active field-encryption key").set_defaults(
         func=cmd_keys_rotate
+    )
+
+    audit_cmd = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
+        dest="audit_command", required=True
+    )
+    checkpoint = audit_cmd.add_parser(
+        "checkpoint", help="integrate pending events, print the latest signed note"
+    )
+    checkpoint.add_argument(
+        "--export", metavar="FILE", help="also write the note to FILE (keep it elsewhere)"
+    )
+    checkpoint.set_defaults(func=cmd_audit_checkpoint)
+    verify = audit_cmd.add_parser(
+        "verify", help="recompute the whole log and check every checkpoint"
+    )
+    verify.add_argument(
+        "--checkpoint",
+        action="append",
+        metavar="PATH",
+        help="a signed note kept outside the database, or a directory of *.note files",
+    )
+    verify.set_defaults(func=cmd_audit_verify)
+    inclusion = audit_cmd.add_parser("prove-inclusion", help="inclusion proof for one event")
+    inclusion.add_argument("event_id")
+    inclusion.add_argument("--size", type=int, help="checkpoint size (default: the latest)")
+    inclusion.set_defaults(func=cmd_audit_prove_inclusion)
+    consistency = audit_cmd.add_parser(
+        "prove-consistency", help="consistency proof between checkpoints"
+    )
+    consistency.add_argument("old_size", type=int)
+    consistency.add_argument("new_size", type=int, nargs="?")
+    consistency.set_defaults(func=cmd_audit_prove_consistency)
+    audit_cmd.add_parser("public-key", help="the checkpoint verifier key").set_defaults(
+        func=cmd_audit_public_key
     )
 
     demo_cmd = sub.add_parser("demo", help="demo data").add_subparsers(

@@ -50,9 +50,10 @@ def _presented_credentials(request: Request) -> bool:
 
 def _record_denial(session: Session, request: Request, exc: DomainError) -> None:
     """A denied request is evidence too: recorded in its own transaction after the rollback."""
-    route = request.scope.get("route")
-    template = getattr(route, "path", request.url.path)
     params = request.path_params
+    template = request.url.path  # ids replaced by their names: the action names the endpoint
+    for name, value in params.items():
+        template = template.replace(str(value), "{" + name + "}")
     case_id = _uuid_or_none(params.get("case_id"))
     resource = next((str(v) for k, v in params.items() if k.endswith("_id")), None)
     audit.record(

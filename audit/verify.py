@@ -38,9 +38,12 @@ BACKDATING_TOLERANCE = timedelta(minutes=15)
 class Problem:
     position: int | None
     message: str
+    exact: bool = True  # False: `position` is only the first position the problem can lie at
 
     def __str__(self) -> str:
-        where = f"position {self.position}" if self.position is not None else "log"
+        if self.position is None:
+            return f"log: {self.message}"
+        where = f"position {self.position}" + ("" if self.exact else " or later")
         return f"{where}: {self.message}"
 
 
@@ -57,8 +60,14 @@ class VerifyReport:
 
     @property
     def first_bad_position(self) -> int | None:
-        positions = [p.position for p in self.problems if p.position is not None]
-        return min(positions) if positions else None
+        """The lowest exactly named position; else the lowest position a problem can start at."""
+        exact = [p.position for p in self.problems if p.position is not None and p.exact]
+        bounds = [p.position for p in self.problems if p.position is not None]
+        return min(exact) if exact else min(bounds) if bounds else None
+
+    @property
+    def first_bad_position_is_exact(self) -> bool:
+        return any(p.exact and p.position == self.first_bad_position for p in self.problems)
 
 
 def verify_log(
@@ -217,9 +226,9 @@ def _compare_roots(
                     matching_size,
                     (
                         f"the first {tree.size} leaves do not give the root of the {kind} "
-                        f"checkpoint at size {tree.size}; the change lies at or after this "
-                        f"position, before {tree.size}"
+                        f"checkpoint at size {tree.size}: a change before position {tree.size}"
                     ),
+                    exact=False,
                 )
             )
 
@@ -251,6 +260,7 @@ def _check_nodes(report: VerifyReport, repository: AuditLogRepository, leaves: l
                     Problem(
                         first,
                         f"stored subtree hash at level {level} (leaves from {first}) is wrong",
+                        exact=False,
                     )
                 )
                 return

@@ -55,6 +55,8 @@ class Permission(StrEnum):
     READ_CASE = "read_case"
     LIST_CASES = "list_cases"
     CHANGE_CASE_STATE = "change_case_state"
+    READ_AUDIT_LOG = "read_audit_log"
+    EXPORT_AUDIT_LOG = "export_audit_log"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -79,5 +81,5 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONTACT_PERSON: frozenset({Permission.READ_CASE, Permission.LIST_CASES}),
     Role.STEERING_GROUP: frozenset(),
     Role.ADMINISTRATOR: frozenset(),
-    Role.AUDITOR: frozenset(),
+    Role.AUDITOR: frozenset({Permission.READ_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG}),
 }

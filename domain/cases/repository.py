@@ -18,6 +18,13 @@ from domain.people.models import YoungPerson
 from domain.users.models import User
 
 
+def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
+    """The id behind a human reference and nothing else: for the auditor's access report,
+    whose role may find a case's log but never read the case."""
+    statement = select(Case.id).where(Case.reference == reference.strip().upper())
+    return session.exec(statement).first()
+
+
 class CaseRepository:
     def __init__(self, session: Session, scope: CaseScope) -> None:
         self._session = session

@@ -40,6 +40,17 @@ class UserRepository:
         )
         return [(user, agency) for user, agency in self._session.exec(statement).all()]
 
+    def names(self, user_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str]]:
+        """Display name and agency name per user, for the auditor's lists."""
+        if not user_ids:
+            return {}
+        statement = (
+            select(User.id, User.display_name, Agency.name)
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .where(col(User.id).in_(user_ids))
+        )
+        return {row[0]: (row[1], row[2]) for row in self._session.exec(statement).all()}
+
     def add(self, user: User) -> None:
         self._session.add(user)
         self._session.flush()

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 from sqlmodel import Session
 
+from audit import log as audit
+from common.actor import Actor
 from common.errors import Conflict, FieldError, NotFound, ValidationFailed
 from common.roles import SOCIAL_SERVICES_ROLES, AgencyKind, Role
 from domain.agencies.repository import AgencyRepository
@@ -26,6 +28,7 @@ def create_user(
     display_name: str,
     roles: Iterable[str],
     password: str | None = None,
+    actor: Actor | None = None,
 ) -> User:
     errors: list[FieldError] = []
     username = username.strip().lower()
@@ -65,10 +68,20 @@ def create_user(
         password_hash=hash_password(password) if password is not None else None,
     )
     users.add(user)
+    audit.record(
+        session,
+        actor,
+        action="config.user.create",
+        resource_type="user",
+        resource_id=user.id,
+        basis={"roles": chosen, "agency_id": str(agency_id)},
+    )
     return user
 
 
-def set_password(session: Session, *, username: str, password: str) -> User:
+def set_password(
+    session: Session, *, username: str, password: str, actor: Actor | None = None
+) -> User:
     user = UserRepository(session).by_username(username.strip().lower())
     if user is None:
         raise NotFound()
@@ -77,4 +90,7 @@ def set_password(session: Session, *, username: str, password: str) -> User:
     user.password_hash = hash_password(password)
     session.add(user)
     session.flush()
+    audit.record(
+        session, actor, action="config.user.set_password", resource_type="user", resource_id=user.id
+    )
     return user

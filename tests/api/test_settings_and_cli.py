@@ -1,7 +1,11 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import sqlite3
+import uuid
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,9 @@ from sqlmodel import select
 from api import cli
 from api.main import load_app_keys
 from api.settings import Settings
+from audit.checkpoints import parse_note
+from audit.merkle import verify_inclusion
+from audit.models import AUDIT_TABLES
 from common.crypto import KeyMaterialError, install_field_keyring
 from common.db import make_engine, new_session
 from common.keys import FIELD_KEYS_FILE
@@ -159,3 +166,90 @@ class TestCli:
             names = [p.last_name for p in session.exec(select(YoungPerson)).all()]
         engine.dispose()
         assert len(names) == 20
+
+
+class TestAuditCli:
+    @pytest.fixture
+    def seeded(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        monkeypatch.setenv("SAMSYN_DATA_DIR", str(tmp_path))
+        for name in list(os.environ):
+            if name.startswith("SAMSYN_") and name != "SAMSYN_DATA_DIR":
+                monkeypatch.delenv(name)
+        assert cli.main(["db", "upgrade"]) == 0
+        assert cli.main(["demo", "seed"]) == 0
+        return tmp_path
+
+    @staticmethod
+    def _raw(data_dir: Path) -> sqlite3.Connection:
+        connection = sqlite3.connect(data_dir / "samsyn.db")
+        for table in AUDIT_TABLES:
+            for verb in ("update", "delete"):
+                connection.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+        return connection
+
+    def test_verify_reports_an_intact_log(
+        self, seeded: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["audit", "checkpoint"]) == 0
+        assert cli.main(["audit", "verify"]) == 0
+        assert "Loggen är intakt." in capsys.readouterr().out
+
+    def test_verify_names_the_first_changed_position(
+        self, seeded: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["audit", "checkpoint"]) == 0
+        with closing(self._raw(seeded)) as db:
+            event_id = db.execute("SELECT event_id FROM audit_leaf WHERE position = 17").fetchone()[
+                0
+            ]
+            db.execute("UPDATE audit_event SET outcome = 'denied' WHERE id = ?", (event_id,))
+            db.commit()
+        capsys.readouterr()
+        assert cli.main(["audit", "verify"]) == 1
+        out = capsys.readouterr().out
+        assert "Första felaktiga position: 17." in out
+        assert "position 17: the event" in out
+
+    def test_a_log_cut_back_fails_against_the_exported_checkpoint(
+        self,
+        seeded: Path,
+        tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        kept_elsewhere = tmp_path_factory.mktemp("elsewhere") / "latest.note"
+        assert cli.main(["audit", "checkpoint", "--export", str(kept_elsewhere)]) == 0
+        with closing(self._raw(seeded)) as db:
+            (size,) = db.execute("SELECT max(position) + 1 FROM audit_leaf").fetchone()
+            keep = size // 2
+            db.execute(
+                "DELETE FROM audit_event"
+                " WHERE id IN (SELECT event_id FROM audit_leaf WHERE position >= ?)",
+                (keep,),
+            )
+            db.execute("DELETE FROM audit_leaf WHERE position >= ?", (keep,))
+            db.execute("DELETE FROM audit_checkpoint WHERE size > ?", (keep,))
+            db.commit()
+        capsys.readouterr()
+        assert cli.main(["audit", "verify", "--checkpoint", str(kept_elsewhere)]) == 1
+        assert (
+            f"covers {size} leaves but the log has {keep}: the log was cut back"
+            in capsys.readouterr().out
+        )
+
+    def test_inclusion_proof_from_the_cli_verifies(
+        self, seeded: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["audit", "checkpoint"]) == 0
+        with closing(sqlite3.connect(seeded / "samsyn.db")) as db:
+            raw_id = db.execute("SELECT event_id FROM audit_leaf WHERE position = 5").fetchone()[0]
+        capsys.readouterr()
+        assert cli.main(["audit", "prove-inclusion", str(uuid.UUID(hex=raw_id))]) == 0
+        proof = json.loads(capsys.readouterr().out)
+        root = parse_note(proof["checkpoint"]).checkpoint.root
+        assert verify_inclusion(
+            5,
+            proof["size"],
+            bytes.fromhex(proof["leaf_hash"]),
+            [bytes.fromhex(h) for h in proof["path"]],
+            root,
+        )

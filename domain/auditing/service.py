@@ -1,0 +1,192 @@
+"""The auditor's tools: search the log, a case's access report, break-glass and denied lists,
+CSV export. The auditor sees ids, staff names and bases, never case content; every use of
+these tools is itself audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from audit import log as audit
+from audit.models import AuditEvent, Outcome
+from audit.repository import AuditLogRepository, EventFilter
+from common.actor import Actor
+from common.errors import NotFound, ValidationFailed
+from common.roles import Permission
+from domain.cases.repository import case_id_by_reference
+from domain.users.repository import UserRepository
+
+MAX_PAGE_SIZE = 200
+MAX_EXPORT_ROWS = 100_000
+BREAK_GLASS_ACTION_PREFIX = "case.break_glass"
+
+
+@dataclass(frozen=True)
+class EventRow:
+    event: AuditEvent
+    user_name: str | None
+    agency_name: str | None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: Sequence[EventRow]
+    total: int
+    page: int
+    page_size: int
+
+
+def _filter_basis(where: EventFilter) -> dict[str, str]:
+    """The filters as recorded in the auditor's own audit event (ids and dates only)."""
+    return {key: str(value) for key, value in vars(where).items() if value is not None}
+
+
+def _page(session: Session, where: EventFilter, page: int, page_size: int) -> EventPage:
+    if page < 1:
+        raise ValidationFailed.one("page", "Sidnumret måste vara 1 eller större.")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValidationFailed.one("page_size", f"Sidstorleken måste vara 1–{MAX_PAGE_SIZE}.")
+    events, total = AuditLogRepository(session).search(
+        where, offset=(page - 1) * page_size, limit=page_size
+    )
+    return EventPage(
+        items=_with_names(session, events), total=total, page=page, page_size=page_size
+    )
+
+
+def _with_names(session: Session, events: Sequence[AuditEvent]) -> list[EventRow]:
+    names = UserRepository(session).names({e.user_id for e in events if e.user_id is not None})
+    rows = []
+    for event in events:
+        user_name, agency_name = (
+            names.get(event.user_id, (None, None)) if event.user_id else (None, None)
+        )
+        rows.append(EventRow(event=event, user_name=user_name, agency_name=agency_name))
+    return rows
+
+
+def search_events(
+    session: Session, actor: Actor, *, where: EventFilter, page: int = 1, page_size: int = 50
+) -> EventPage:
+    actor.require(Permission.READ_AUDIT_LOG)
+    if where.occurred_from and where.occurred_to and where.occurred_from >= where.occurred_to:
+        raise ValidationFailed.one("occurred_to", "Slutet av perioden måste komma efter början.")
+    result = _page(session, where, page, page_size)
+    audit.record(
+        session,
+        actor,
+        action="audit.search",
+        resource_type="audit_log",
+        case_id=where.case_id,
+        basis={"filters": _filter_basis(where)},
+    )
+    return result
+
+
+@dataclass(frozen=True)
+class AccessReport:
+    case_id: uuid.UUID
+    reference: str
+    events: EventPage
+
+
+def access_report(
+    session: Session, actor: Actor, *, reference: str, page: int = 1, page_size: int = 50
+) -> AccessReport:
+    """Everything the log holds about one case: who opened it, when, and on what basis."""
+    actor.require(Permission.READ_AUDIT_LOG)
+    case_id = case_id_by_reference(session, reference)
+    if case_id is None:
+        raise NotFound()
+    events = _page(session, EventFilter(case_id=case_id), page, page_size)
+    audit.record(
+        session,
+        actor,
+        action="audit.access_report",
+        resource_type="case",
+        resource_id=case_id,
+        case_id=case_id,
+    )
+    return AccessReport(case_id=case_id, reference=reference.strip().upper(), events=events)
+
+
+def break_glass_events(
+    session: Session, actor: Actor, *, page: int = 1, page_size: int = 50
+) -> EventPage:
+    return search_events(
+        session,
+        actor,
+        where=EventFilter(action_prefix=BREAK_GLASS_ACTION_PREFIX),
+        page=page,
+        page_size=page_size,
+    )
+
+
+def denied_events(
+    session: Session, actor: Actor, *, page: int = 1, page_size: int = 50
+) -> EventPage:
+    return search_events(
+        session,
+        actor,
+        where=EventFilter(outcome=Outcome.DENIED.value),
+        page=page,
+        page_size=page_size,
+    )
+
+
+CSV_COLUMNS = [
+    "occurred_at",
+    "user_id",
+    "user_name",
+    "agency_name",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "case_id",
+    "outcome",
+    "basis",
+    "request_id",
+]
+
+
+def export_csv(session: Session, actor: Actor, *, where: EventFilter) -> str:
+    """The matching events as CSV (newest first, at most MAX_EXPORT_ROWS); the export is audited."""
+    actor.require(Permission.EXPORT_AUDIT_LOG)
+    events, total = AuditLogRepository(session).search(where, offset=0, limit=MAX_EXPORT_ROWS)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in _with_names(session, events):
+        e = row.event
+        writer.writerow(
+            [
+                e.occurred_at.isoformat(),
+                e.user_id or "",
+                row.user_name or "",
+                row.agency_name or "",
+                e.role or "",
+                e.action,
+                e.resource_type,
+                e.resource_id or "",
+                e.case_id or "",
+                e.outcome,
+                json.dumps(e.basis, sort_keys=True, ensure_ascii=False),
+                e.request_id or "",
+            ]
+        )
+    audit.record(
+        session,
+        actor,
+        action="audit.export",
+        resource_type="audit_log",
+        case_id=where.case_id,
+        basis={"filters": _filter_basis(where), "rows": len(events), "matching": total},
+    )
+    return out.getvalue()

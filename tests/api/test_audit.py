@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from audit.merkle import verify_consistency, verify_inclusion
+from audit.sequencer import integrate_all
+from common.db import new_session
+from tests.api.conftest import World, token_for
+from tests.api.test_cases import open_case
+
+
+def integrate(app: FastAPI, engine: Engine) -> None:
+    with new_session(engine) as session:
+        integrate_all(session, app.state.log_signer)
+        session.commit()
+
+
+@pytest.fixture
+def auditor(client: TestClient, world: World) -> dict[str, str]:
+    return token_for(client, world.usernames["auditor"])
+
+
+class TestAccessRules:
+    @pytest.mark.parametrize(
+        "who", ["social_worker", "coordinator", "school_contact", "steering", "administrator"]
+    )
+    def test_only_the_auditor_reads_the_log(
+        self, client: TestClient, world: World, who: str
+    ) -> None:
+        headers = token_for(client, world.usernames[who])
+        for path in (
+            "/api/v1/audit/events",
+            "/api/v1/audit/denied",
+            "/api/v1/audit/break-glass",
+            "/api/v1/audit/checkpoint",
+            "/api/v1/audit/events.csv",
+        ):
+            assert client.get(path, headers=headers).status_code == 403, path
+
+    def test_the_auditor_cannot_read_case_content(
+        self, client: TestClient, world: World, auditor: dict[str, str]
+    ) -> None:
+        case = open_case(client, token_for(client, world.usernames["social_worker"]))
+        assert client.get(f"/api/v1/cases/{case['id']}", headers=auditor).status_code == 403
+        assert (
+            client.get(
+                f"/api/v1/young-persons/{case['young_person']['id']}", headers=auditor
+            ).status_code
+            == 403
+        )
+
+
+class TestAccessReport:
+    def test_shows_who_read_the_case_and_on_what_basis(
+        self, client: TestClient, world: World, auditor: dict[str, str]
+    ) -> None:
+        worker = token_for(client, world.usernames["social_worker"])
+        case = open_case(client, worker)
+        client.get(
+            f"/api/v1/cases/{case['id']}", headers=token_for(client, world.usernames["coordinator"])
+        )
+        report = client.get(f"/api/v1/audit/cases/{case['reference']}/access", headers=auditor)
+        assert report.status_code == 200, report.text
+        events = report.json()["events"]["items"]
+        reads = [
+            (e["user_name"], e["action"], e["basis"].get("kind"))
+            for e in events
+            if e["action"] == "case.read"
+        ]
+        assert ("Testanvändare coordinator", "case.read", "programme_coordinator") in reads
+        assert ("Testanvändare social_worker", "case.read", "own_agency") in reads
+        # the auditor's own look is in the log too
+        mine = client.get(
+            "/api/v1/audit/events", params={"action": "audit.access_report"}, headers=auditor
+        )
+        assert mine.json()["items"][0]["case_id"] == case["id"]
+
+    def test_unknown_reference_is_404(self, client: TestClient, auditor: dict[str, str]) -> None:
+        assert (
+            client.get("/api/v1/audit/cases/SSPF-1999-0001/access", headers=auditor).status_code
+            == 404
+        )
+
+
+class TestDenied:
+    def test_a_probe_for_a_hidden_case_is_listed_with_the_prober(
+        self, client: TestClient, world: World, auditor: dict[str, str]
+    ) -> None:
+        case = open_case(client, token_for(client, world.usernames["social_worker"]))
+        prober = token_for(client, world.usernames["school_contact"])
+        assert client.get(f"/api/v1/cases/{case['id']}", headers=prober).status_code == 404
+        denied = client.get("/api/v1/audit/denied", headers=auditor).json()["items"]
+        probe = next(e for e in denied if e["case_id"] == case["id"])
+        assert probe["user_name"] == "Testanvändare contact_person"
+        assert probe["action"] == "GET /api/v1/cases/{case_id}"
+        assert probe["basis"] == {"status": 404, "error": "not_found"}
+
+
+class TestExport:
+    def test_csv_export_is_itself_audited(
+        self, client: TestClient, world: World, auditor: dict[str, str]
+    ) -> None:
+        open_case(client, token_for(client, world.usernames["social_worker"]))
+        response = client.get(
+            "/api/v1/audit/events.csv", params={"action": "case.create"}, headers=auditor
+        )
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        assert [row["action"] for row in rows] == ["case.create"]
+        exports = client.get(
+            "/api/v1/audit/events", params={"action": "audit.export"}, headers=auditor
+        ).json()
+        assert exports["total"] == 1
+        assert exports["items"][0]["basis"]["rows"] == 1
+
+
+class TestProofs:
+    def test_inclusion_and_consistency_proofs_verify(
+        self,
+        client: TestClient,
+        world: World,
+        app: FastAPI,
+        engine: Engine,
+        auditor: dict[str, str],
+    ) -> None:
+        worker = token_for(client, world.usernames["social_worker"])
+        case = open_case(client, worker)
+        integrate(app, engine)
+        old = client.get("/api/v1/audit/checkpoint", headers=auditor).json()
+        for _ in range(3):
+            client.get(f"/api/v1/cases/{case['id']}", headers=worker)
+        integrate(app, engine)
+        event = client.get(
+            "/api/v1/audit/events", params={"action": "case.create"}, headers=auditor
+        ).json()["items"][0]
+
+        inclusion = client.get(
+            "/api/v1/audit/proofs/inclusion", params={"event_id": event["id"]}, headers=auditor
+        )
+        assert inclusion.status_code == 200, inclusion.text
+        body = inclusion.json()
+        assert verify_inclusion(
+            body["position"],
+            body["checkpoint"]["size"],
+            bytes.fromhex(body["leaf_hash"]),
+            [bytes.fromhex(h) for h in body["path"]],
+            bytes.fromhex(body["checkpoint"]["root"]),
+        )
+
+        consistency = client.get(
+            "/api/v1/audit/proofs/consistency", params={"old_size": old["size"]}, headers=auditor
+        )
+        assert consistency.status_code == 200, consistency.text
+        proof = consistency.json()
+        assert proof["new"]["size"] > old["size"]
+        assert verify_consistency(
+            old["size"],
+            proof["new"]["size"],
+            [bytes.fromhex(h) for h in proof["path"]],
+            bytes.fromhex(old["root"]),
+            bytes.fromhex(proof["new"]["root"]),
+        )
+
+    def test_unknown_event_is_404_and_bad_size_names_the_field(
+        self,
+        client: TestClient,
+        world: World,
+        app: FastAPI,
+        engine: Engine,
+        auditor: dict[str, str],
+    ) -> None:
+        open_case(client, token_for(client, world.usernames["social_worker"]))
+        integrate(app, engine)
+        missing = client.get(
+            "/api/v1/audit/proofs/inclusion",
+            params={"event_id": str(uuid.uuid4())},
+            headers=auditor,
+        )
+        assert missing.status_code == 404
+        bad = client.get(
+            "/api/v1/audit/proofs/consistency", params={"old_size": 999_999}, headers=auditor
+        )
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "old_size"
