@@ -45,7 +45,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("size", name=op.f("pk_audit_checkpoint")),
     )
     with op.batch_alter_table("audit_checkpoint", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_audit_checkpoint_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_audit_checkpoint_created_at"), ["created_at"], unique=False
+        )
 
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
