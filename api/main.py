@@ -23,6 +23,7 @@ from common.db import make_engine
 from common.keys import KeySet, load_keys
 from domain.auth.service import SessionPolicy
 from domain.health.repository import database_answers
+from frontend import auditing as audit_pages
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -101,7 +102,8 @@ def create_app(
     api.include_router(audit.router)
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
-    app.include_router(pages.router, dependencies=[Depends(open_db, scope="function")])
+    for router in (pages.router, audit_pages.router):
+        app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 
     @app.get("/healthz", response_model=HealthOut, tags=["operations"])
     def health(session: DbSession) -> HealthOut:

@@ -19,6 +19,7 @@ from domain.people.models import GENDER_LABELS, Gender
 from domain.people.personnummer import age_on
 from frontend import csrf
 from frontend.config import PageConfig
+from frontend.labels import BASIS_LABELS, action_label
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -65,6 +66,10 @@ TEMPLATES.env.globals.update(
     GENDER_LABELS=GENDER_LABELS,
 )
 TEMPLATES.env.filters["age"] = lambda born: age_on(born, today())
+TEMPLATES.env.filters["basis_label"] = lambda basis: (
+    _label(BASIS_LABELS, basis.get("kind")) if basis else ""
+)
+TEMPLATES.env.filters["action_label"] = action_label
 
 
 def render(

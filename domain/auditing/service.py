@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
 from audit import log as audit
 from audit.models import AuditEvent, Outcome
 from audit.repository import AuditLogRepository, EventFilter
+from audit.verify import VerifyReport, verify_log
 from common.actor import Actor
 from common.errors import NotFound, ValidationFailed
 from common.roles import Permission
@@ -138,6 +140,40 @@ def denied_events(
         page=page,
         page_size=page_size,
     )
+
+
+def case_id_for(session: Session, actor: Actor, *, reference: str) -> uuid.UUID:
+    """For filtering the log by a case the auditor knows by its reference."""
+    actor.require(Permission.READ_AUDIT_LOG)
+    case_id = case_id_by_reference(session, reference)
+    if case_id is None:
+        raise ValidationFailed.one("referens", "Det finns inget ärende med den referensen.")
+    return case_id
+
+
+def staff(session: Session, actor: Actor) -> list[tuple[uuid.UUID, str, str]]:
+    """Every staff account (id, name, agency) for the auditor's user filter."""
+    actor.require(Permission.READ_AUDIT_LOG)
+    return [
+        (user.id, user.display_name, agency.name)
+        for user, agency in UserRepository(session).list_all()
+    ]
+
+
+def integrity(
+    session: Session, actor: Actor, *, public_key: Ed25519PublicKey, origin: str
+) -> VerifyReport:
+    """Recompute the whole log now (the same check as `samsyn audit verify`)."""
+    actor.require(Permission.READ_AUDIT_LOG)
+    report = verify_log(session, public_key=public_key, origin=origin)
+    audit.record(
+        session,
+        actor,
+        action="audit.verify",
+        resource_type="audit_log",
+        basis={"size": report.size, "ok": report.ok},
+    )
+    return report
 
 
 CSV_COLUMNS = [

@@ -14,7 +14,7 @@ from tests.builders import valid_personnummer
 pytestmark = pytest.mark.browser
 
 CASE_REFERENCE = re.compile(r"(SSPF|SIG)-\d{4}-\d{4,}")
-CASE_TOTAL = re.compile(r"(\d+) ärenden, sida \d+ av \d+")
+CASE_TOTAL = re.compile(r"(\d+) ärenden?, sida \d+ av \d+")
 
 
 def wrong_check_digit(personnummer: str) -> str:

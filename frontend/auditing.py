@@ -1,0 +1,210 @@
+"""The auditor's pages (Logggranskning). They call domain.auditing like the JSON API does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from audit.repository import EventFilter
+from audit.sequencer import LogSigner
+from common.clock import STOCKHOLM
+from common.errors import FieldError, ValidationFailed
+from common.roles import Permission
+from domain.auditing import service as auditing
+from frontend import csrf
+from frontend.deps import PageActor, PageDb
+from frontend.render import render
+
+router = APIRouter(prefix="/granskning", include_in_schema=False)
+PAGE_SIZE = 50
+
+
+class SearchForm(BaseModel):
+    anvandare: str = ""
+    referens: str = ""
+    handelse: str = ""
+    utfall: str = ""
+    fran: str = ""
+    till: str = ""
+    sida: int = 1
+
+
+def _day(value: str, field: str, errors: list[FieldError], *, end: bool) -> datetime | None:
+    """A Stockholm calendar day to a UTC instant: its start, or the start of the next day."""
+    if not value:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        errors.append(FieldError(field, "Ange datum som ÅÅÅÅ-MM-DD."))
+        return None
+    if end:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(), tzinfo=STOCKHOLM)
+
+
+def _event_filter(session: PageDb, actor: PageActor, form: SearchForm) -> EventFilter:
+    errors: list[FieldError] = []
+    user_id = None
+    if form.anvandare:
+        try:
+            user_id = uuid.UUID(form.anvandare)
+        except ValueError:
+            errors.append(FieldError("anvandare", "Välj en användare i listan."))
+    case_id = None
+    if form.referens.strip():
+        try:
+            case_id = auditing.case_id_for(session, actor, reference=form.referens)
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if form.utfall not in ("", "allowed", "denied"):
+        errors.append(FieldError("utfall", "Välj utfall i listan."))
+    occurred_from = _day(form.fran, "fran", errors, end=False)
+    occurred_to = _day(form.till, "till", errors, end=True)
+    if errors:
+        raise ValidationFailed(errors)
+    return EventFilter(
+        user_id=user_id,
+        case_id=case_id,
+        action=form.handelse.strip() or None,
+        outcome=form.utfall or None,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+    )
+
+
+@router.get("")
+def search(
+    request: Request, session: PageDb, actor: PageActor, form: Annotated[SearchForm, Query()]
+) -> Response:
+    actor.require(Permission.READ_AUDIT_LOG)
+    context = {
+        "form": form,
+        "staff": auditing.staff(session, actor),
+        "errors": [],
+        "page": None,
+        "query": urlencode({k: v for k, v in form.model_dump().items() if v and k != "sida"}),
+    }
+    searched = (
+        any(v for k, v in form.model_dump().items() if k != "sida") or "sok" in request.query_params
+    )
+    if searched:
+        try:
+            where = _event_filter(session, actor, form)
+            context["page"] = auditing.search_events(
+                session, actor, where=where, page=form.sida, page_size=PAGE_SIZE
+            )
+        except ValidationFailed as exc:
+            context["errors"] = exc.errors
+            return render(request, "audit_search.html", context, status=422, actor=actor)
+    return render(request, "audit_search.html", context, actor=actor)
+
+
+@router.get("/export.csv")
+def export(session: PageDb, actor: PageActor, form: Annotated[SearchForm, Query()]) -> Response:
+    body = auditing.export_csv(session, actor, where=_event_filter(session, actor, form))
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="samsyn-logg.csv"'},
+    )
+
+
+@router.get("/arende")
+def access_report(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    referens: Annotated[str, Query(max_length=32)] = "",
+    sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    actor.require(Permission.READ_AUDIT_LOG)
+    report = None
+    errors: list[FieldError] = []
+    if referens.strip():
+        try:
+            auditing.case_id_for(session, actor, reference=referens)
+            report = auditing.access_report(
+                session, actor, reference=referens, page=sida, page_size=PAGE_SIZE
+            )
+        except ValidationFailed as exc:
+            errors = exc.errors
+    return render(
+        request,
+        "audit_access.html",
+        {"reference": referens, "report": report, "errors": errors},
+        status=422 if errors else 200,
+        actor=actor,
+    )
+
+
+@router.get("/nodatkomst")
+def break_glass(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    page = auditing.break_glass_events(session, actor, page=sida, page_size=PAGE_SIZE)
+    return render(
+        request,
+        "audit_list.html",
+        {
+            "title": "Nödåtkomst",
+            "page": page,
+            "base": "/granskning/nodatkomst",
+            "intro": "Öppningar av ärenden med nödåtkomst, med den skrivna motiveringen.",
+            "empty": "Ingen har använt nödåtkomst.",
+        },
+        actor=actor,
+    )
+
+
+@router.get("/nekade")
+def denied(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> Response:
+    page = auditing.denied_events(session, actor, page=sida, page_size=PAGE_SIZE)
+    return render(
+        request,
+        "audit_list.html",
+        {
+            "title": "Nekade förfrågningar",
+            "page": page,
+            "base": "/granskning/nekade",
+            "intro": "Försök att nå uppgifter som användaren saknar rätt till eller som saknas.",
+            "empty": "Inga nekade förfrågningar.",
+        },
+        actor=actor,
+    )
+
+
+@router.get("/integritet")
+def integrity_page(request: Request, actor: PageActor) -> Response:
+    actor.require(Permission.READ_AUDIT_LOG)
+    return render(request, "audit_integrity.html", {"report": None}, actor=actor)
+
+
+class CsrfForm(BaseModel):
+    csrf_token: str = ""
+
+
+@router.post("/integritet")
+def check_integrity(
+    request: Request, session: PageDb, actor: PageActor, form: Annotated[CsrfForm, Form()]
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    signer: LogSigner = request.app.state.log_signer
+    report = auditing.integrity(
+        session, actor, public_key=signer.key.public_key(), origin=signer.origin
+    )
+    return render(request, "audit_integrity.html", {"report": report}, actor=actor)

@@ -1,0 +1,34 @@
+"""Swedish words for the audit log's codes, shown to the auditor."""
+
+from __future__ import annotations
+
+ACTION_LABELS = {
+    "case.read": "Läste ärendet",
+    "case.list": "Såg ärendet i ärendelistan",
+    "case.create": "Öppnade ärendet",
+    "case.change_state": "Ändrade ärendets status",
+    "young_person.create": "Registrerade ung person",
+    "young_person.read": "Läste uppgifter om ung person",
+    "auth.login": "Inloggning",
+    "auth.logout": "Utloggning",
+    "audit.search": "Sökte i loggen",
+    "audit.access_report": "Tog fram åtkomstrapport",
+    "audit.export": "Exporterade loggen",
+    "audit.verify": "Kontrollerade loggens integritet",
+}
+BASIS_LABELS = {
+    "own_agency": "Egen enhet",
+    "programme_coordinator": "Samordnare för programmet",
+    "consent": "Samtycke",
+    "break_glass": "Nödåtkomst",
+}
+
+
+def action_label(action: str) -> str:
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    if action.startswith("config."):
+        return f"Konfiguration ({action.removeprefix('config.')})"
+    if " /" in action:
+        return f"Begäran: {action}"
+    return action
