@@ -15,7 +15,7 @@ from tests.builders import make_actor, make_agency, make_young_person, valid_per
 
 
 def _raw_rows(session: Session, table: str) -> list[str]:
-    return [repr(tuple(row)) for row in session.execute(text(f"SELECT * FROM {table}"))]  # noqa: S608
+    return [repr(tuple(row)) for row in session.execute(text(f"SELECT * FROM {table}"))]
 
 
 class TestRegisterYoungPerson:

@@ -72,7 +72,7 @@ class TestTriggers:
             "audit_checkpoint": "note",
         }[table]
         value = "'x'" if column in {"action", "note"} else "99999"
-        statements = [f"UPDATE {table} SET {column} = {value}", f"DELETE FROM {table}"]  # noqa: S608
+        statements = [f"UPDATE {table} SET {column} = {value}", f"DELETE FROM {table}"]
         if session.get_bind().dialect.name == "postgresql":  # SQLite has no TRUNCATE
             statements.append(f"TRUNCATE {table} CASCADE")
         for statement in statements:
