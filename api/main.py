@@ -15,12 +15,14 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
-from api.routers import audit, auth, cases, people
+from api.routers import audit, auth, cases, consents, people
 from api.settings import Settings
 from audit.sequencer import LogSigner, Sequencer
 from common.crypto import install_field_keyring
 from common.db import make_engine
 from common.keys import KeySet, load_keys
+from consent.policy import install_signing_policy
+from consent.rules import SigningPolicy
 from domain.auth.service import SessionPolicy
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
@@ -48,6 +50,12 @@ def create_app(
 ) -> FastAPI:
     """`run_sequencer=False` leaves audit integration to the caller (tests call it directly)."""
     install_field_keyring(keys.field)
+    install_signing_policy(
+        SigningPolicy(
+            young_person_from_age=settings.consent_young_person_from_age,
+            adult_age=settings.consent_adult_age,
+        )
+    )
     engine = engine or make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
@@ -99,6 +107,7 @@ def create_app(
     api.include_router(auth.router)
     api.include_router(people.router)
     api.include_router(cases.router)
+    api.include_router(consents.router)
     api.include_router(audit.router)
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.

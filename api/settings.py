@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     api_token_idle_minutes: int = Field(default=15, ge=1)
     api_token_absolute_minutes: int = Field(default=60, ge=1)
     cookie_secure: bool | None = None
+    consent_young_person_from_age: int = Field(default=15, ge=1, le=18)
+    consent_adult_age: int = Field(default=18, ge=1, le=21)
     audit_origin: str = Field(default="samsyn/audit", pattern=r"^[A-Za-z0-9._/-]{1,100}$")
     audit_export_dir: Path | None = None
     audit_sequencer_interval_ms: int = Field(default=500, ge=50, le=60_000)

@@ -55,6 +55,8 @@ class Permission(StrEnum):
     READ_CASE = "read_case"
     LIST_CASES = "list_cases"
     CHANGE_CASE_STATE = "change_case_state"
+    MANAGE_TEAM = "manage_team"
+    RECORD_CONSENT = "record_consent"
     READ_AUDIT_LOG = "read_audit_log"
     EXPORT_AUDIT_LOG = "export_audit_log"
 
@@ -68,6 +70,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_CASE,
             Permission.LIST_CASES,
             Permission.CHANGE_CASE_STATE,
+            Permission.MANAGE_TEAM,
+            Permission.RECORD_CONSENT,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -76,6 +80,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_CASE,
             Permission.LIST_CASES,
             Permission.CHANGE_CASE_STATE,
+            Permission.MANAGE_TEAM,
+            Permission.RECORD_CONSENT,
         }
     ),
     Role.CONTACT_PERSON: frozenset({Permission.READ_CASE, Permission.LIST_CASES}),

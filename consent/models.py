@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, String
+from sqlalchemy import JSON, Column, Date, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -48,4 +48,67 @@ class TeamMember(SQLModel, table=True):
     )
     removed_at: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+
+
+class ConsentMethod(StrEnum):
+    PAPER_FORM = "paper_form"
+    DIGITAL_SIGNATURE = "digital_signature"
+    VERBAL_DOCUMENTED = "verbal_documented"
+
+
+CONSENT_METHOD_LABELS = {
+    ConsentMethod.PAPER_FORM: "Underskriven blankett",
+    ConsentMethod.DIGITAL_SIGNATURE: "Digital underskrift",
+    ConsentMethod.VERBAL_DOCUMENTED: "Muntligt, dokumenterat",
+}
+
+
+class ConsentRecord(SQLModel, table=True):
+    """One signer's decision. Never edited: a correction is a newer record for the same
+    signer, a withdrawal is a separate `ConsentWithdrawal`."""
+
+    __tablename__ = "consent_record"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    signer_kind: str = Field(sa_column=Column(String(16), nullable=False))
+    guardian_id: uuid.UUID | None = Field(
+        default=None, sa_column=Column(ForeignKey("guardian.id", ondelete="CASCADE"), nullable=True)
+    )
+    decision: str = Field(sa_column=Column(String(16), nullable=False))
+    signed_on: date = Field(sa_column=Column(Date, nullable=False))
+    valid_from: date = Field(sa_column=Column(Date, nullable=False))
+    valid_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    agencies: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    method: str = Field(sa_column=Column(String(32), nullable=False))
+    document_sha256: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
+    recorded_by: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=False)
+    )
+    recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+
+
+class ConsentWithdrawal(SQLModel, table=True):
+    """Withdrawal of one consent record; it takes effect at `withdrawn_at`."""
+
+    __tablename__ = "consent_withdrawal"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    consent_id: uuid.UUID = Field(
+        sa_column=Column(
+            ForeignKey("consent_record.id", ondelete="CASCADE"), nullable=False, unique=True
+        )
+    )
+    withdrawn_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_by: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=False)
+    )
+    recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

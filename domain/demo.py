@@ -17,14 +17,20 @@ from common.actor import Actor
 from common.clock import today
 from common.crypto import BlindIndex
 from common.roles import AgencyKind, Role
+from consent.models import ConsentMethod
+from consent.rules import Category, Decision, SignerKind
 from domain.agencies.repository import AgencyRepository
 from domain.agencies.service import create_agency
 from domain.auth.service import actor_for
 from domain.cases import service as cases
+from domain.cases.models import Case
 from domain.cases.rules import CaseState, Outcome, Programme
+from domain.consents import service as consents
+from domain.consents.service import ConsentInput
 from domain.people.models import Gender
 from domain.people.personnummer import luhn_check_digit
 from domain.people.service import GuardianInput, YoungPersonInput, register_young_person
+from domain.teams import service as teams
 from domain.users.service import create_user
 
 DEMO_PASSWORD = "demo-losenord-2026"  # noqa: S105 - printed for the demo on purpose
@@ -102,23 +108,6 @@ SURNAMES = [
 ]
 AREAS = ["Norra Demo", "Södra Demo", "Centrum (demo)", "Ekbacken (demo)"]
 
-# The path each demo case takes through the lifecycle, ending in the state named first.
-PATHS: dict[CaseState, list[tuple[CaseState, Outcome | None]]] = {
-    CaseState.REFERRED: [],
-    CaseState.CONSENT_PENDING: [(CaseState.CONSENT_PENDING, None)],
-    CaseState.ACTIVE: [(CaseState.CONSENT_PENDING, None), (CaseState.ACTIVE, None)],
-    CaseState.PAUSED: [
-        (CaseState.CONSENT_PENDING, None),
-        (CaseState.ACTIVE, None),
-        (CaseState.PAUSED, None),
-    ],
-    CaseState.DECLINED: [(CaseState.CONSENT_PENDING, None), (CaseState.DECLINED, None)],
-    CaseState.CLOSED: [
-        (CaseState.CONSENT_PENDING, None),
-        (CaseState.ACTIVE, None),
-        (CaseState.CLOSED, Outcome.GOALS_MET),
-    ],
-}
 # 20 young people: the states cycle so every one occurs at least three times.
 STATE_CYCLE = [
     CaseState.ACTIVE,
@@ -194,12 +183,77 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
             young_person_id=person.id,
             programme=(Programme.SIG if number % 5 == 4 else Programme.SSPF).value,
         )
-        for target, outcome in PATHS[STATE_CYCLE[number % len(STATE_CYCLE)]]:
-            case = cases.change_state(
+        partners = [
+            actors["skola" if number % 2 == 0 else "skola2"],
+            actors["polis"],
+            actors["fritid"],
+        ]
+        _follow_path(session, owner, case, STATE_CYCLE[number % len(STATE_CYCLE)], partners)
+
+
+SHARED_CATEGORIES = [
+    Category.BASIC,
+    Category.SCHOOL,
+    Category.POLICE,
+    Category.LEISURE,
+    Category.PLAN,
+]
+
+
+def _follow_path(
+    session: Session, owner: Actor, case: Case, state: CaseState, partners: list[Actor]
+) -> None:
+    """Take a demo case to `state` the way it happens for real: team, consent records, and the
+    lifecycle following the consent (withdrawal pauses, refusal declines)."""
+    if state is CaseState.REFERRED:
+        return
+    case = cases.change_state(
+        session,
+        owner,
+        case_id=case.id,
+        target=CaseState.CONSENT_PENDING.value,
+        expected_version=case.version,
+    )
+    for partner in partners:
+        teams.add_member(session, owner, case_id=case.id, user_id=partner.user_id)
+    overview = consents.consent_overview(session, owner, case_id=case.id)
+    signers = [str(g.id) for g in overview.guardians if g.has_custody] + [
+        SignerKind.YOUNG_PERSON.value
+    ]
+    if state is CaseState.CONSENT_PENDING:
+        signers = signers[:1]  # one guardian has signed; the others have not yet
+    signed_on = today() - timedelta(days=20)
+    records = []
+    for signer in signers:
+        refusing = state is CaseState.DECLINED
+        records.append(
+            consents.record_consent(
                 session,
                 owner,
                 case_id=case.id,
-                target=target.value,
-                expected_version=case.version,
-                outcome=outcome.value if outcome else None,
+                data=ConsentInput(
+                    signer=signer,
+                    decision=(Decision.REFUSED if refusing else Decision.GIVEN).value,
+                    signed_on=signed_on,
+                    valid_from=signed_on,
+                    valid_until=signed_on + timedelta(days=365),
+                    agencies=[] if refusing else [str(p.agency_id) for p in partners],
+                    categories=[] if refusing else [c.value for c in SHARED_CATEGORIES],
+                    method=ConsentMethod.PAPER_FORM.value,
+                ),
             )
+        )
+        if refusing:
+            return
+    if state is CaseState.PAUSED:
+        consents.withdraw_consent(session, owner, consent_id=records[0].id)
+    elif state is CaseState.CLOSED:
+        current = cases.get_case(session, owner, case_id=case.id).case
+        cases.change_state(
+            session,
+            owner,
+            case_id=case.id,
+            target=CaseState.CLOSED.value,
+            expected_version=current.version,
+            outcome=Outcome.GOALS_MET.value,
+        )

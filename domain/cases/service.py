@@ -14,7 +14,7 @@ from common.clock import STOCKHOLM, utcnow
 from common.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from common.roles import Permission
 from consent.models import TeamMember, TeamRole
-from consent.scope import scope_for
+from domain.access import case_scope
 from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case, CaseStateChange
@@ -66,7 +66,7 @@ def open_case(
 ) -> Case:
     actor.require(Permission.OPEN_CASE)
     chosen = _parse_programme(programme)
-    scope = scope_for(session, actor)
+    scope = case_scope(session, actor)
     person = YoungPersonRepository(session, scope).get(young_person_id)
     if person is None:
         raise NotFound()
@@ -107,7 +107,7 @@ def open_case(
         resource_type="case",
         resource_id=case.id,
         case_id=case.id,
-        basis=scope.basis_for(owner_agency_id=case.owner_agency_id),
+        basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
     )
     return case
 
@@ -129,7 +129,7 @@ def list_cases(
     for state in states or ():
         if state not in known:
             raise ValidationFailed.one("state", f"Okänd status: {state}.")
-    scope = scope_for(session, actor)
+    scope = case_scope(session, actor)
     rows, total = CaseRepository(session, scope).list_with_people(
         states=states, offset=(page - 1) * page_size, limit=page_size
     )
@@ -141,7 +141,7 @@ def list_cases(
             resource_type="case",
             resource_id=case.id,
             case_id=case.id,
-            basis=scope.basis_for(owner_agency_id=case.owner_agency_id),
+            basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
         )
     return CasePage(
         items=[CaseListItem(case=case, young_person=person) for case, person in rows],
@@ -153,7 +153,7 @@ def list_cases(
 
 def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
     actor.require(Permission.READ_CASE)
-    scope = scope_for(session, actor)
+    scope = case_scope(session, actor)
     cases = CaseRepository(session, scope)
     case = cases.get(case_id)
     if case is None:
@@ -179,7 +179,7 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         resource_type="case",
         resource_id=case.id,
         case_id=case.id,
-        basis=scope.basis_for(owner_agency_id=case.owner_agency_id),
+        basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
     )
     return CaseView(
         case=case,
@@ -212,7 +212,7 @@ def change_state(
         chosen_outcome = Outcome(outcome) if outcome else None
     except ValueError:
         raise ValidationFailed.one("outcome", f"Okänt utfall: {outcome}.") from None
-    scope = scope_for(session, actor)
+    scope = case_scope(session, actor)
     cases = CaseRepository(session, scope)
     case = cases.get(case_id)
     if case is None:
@@ -249,7 +249,7 @@ def change_state(
         resource_id=case.id,
         case_id=case.id,
         basis={
-            **scope.basis_for(owner_agency_id=case.owner_agency_id),
+            **scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
             "from": current.value,
             "to": target_state.value,
         },

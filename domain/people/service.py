@@ -15,7 +15,7 @@ from common.clock import today
 from common.crypto import BlindIndex
 from common.errors import FieldError, NotFound, ValidationFailed
 from common.roles import AgencyKind, Permission
-from consent.scope import scope_for
+from domain.access import case_scope
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case
 from domain.cases.repository import CaseRepository
@@ -162,7 +162,7 @@ def register_young_person(
                 )
             )
 
-    scope = scope_for(session, actor)
+    scope = case_scope(session, actor)
     repository = YoungPersonRepository(session, scope)
     digest = index.of(personnummer.digits) if personnummer else None
     if digest is not None and repository.index_taken(digest):
@@ -207,7 +207,7 @@ def get_young_person(
     session: Session, actor: Actor, *, young_person_id: uuid.UUID
 ) -> YoungPersonView:
     actor.require(Permission.READ_YOUNG_PERSON)
-    scope = scope_for(session, actor)
+    scope = case_scope(session, actor)
     repository = YoungPersonRepository(session, scope)
     person = repository.get(young_person_id)
     if person is None:

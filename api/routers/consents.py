@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Response
+
+from api.deps import CurrentActor, DbSession
+from api.errors import error_responses
+from api.schemas.consents import ConsentIn, ConsentOut, ConsentOverviewOut, TeamMemberIn
+from domain.consents import service as consents
+from domain.consents.service import ConsentInput
+from domain.teams import service as teams
+
+router = APIRouter(tags=["consent and team"])
+_ERRORS = error_responses(401, 403, 404, 409, 422)
+
+
+@router.get("/cases/{case_id}/consents", response_model=ConsentOverviewOut, responses=_ERRORS)
+def overview(session: DbSession, actor: CurrentActor, case_id: uuid.UUID) -> ConsentOverviewOut:
+    """Every consent record of the case and the effective consent now (social services only)."""
+    return ConsentOverviewOut.of(consents.consent_overview(session, actor, case_id=case_id))
+
+
+@router.post(
+    "/cases/{case_id}/consents", status_code=201, response_model=ConsentOut, responses=_ERRORS
+)
+def record(
+    session: DbSession, actor: CurrentActor, case_id: uuid.UUID, body: ConsentIn
+) -> ConsentOut:
+    """Record one signer's decision. The case state follows the effective consent."""
+    created = consents.record_consent(
+        session,
+        actor,
+        case_id=case_id,
+        data=ConsentInput(
+            signer=body.signer,
+            decision=body.decision,
+            signed_on=body.signed_on,
+            valid_from=body.valid_from,
+            valid_until=body.valid_until,
+            agencies=body.agencies,
+            categories=body.categories,
+            method=body.method,
+        ),
+    )
+    return ConsentOut.of(created, None)
+
+
+@router.post("/consents/{consent_id}/withdrawal", status_code=204, responses=_ERRORS)
+def withdraw(session: DbSession, actor: CurrentActor, consent_id: uuid.UUID) -> Response:
+    """Withdraw a given consent; partners lose access on their very next request."""
+    consents.withdraw_consent(session, actor, consent_id=consent_id)
+    return Response(status_code=204)
+
+
+@router.post("/cases/{case_id}/team", status_code=204, responses=_ERRORS)
+def add_member(
+    session: DbSession, actor: CurrentActor, case_id: uuid.UUID, body: TeamMemberIn
+) -> Response:
+    teams.add_member(session, actor, case_id=case_id, user_id=body.user_id)
+    return Response(status_code=204)
+
+
+@router.delete("/cases/{case_id}/team/{user_id}", status_code=204, responses=_ERRORS)
+def remove_member(
+    session: DbSession, actor: CurrentActor, case_id: uuid.UUID, user_id: uuid.UUID
+) -> Response:
+    teams.remove_member(session, actor, case_id=case_id, user_id=user_id)
+    return Response(status_code=204)

@@ -1,0 +1,44 @@
+"""Builds the actor's case scope: gathers the facts `consent.scope.decide` needs.
+
+Every service reading case data starts here; consent changes take effect on the very next
+request because nothing is cached.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from common.actor import Actor
+from common.clock import STOCKHOLM, utcnow
+from common.roles import Role
+from consent.policy import signing_policy
+from consent.rules import EffectiveConsent, effective_consent, required_signers
+from consent.scope import CaseScope, PartnerCase, decide
+from domain.consents.repository import CaseSituation, ConsentRepository
+
+
+def effective_for(situation: CaseSituation, *, at: datetime, today: date) -> EffectiveConsent:
+    required = required_signers(
+        birth_date=situation.birth_date,
+        on=today,
+        guardians=situation.guardians,
+        policy=signing_policy(),
+    )
+    return effective_consent(required=required, facts=situation.facts, at=at, today=today)
+
+
+def case_scope(session: Session, actor: Actor, *, at: datetime | None = None) -> CaseScope:
+    partner_cases: dict[uuid.UUID, PartnerCase] = {}
+    if actor.has_role(Role.CONTACT_PERSON):
+        moment = at or utcnow()
+        today = moment.astimezone(STOCKHOLM).date()
+        repository = ConsentRepository(session)
+        situations = repository.situations(repository.active_team_case_ids(actor.user_id))
+        partner_cases = {
+            case_id: PartnerCase(state=s.state, consent=effective_for(s, at=moment, today=today))
+            for case_id, s in situations.items()
+        }
+    return decide(actor, partner_cases=partner_cases)

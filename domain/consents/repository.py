@@ -1,0 +1,118 @@
+"""Queries behind the access decision and the consent pages.
+
+`situations` reads case, young-person and consent rows without a scope: it is what the scope
+is computed from, and its callers are `domain.access` and the consent service after a
+scoped check. It never returns names, personnummer or other encrypted data.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from consent.models import ConsentRecord, ConsentWithdrawal, TeamMember
+from consent.rules import Category, ConsentFact, Decision, GuardianInfo, Signer, SignerKind
+from domain.cases.models import Case
+from domain.people.models import Guardian, YoungPerson
+
+
+@dataclass
+class CaseSituation:
+    state: str
+    owner_agency_id: uuid.UUID
+    birth_date: date
+    guardians: list[GuardianInfo] = field(default_factory=list)
+    facts: list[ConsentFact] = field(default_factory=list)
+
+
+def fact_of(record: ConsentRecord, withdrawal: ConsentWithdrawal | None) -> ConsentFact:
+    signer = (
+        Signer(SignerKind.GUARDIAN, record.guardian_id)
+        if record.signer_kind == SignerKind.GUARDIAN
+        else Signer(SignerKind.YOUNG_PERSON)
+    )
+    return ConsentFact(
+        id=record.id,
+        signer=signer,
+        decision=Decision(record.decision),
+        valid_from=record.valid_from,
+        valid_until=record.valid_until,
+        agencies=frozenset(uuid.UUID(a) for a in record.agencies),
+        categories=frozenset(Category(c) for c in record.categories),
+        recorded_at=record.recorded_at,
+        withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
+    )
+
+
+class ConsentRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def active_team_case_ids(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        statement = select(TeamMember.case_id).where(
+            TeamMember.user_id == user_id, col(TeamMember.removed_at).is_(None)
+        )
+        return list(self._session.exec(statement).all())
+
+    def situations(self, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CaseSituation]:
+        if not case_ids:
+            return {}
+        cases = self._session.exec(
+            select(Case.id, Case.state, Case.owner_agency_id, Case.young_person_id).where(
+                col(Case.id).in_(case_ids)
+            )
+        ).all()
+        person_of = {case_id: person_id for case_id, _, _, person_id in cases}
+        born: dict[uuid.UUID, date] = dict(
+            self._session.exec(
+                select(YoungPerson.id, col(YoungPerson.birth_date)).where(
+                    col(YoungPerson.id).in_(set(person_of.values()))
+                )
+            ).all()
+        )
+        found = {
+            case_id: CaseSituation(state, owner, born[person_id])
+            for case_id, state, owner, person_id in cases
+        }
+        guardians = self._session.exec(
+            select(Guardian.id, Guardian.young_person_id, Guardian.has_custody).where(
+                col(Guardian.young_person_id).in_(set(person_of.values()))
+            )
+        ).all()
+        for case_id, person_id in person_of.items():
+            found[case_id].guardians = [
+                GuardianInfo(id=g_id, has_custody=custody)
+                for g_id, owner, custody in guardians
+                if owner == person_id
+            ]
+        for record, withdrawal in self.records_for_cases(list(found)):
+            found[record.case_id].facts.append(fact_of(record, withdrawal))
+        return found
+
+    def records_for_cases(
+        self, case_ids: Sequence[uuid.UUID]
+    ) -> list[tuple[ConsentRecord, ConsentWithdrawal | None]]:
+        statement = (
+            select(ConsentRecord, ConsentWithdrawal)
+            .outerjoin(
+                ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == col(ConsentRecord.id)
+            )
+            .where(col(ConsentRecord.case_id).in_(case_ids))
+            .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
+        )
+        return [(record, withdrawal) for record, withdrawal in self._session.exec(statement).all()]
+
+    def record(self, consent_id: uuid.UUID) -> ConsentRecord | None:
+        return self._session.get(ConsentRecord, consent_id)
+
+    def withdrawal_of(self, consent_id: uuid.UUID) -> ConsentWithdrawal | None:
+        statement = select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)
+        return self._session.exec(statement).first()
+
+    def add(self, row: ConsentRecord | ConsentWithdrawal) -> None:
+        self._session.add(row)
+        self._session.flush()
