@@ -26,6 +26,7 @@ from consent.rules import SigningPolicy
 from domain.auth.service import SessionPolicy
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
+from frontend import consent_pages
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -111,7 +112,7 @@ def create_app(
     api.include_router(audit.router)
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
-    for router in (pages.router, audit_pages.router):
+    for router in (pages.router, consent_pages.router, audit_pages.router):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 
     @app.get("/healthz", response_model=HealthOut, tags=["operations"])

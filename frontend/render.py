@@ -14,6 +14,7 @@ from common.actor import Actor
 from common.clock import STOCKHOLM, today
 from common.roles import AGENCY_KIND_LABELS, ROLE_LABELS, AgencyKind, Permission, Role
 from consent.models import TEAM_ROLE_LABELS, TeamRole
+from consent.rules import CATEGORY_LABELS
 from domain.cases.rules import OUTCOME_LABELS, STATE_LABELS, CaseState, Outcome
 from domain.people.models import GENDER_LABELS, Gender
 from domain.people.personnummer import age_on
@@ -64,6 +65,7 @@ TEMPLATES.env.globals.update(
     STATE_LABELS=STATE_LABELS,
     OUTCOME_LABELS=OUTCOME_LABELS,
     GENDER_LABELS=GENDER_LABELS,
+    category_labels=CATEGORY_LABELS,
 )
 TEMPLATES.env.filters["age"] = lambda born: age_on(born, today())
 TEMPLATES.env.filters["basis_label"] = lambda basis: (

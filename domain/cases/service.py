@@ -14,6 +14,7 @@ from common.clock import STOCKHOLM, utcnow
 from common.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from common.roles import Permission
 from consent.models import TeamMember, TeamRole
+from consent.rules import Category
 from domain.access import case_scope
 from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
@@ -52,6 +53,8 @@ class CaseView:
     shows_protected_details: bool
     team: Sequence[tuple[TeamMember, User, Agency]]
     history: Sequence[tuple[CaseStateChange, User]]
+    managed: bool  # read as social services (own unit or coordinator), not as a partner
+    categories: frozenset[Category]  # what the reader may see of the case
 
 
 def _parse_programme(value: str) -> Programme:
@@ -190,6 +193,8 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         shows_protected_details=shows_protected,
         team=cases.team(case),
         history=cases.history(case),
+        managed=scope.sees_everything_in(owner_agency_id=case.owner_agency_id),
+        categories=scope.categories_for(case_id=case.id, owner_agency_id=case.owner_agency_id),
     )
 
 
