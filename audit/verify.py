@@ -177,7 +177,7 @@ def verify_log(
                 "(inserted behind the application's back?)",
             )
         )
-    report.problems.sort(key=lambda p: (p.position is None, p.position or 0))
+    report.problems.sort(key=lambda p: (p.position is None, not p.exact, p.position or 0))
     return report
 
 
