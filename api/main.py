@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
-from api.routers import audit, auth, cases, consents, people
+from api.routers import audit, auth, breakglass, cases, consents, people
 from api.settings import Settings
 from audit.sequencer import LogSigner, Sequencer
 from common.crypto import install_field_keyring
@@ -109,6 +109,7 @@ def create_app(
     api.include_router(people.router)
     api.include_router(cases.router)
     api.include_router(consents.router)
+    api.include_router(breakglass.router)
     api.include_router(audit.router)
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.

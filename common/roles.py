@@ -57,6 +57,7 @@ class Permission(StrEnum):
     CHANGE_CASE_STATE = "change_case_state"
     MANAGE_TEAM = "manage_team"
     RECORD_CONSENT = "record_consent"
+    BREAK_GLASS = "break_glass"
     READ_AUDIT_LOG = "read_audit_log"
     EXPORT_AUDIT_LOG = "export_audit_log"
 
@@ -72,6 +73,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHANGE_CASE_STATE,
             Permission.MANAGE_TEAM,
             Permission.RECORD_CONSENT,
+            Permission.BREAK_GLASS,
         }
     ),
     Role.COORDINATOR: frozenset(

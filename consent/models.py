@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column, Date, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
-from common.db import UTCDateTime
+from common.db import EncryptedString, UTCDateTime
 from common.ids import new_id
 
 
@@ -112,3 +112,23 @@ class ConsentWithdrawal(SQLModel, table=True):
     recorded_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+
+
+class BreakGlassGrant(SQLModel, table=True):
+    """Nödåtkomst: a social-services user's time-limited access to a case they are not on,
+    with a written reason (encrypted: it is free text) that the auditor reviews."""
+
+    __tablename__ = "break_glass_grant"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    case_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    user_id: uuid.UUID = Field(
+        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=False, index=True)
+    )
+    reason: str = Field(
+        sa_column=Column(EncryptedString("break_glass_grant.reason"), nullable=False)
+    )
+    granted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

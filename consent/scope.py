@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from common.actor import Actor
@@ -30,6 +31,7 @@ class Basis:
     OWN_AGENCY = "own_agency"
     PROGRAMME_COORDINATOR = "programme_coordinator"
     CONSENT = "consent"
+    BREAK_GLASS = "break_glass"
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,18 @@ class PartnerGrant:
 
 
 @dataclass(frozen=True)
+class BreakGlass:
+    grant_id: uuid.UUID
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseScope:
     actor: Actor
     all_cases: bool
     owner_agency_ids: frozenset[uuid.UUID]
     partner_grants: Mapping[uuid.UUID, PartnerGrant] = field(default_factory=dict)
+    break_glass: Mapping[uuid.UUID, BreakGlass] = field(default_factory=dict)
     _token: object = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -59,12 +68,13 @@ class CaseScope:
             raise TypeError("CaseScope is made by consent.scope.decide, nowhere else")
 
     @property
-    def team_case_ids(self) -> frozenset[uuid.UUID]:
-        return frozenset(self.partner_grants)
+    def extra_case_ids(self) -> frozenset[uuid.UUID]:
+        """Cases visible outside the actor's own unit: by consent, or by break-glass."""
+        return frozenset(self.partner_grants) | frozenset(self.break_glass)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.all_cases or self.owner_agency_ids or self.partner_grants)
+        return not (self.all_cases or self.owner_agency_ids or self.extra_case_ids)
 
     def sees_everything_in(self, *, owner_agency_id: uuid.UUID) -> bool:
         """Social services reading its own or the programme's case: no category limits."""
@@ -73,7 +83,7 @@ class CaseScope:
     def categories_for(
         self, *, case_id: uuid.UUID, owner_agency_id: uuid.UUID
     ) -> frozenset[Category]:
-        if self.sees_everything_in(owner_agency_id=owner_agency_id):
+        if self.sees_everything_in(owner_agency_id=owner_agency_id) or case_id in self.break_glass:
             return frozenset(Category)
         grant = self.partner_grants.get(case_id)
         return grant.categories if grant else frozenset()
@@ -86,6 +96,9 @@ class CaseScope:
             return {"kind": Basis.OWN_AGENCY, "agency_id": str(owner_agency_id)}
         if self.all_cases:
             return {"kind": Basis.PROGRAMME_COORDINATOR}
+        emergency = self.break_glass.get(case_id) if case_id else None
+        if emergency is not None:
+            return {"kind": Basis.BREAK_GLASS, "grant_id": str(emergency.grant_id)}
         grant = self.partner_grants.get(case_id) if case_id else None
         if grant is not None:
             return {
@@ -96,8 +109,14 @@ class CaseScope:
         raise LookupError("no basis: the read should not have been allowed")
 
 
-def decide(actor: Actor, *, partner_cases: Mapping[uuid.UUID, PartnerCase]) -> CaseScope:
-    """`partner_cases`: the cases the actor is currently on the team of, as a contact person."""
+def decide(
+    actor: Actor,
+    *,
+    partner_cases: Mapping[uuid.UUID, PartnerCase],
+    break_glass: Mapping[uuid.UUID, BreakGlass] | None = None,
+) -> CaseScope:
+    """`partner_cases`: the cases the actor is currently on the team of, as a contact person.
+    `break_glass`: unexpired emergency grants, honoured for social-services staff only."""
     in_social_services = actor.agency_kind is AgencyKind.SOCIAL_SERVICES
     own = (
         frozenset({actor.agency_id})
@@ -115,5 +134,6 @@ def decide(actor: Actor, *, partner_cases: Mapping[uuid.UUID, PartnerCase]) -> C
         all_cases=in_social_services and actor.has_role(Role.COORDINATOR),
         owner_agency_ids=own,
         partner_grants=grants,
+        break_glass=dict(break_glass or {}) if in_social_services else {},
         _token=_TOKEN,
     )

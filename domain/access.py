@@ -13,10 +13,10 @@ from sqlmodel import Session
 
 from common.actor import Actor
 from common.clock import STOCKHOLM, utcnow
-from common.roles import Role
+from common.roles import AgencyKind, Role
 from consent.policy import signing_policy
 from consent.rules import EffectiveConsent, effective_consent, required_signers
-from consent.scope import CaseScope, PartnerCase, decide
+from consent.scope import BreakGlass, CaseScope, PartnerCase, decide
 from domain.consents.repository import CaseSituation, ConsentRepository
 
 
@@ -32,13 +32,19 @@ def effective_for(situation: CaseSituation, *, at: datetime, today: date) -> Eff
 
 def case_scope(session: Session, actor: Actor, *, at: datetime | None = None) -> CaseScope:
     partner_cases: dict[uuid.UUID, PartnerCase] = {}
+    moment = at or utcnow()
+    repository = ConsentRepository(session)
+    break_glass = {}
+    if actor.agency_kind is AgencyKind.SOCIAL_SERVICES:
+        break_glass = {
+            grant.case_id: BreakGlass(grant_id=grant.id, expires_at=grant.expires_at)
+            for grant in repository.active_break_glass(actor.user_id, moment)
+        }
     if actor.has_role(Role.CONTACT_PERSON):
-        moment = at or utcnow()
         today = moment.astimezone(STOCKHOLM).date()
-        repository = ConsentRepository(session)
         situations = repository.situations(repository.active_team_case_ids(actor.user_id))
         partner_cases = {
             case_id: PartnerCase(state=s.state, consent=effective_for(s, at=moment, today=today))
             for case_id, s in situations.items()
         }
-    return decide(actor, partner_cases=partner_cases)
+    return decide(actor, partner_cases=partner_cases, break_glass=break_glass)

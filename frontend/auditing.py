@@ -17,6 +17,7 @@ from common.clock import STOCKHOLM
 from common.errors import FieldError, ValidationFailed
 from common.roles import Permission
 from domain.auditing import service as auditing
+from domain.breakglass import service as breakglass
 from frontend import csrf
 from frontend.deps import PageActor, PageDb
 from frontend.render import render
@@ -151,17 +152,11 @@ def break_glass(
     actor: PageActor,
     sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    page = auditing.break_glass_events(session, actor, page=sida, page_size=PAGE_SIZE)
+    rows, total = breakglass.grants_for_review(session, actor, page=sida, page_size=PAGE_SIZE)
     return render(
         request,
-        "audit_list.html",
-        {
-            "title": "Nödåtkomst",
-            "page": page,
-            "base": "/granskning/nodatkomst",
-            "intro": "Öppningar av ärenden med nödåtkomst, med den skrivna motiveringen.",
-            "empty": "Ingen har använt nödåtkomst.",
-        },
+        "audit_break_glass.html",
+        {"rows": rows, "total": total, "page": sida, "pages": max(1, -(-total // PAGE_SIZE))},
         actor=actor,
     )
 

@@ -13,6 +13,7 @@ from common.errors import FieldError, ValidationFailed
 from common.roles import AgencyKind, Permission
 from domain.agencies.repository import AgencyRepository
 from domain.auth import service as auth
+from domain.breakglass import service as breakglass
 from domain.cases import service as cases
 from domain.cases.rules import TRANSITIONS, CaseState
 from domain.people import service as people
@@ -259,7 +260,7 @@ def case_page(request: Request, session: PageDb, actor: PageActor, case_id: uuid
             "view": view,
             "transitions": allowed,
             "errors": [],
-            "can_change": actor.can(Permission.CHANGE_CASE_STATE),
+            "can_change": actor.can(Permission.CHANGE_CASE_STATE) and view.managed,
             "created": request.query_params.get("nytt") == "1",
         },
         actor=actor,
@@ -309,3 +310,38 @@ def change_state(
             actor=actor,
         )
     return _see_other(f"/arenden/{case_id}")
+
+
+class BreakGlassForm(BaseModel):
+    csrf_token: str = ""
+    reference: str = ""
+    reason: str = ""
+
+
+@router.get("/nodatkomst")
+def break_glass_page(request: Request, actor: PageActor) -> Response:
+    actor.require(Permission.BREAK_GLASS)
+    return render(
+        request, "break_glass.html", {"form": BreakGlassForm(), "errors": []}, actor=actor
+    )
+
+
+@router.post("/nodatkomst")
+def break_glass(
+    request: Request, session: PageDb, actor: PageActor, form: Annotated[BreakGlassForm, Form()]
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    try:
+        grant = breakglass.request_access(
+            session, actor, reference=form.reference, reason=form.reason
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return render(
+            request,
+            "break_glass.html",
+            {"form": form, "errors": exc.errors},
+            status=422,
+            actor=actor,
+        )
+    return _see_other(f"/arenden/{grant.case_id}")

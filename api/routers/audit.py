@@ -11,6 +11,8 @@ from api.deps import CurrentActor, DbSession
 from api.errors import error_responses
 from api.schemas.audit import (
     AccessReportOut,
+    BreakGlassGrantOut,
+    BreakGlassPageOut,
     CheckpointOut,
     ConsistencyProofOut,
     EventPageOut,
@@ -22,6 +24,7 @@ from common.actor import Actor
 from common.errors import NotFound
 from common.roles import Permission
 from domain.auditing import service as auditing
+from domain.breakglass import service as breakglass
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 _ERRORS = error_responses(401, 403, 404, 422)
@@ -92,13 +95,30 @@ def access(
     )
 
 
-@router.get("/break-glass", response_model=EventPageOut, responses=_ERRORS)
+@router.get("/break-glass", response_model=BreakGlassPageOut, responses=_ERRORS)
 def break_glass(
     session: DbSession, actor: Auditor, page: Page = 1, page_size: PageSize = 50
-) -> EventPageOut:
-    """Emergency access (nödåtkomst) with its written reasons."""
-    return EventPageOut.of(
-        auditing.break_glass_events(session, actor, page=page, page_size=page_size)
+) -> BreakGlassPageOut:
+    """Every emergency access (nödåtkomst), newest first, with its written reason."""
+    rows, total = breakglass.grants_for_review(session, actor, page=page, page_size=page_size)
+    return BreakGlassPageOut(
+        items=[
+            BreakGlassGrantOut(
+                id=r.grant.id,
+                case_id=r.grant.case_id,
+                case_reference=r.case_reference,
+                user_id=r.grant.user_id,
+                user_name=r.user_name,
+                agency_name=r.agency_name,
+                reason=r.grant.reason,
+                granted_at=r.grant.granted_at,
+                expires_at=r.grant.expires_at,
+            )
+            for r in rows
+        ],
+        total=total,
+        page=page,
+        page_size=page_size,
     )
 
 

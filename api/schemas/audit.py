@@ -116,3 +116,22 @@ class ConsistencyProofOut(BaseModel):
             new=CheckpointOut.of(proof.new),
             path=[h.hex() for h in proof.path],
         )
+
+
+class BreakGlassGrantOut(BaseModel):
+    id: uuid.UUID
+    case_id: uuid.UUID
+    case_reference: str | None
+    user_id: uuid.UUID
+    user_name: str | None
+    agency_name: str | None
+    reason: str
+    granted_at: datetime
+    expires_at: datetime
+
+
+class BreakGlassPageOut(BaseModel):
+    items: list[BreakGlassGrantOut]
+    total: int
+    page: int
+    page_size: int

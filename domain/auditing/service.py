@@ -26,7 +26,6 @@ from domain.users.repository import UserRepository
 
 MAX_PAGE_SIZE = 200
 MAX_EXPORT_ROWS = 100_000
-BREAK_GLASS_ACTION_PREFIX = "case.break_glass"
 
 
 @dataclass(frozen=True)
@@ -116,18 +115,6 @@ def access_report(
         case_id=case_id,
     )
     return AccessReport(case_id=case_id, reference=reference.strip().upper(), events=events)
-
-
-def break_glass_events(
-    session: Session, actor: Actor, *, page: int = 1, page_size: int = 50
-) -> EventPage:
-    return search_events(
-        session,
-        actor,
-        where=EventFilter(action_prefix=BREAK_GLASS_ACTION_PREFIX),
-        page=page,
-        page_size=page_size,
-    )
 
 
 def denied_events(

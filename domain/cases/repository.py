@@ -26,6 +26,14 @@ def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
 
 
 class CaseRepository:
+    @staticmethod
+    def references(session: Session, case_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """References only, for the auditor's lists (like `case_id_by_reference`, no content)."""
+        if not case_ids:
+            return {}
+        statement = select(Case.id, Case.reference).where(col(Case.id).in_(case_ids))
+        return dict(session.exec(statement).all())
+
     def __init__(self, session: Session, scope: CaseScope) -> None:
         self._session = session
         self._scope = scope
@@ -37,8 +45,8 @@ class CaseRepository:
         clauses: list[ColumnElement[bool]] = []
         if scope.owner_agency_ids:
             clauses.append(col(Case.owner_agency_id).in_(scope.owner_agency_ids))
-        if scope.team_case_ids:
-            clauses.append(col(Case.id).in_(scope.team_case_ids))
+        if scope.extra_case_ids:
+            clauses.append(col(Case.id).in_(scope.extra_case_ids))
         return or_(*clauses) if clauses else false()
 
     def get(self, case_id: uuid.UUID) -> Case | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -54,6 +55,7 @@ class CaseView:
     team: Sequence[tuple[TeamMember, User, Agency]]
     history: Sequence[tuple[CaseStateChange, User]]
     managed: bool  # read as social services (own unit or coordinator), not as a partner
+    break_glass_until: datetime | None  # set when the read rests on emergency access
     categories: frozenset[Category]  # what the reader may see of the case
 
 
@@ -71,7 +73,7 @@ def open_case(
     chosen = _parse_programme(programme)
     scope = case_scope(session, actor)
     person = YoungPersonRepository(session, scope).get(young_person_id)
-    if person is None:
+    if person is None or not scope.sees_everything_in(owner_agency_id=person.owner_agency_id):
         raise NotFound()
     cases = CaseRepository(session, scope)
     if cases.has_open_case(person.id, chosen.value, [state.value for state in OPEN_STATES]):
@@ -194,6 +196,9 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         team=cases.team(case),
         history=cases.history(case),
         managed=scope.sees_everything_in(owner_agency_id=case.owner_agency_id),
+        break_glass_until=emergency.expires_at
+        if (emergency := scope.break_glass.get(case.id))
+        else None,
         categories=scope.categories_for(case_id=case.id, owner_agency_id=case.owner_agency_id),
     )
 
@@ -220,7 +225,8 @@ def change_state(
     scope = case_scope(session, actor)
     cases = CaseRepository(session, scope)
     case = cases.get(case_id)
-    if case is None:
+    # Partners and break-glass readers see a case; only its own unit or the coordinator moves it.
+    if case is None or not scope.sees_everything_in(owner_agency_id=case.owner_agency_id):
         raise NotFound()
     if case.version != expected_version:
         raise StaleVersion()

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from consent.models import ConsentRecord, ConsentWithdrawal, TeamMember
+from consent.models import BreakGlassGrant, ConsentRecord, ConsentWithdrawal, TeamMember
 from consent.rules import Category, ConsentFact, Decision, GuardianInfo, Signer, SignerKind
 from domain.cases.models import Case
 from domain.people.models import Guardian, YoungPerson
@@ -106,6 +107,22 @@ class ConsentRepository:
         )
         return [(record, withdrawal) for record, withdrawal in self._session.exec(statement).all()]
 
+    def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> list[BreakGlassGrant]:
+        statement = select(BreakGlassGrant).where(
+            BreakGlassGrant.user_id == user_id, col(BreakGlassGrant.expires_at) > now
+        )
+        return list(self._session.exec(statement).all())
+
+    def break_glass_grants(self, *, offset: int, limit: int) -> tuple[list[BreakGlassGrant], int]:
+        total = self._session.exec(select(func.count()).select_from(BreakGlassGrant)).one()
+        statement = (
+            select(BreakGlassGrant)
+            .order_by(col(BreakGlassGrant.granted_at).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(self._session.exec(statement).all()), int(total)
+
     def record(self, consent_id: uuid.UUID) -> ConsentRecord | None:
         return self._session.get(ConsentRecord, consent_id)
 
@@ -113,6 +130,6 @@ class ConsentRepository:
         statement = select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)
         return self._session.exec(statement).first()
 
-    def add(self, row: ConsentRecord | ConsentWithdrawal) -> None:
+    def add(self, row: ConsentRecord | ConsentWithdrawal | BreakGlassGrant) -> None:
         self._session.add(row)
         self._session.flush()

@@ -25,8 +25,8 @@ class YoungPersonRepository:
         clauses: list[ColumnElement[bool]] = []
         if scope.owner_agency_ids:
             clauses.append(col(YoungPerson.owner_agency_id).in_(scope.owner_agency_ids))
-        if scope.team_case_ids:
-            on_team = select(Case.young_person_id).where(col(Case.id).in_(scope.team_case_ids))
+        if scope.extra_case_ids:
+            on_team = select(Case.young_person_id).where(col(Case.id).in_(scope.extra_case_ids))
             clauses.append(col(YoungPerson.id).in_(on_team))
         return or_(*clauses) if clauses else false()
 
