@@ -17,6 +17,7 @@ from domain.agencies.repository import AgencyRepository
 from domain.cases import service as cases
 from domain.consents import service as consents
 from domain.consents.service import ConsentInput
+from domain.consents.tracker import CONCERN_LABELS, HORIZON_DAYS, consent_tracker
 from domain.teams import service as teams
 from frontend import csrf
 from frontend.deps import PageActor, PageDb
@@ -225,3 +226,14 @@ def remove_member(
     csrf.check(request, csrf_token)
     teams.remove_member(session, actor, case_id=case_id, user_id=user_id)
     return _see_other(f"/arenden/{case_id}/team?borttagen=1")
+
+
+@router.get("/samtycken")
+def tracker_page(request: Request, session: PageDb, actor: PageActor) -> Response:
+    rows = consent_tracker(session, actor)
+    return render(
+        request,
+        "tracker.html",
+        {"rows": rows, "labels": CONCERN_LABELS, "days": HORIZON_DAYS},
+        actor=actor,
+    )

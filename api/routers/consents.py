@@ -1,14 +1,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
 
 from api.deps import CurrentActor, DbSession
 from api.errors import error_responses
 from api.schemas.consents import ConsentIn, ConsentOut, ConsentOverviewOut, TeamMemberIn
 from domain.consents import service as consents
 from domain.consents.service import ConsentInput
+from domain.consents.tracker import consent_tracker
 from domain.teams import service as teams
 
 router = APIRouter(tags=["consent and team"])
@@ -67,3 +71,22 @@ def remove_member(
 ) -> Response:
     teams.remove_member(session, actor, case_id=case_id, user_id=user_id)
     return Response(status_code=204)
+
+
+class TrackerRowOut(BaseModel):
+    case_id: uuid.UUID
+    reference: str
+    state: str
+    young_person: str
+    concern: str = Field(description="missing, expiring, birthday, refused or withdrawn")
+    detail: str
+    on: date | None
+
+
+@router.get("/consent-tracker", response_model=list[TrackerRowOut], responses=_ERRORS)
+def tracker(
+    session: DbSession, actor: CurrentActor, days: Annotated[int, Query(ge=1, le=365)] = 30
+) -> list[TrackerRowOut]:
+    """Cases lacking a required signature, consents expiring and birthdays that change who must
+    sign within `days`, refusals and withdrawals (social services only)."""
+    return [TrackerRowOut(**vars(row)) for row in consent_tracker(session, actor, days=days)]

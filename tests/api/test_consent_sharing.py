@@ -231,3 +231,45 @@ class TestRecordingConsent:
         }
         overview = case.client.get(f"/api/v1/cases/{case.id}/consents", headers=case.owner).json()
         assert overview["records"] == []
+
+
+class TestTracker:
+    def test_lists_missing_signatures_and_expiring_consent(self, case: Case, world: World) -> None:
+        case.consent(case.guardians[0], valid_until=today() + timedelta(days=10))
+        coordinator = token_for(case.client, world.usernames["coordinator"])
+        rows = case.client.get("/api/v1/consent-tracker", headers=coordinator).json()
+        mine = [(r["concern"], r["detail"]) for r in rows if r["case_id"] == case.id]
+        assert sorted(mine) == [("missing", "den unga"), ("missing", "en vårdnadshavare")]
+        case.consent(case.guardians[1], valid_until=today() + timedelta(days=10))
+        case.consent("young_person", valid_until=today() + timedelta(days=10))
+        rows = case.client.get("/api/v1/consent-tracker", headers=coordinator).json()
+        assert [(r["concern"], r["on"]) for r in rows if r["case_id"] == case.id] == [
+            ("expiring", str(today() + timedelta(days=10)))
+        ]
+
+    def test_warns_of_a_birthday_that_changes_who_signs(
+        self, client: TestClient, world: World
+    ) -> None:
+        owner = token_for(client, world.usernames["social_worker"])
+        born = today().replace(year=today().year - 15) + timedelta(days=10)  # turns 15 in ten days
+        person = client.post(
+            "/api/v1/young-persons",
+            headers=owner,
+            json=person_body(personnummer=valid_personnummer(born)),
+        ).json()
+        case = client.post(
+            "/api/v1/cases",
+            json={"young_person_id": person["id"], "programme": "SIG"},
+            headers=owner,
+        ).json()
+        client.post(
+            f"/api/v1/cases/{case['id']}/transitions",
+            headers=owner,
+            json={"target": "consent_pending", "version": case["version"]},
+        )
+        rows = client.get("/api/v1/consent-tracker", headers=owner).json()
+        birthdays = [r for r in rows if r["case_id"] == case["id"] and r["concern"] == "birthday"]
+        assert [r["on"] for r in birthdays] == [str(born.replace(year=born.year + 15))]
+
+    def test_partners_have_no_tracker(self, case: Case) -> None:
+        assert case.client.get("/api/v1/consent-tracker", headers=case.partner).status_code == 403

@@ -95,3 +95,14 @@ def test_school_contact_follows_the_consent(page: Page, browser: Browser, server
     school.reload()  # the very next click
     expect(school.get_by_role("heading", level=1)).to_have_text("Sidan finns inte")
     context.close()
+
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role(
+        "link", name="Samtyckesbevakning"
+    ).click()
+    row = (
+        page.get_by_role("row")
+        .filter(has_text="Samtycke återkallat")
+        .filter(has_text="Femton Samtyckesson")
+    )
+    expect(row.first).to_be_visible()
+    assert_accessible(page)

@@ -1,0 +1,115 @@
+"""The coordinator's consent tracker: what needs doing about consent, case by case."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlmodel import Session
+
+from audit import log as audit
+from common.actor import Actor
+from common.clock import STOCKHOLM, utcnow
+from common.roles import Permission
+from consent.policy import signing_policy
+from consent.rules import signer_changes_within
+from domain.access import case_scope, effective_for
+from domain.cases.repository import CaseRepository
+from domain.consents.repository import CaseSituation, ConsentRepository
+
+HORIZON_DAYS = 30
+WATCHED_STATES = ("consent_pending", "active", "paused")
+
+
+class Concern:
+    MISSING = "missing"
+    EXPIRING = "expiring"
+    BIRTHDAY = "birthday"
+    REFUSED = "refused"
+    WITHDRAWN = "withdrawn"
+
+
+CONCERN_LABELS = {
+    Concern.MISSING: "Underskrift saknas",
+    Concern.EXPIRING: "Samtycke löper ut",
+    Concern.BIRTHDAY: "Födelsedag ändrar vem som ska skriva under",
+    Concern.REFUSED: "Samtycke nekat",
+    Concern.WITHDRAWN: "Samtycke återkallat",
+}
+
+
+@dataclass(frozen=True)
+class TrackerRow:
+    case_id: uuid.UUID
+    reference: str
+    state: str
+    young_person: str
+    concern: str
+    detail: str
+    on: date | None
+
+
+def _concerns(
+    situation: CaseSituation, *, now: datetime, today: date, days: int
+) -> list[tuple[str, str, date | None]]:
+    effective = effective_for(situation, at=now, today=today)
+    found: list[tuple[str, str, date | None]] = []
+    for concern, signers in (
+        (Concern.MISSING, effective.missing),
+        (Concern.REFUSED, effective.refused),
+        (Concern.WITHDRAWN, effective.withdrawn),
+    ):
+        found.extend(
+            (concern, "den unga" if s.guardian_id is None else "en vårdnadshavare", None)
+            for s in signers
+        )
+    if effective.complete:
+        ends = [f.valid_until for f in situation.facts if f.id in effective.basis and f.valid_until]
+        soonest = min(ends, default=None)
+        if soonest is not None and soonest <= today + timedelta(days=days):
+            found.append((Concern.EXPIRING, f"gäller till och med {soonest.isoformat()}", soonest))
+    found.extend(
+        (Concern.BIRTHDAY, change.description, change.on)
+        for change in signer_changes_within(
+            birth_date=situation.birth_date, today=today, days=days, policy=signing_policy()
+        )
+    )
+    return found
+
+
+def consent_tracker(
+    session: Session, actor: Actor, *, days: int = HORIZON_DAYS
+) -> Sequence[TrackerRow]:
+    """Rows for every open case in the actor's scope that lacks a signature, has consent
+    expiring or a signer-changing birthday within `days`, or a refusal or withdrawal."""
+    actor.require(Permission.RECORD_CONSENT)
+    now = utcnow()
+    today = now.astimezone(STOCKHOLM).date()
+    scope = case_scope(session, actor)
+    cases, _ = CaseRepository(session, scope).list_with_people(
+        states=WATCHED_STATES, offset=0, limit=10_000
+    )
+    managed = [
+        (c, p) for c, p in cases if scope.sees_everything_in(owner_agency_id=c.owner_agency_id)
+    ]
+    situations = ConsentRepository(session).situations([c.id for c, _ in managed])
+    rows = [
+        TrackerRow(case.id, case.reference, case.state, person.full_name, concern, detail, on)
+        for case, person in managed
+        for concern, detail, on in _concerns(situations[case.id], now=now, today=today, days=days)
+    ]
+    for case_id in {r.case_id for r in rows}:  # the tracker shows names: each case shown is a read
+        owner = next(c.owner_agency_id for c, _ in managed if c.id == case_id)
+        audit.record(
+            session,
+            actor,
+            action="consent.tracker",
+            resource_type="case",
+            resource_id=case_id,
+            case_id=case_id,
+            basis=scope.basis_for(owner_agency_id=owner, case_id=case_id),
+        )
+    rows.sort(key=lambda r: (r.on or today, r.reference))
+    return rows
