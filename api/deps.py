@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -15,6 +15,7 @@ from audit.models import Outcome
 from common.actor import Actor
 from common.db import new_session
 from common.errors import DomainError, Forbidden, NotFound, Unauthenticated
+from common.roles import Permission
 from domain.auth import service as auth
 from domain.auth.service import SessionPolicy
 from frontend.csrf import SESSION_COOKIE
@@ -102,3 +103,12 @@ def api_actor(
 
 
 CurrentActor = Annotated[Actor, Depends(api_actor)]
+
+
+def requires(permission: Permission) -> Any:
+    """A route dependency: the role check runs before the body is read or validated."""
+
+    def check(actor: CurrentActor) -> None:
+        actor.require(permission)
+
+    return Depends(check)

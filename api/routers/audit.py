@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
 from api.schemas.audit import (
     AccessReportOut,
@@ -71,7 +71,11 @@ def search(
     )
 
 
-@router.get("/events.csv", responses={200: {"content": {"text/csv": {}}}, **_ERRORS})
+@router.get(
+    "/events.csv",
+    responses={200: {"content": {"text/csv": {}}}, **_ERRORS},
+    dependencies=[requires(Permission.EXPORT_AUDIT_LOG)],
+)
 def export(session: DbSession, actor: CurrentActor, where: Filter) -> Response:
     """The matching events as CSV. The export is itself recorded in the log."""
     body = auditing.export_csv(session, actor, where=where)

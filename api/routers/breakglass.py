@@ -6,8 +6,9 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
+from common.roles import Permission
 from domain.breakglass import service as breakglass
 
 router = APIRouter(prefix="/break-glass", tags=["break-glass"])
@@ -27,7 +28,11 @@ class BreakGlassOut(BaseModel):
 
 
 @router.post(
-    "", status_code=201, response_model=BreakGlassOut, responses=error_responses(401, 403, 409, 422)
+    "",
+    status_code=201,
+    response_model=BreakGlassOut,
+    responses=error_responses(401, 403, 409, 422),
+    dependencies=[requires(Permission.BREAK_GLASS)],
 )
 def request_access(session: DbSession, actor: CurrentActor, body: BreakGlassIn) -> BreakGlassOut:
     """Nödåtkomst for social-services staff: read access to a case for two hours, flagged for

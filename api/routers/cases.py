@@ -5,16 +5,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
 from api.schemas.cases import CaseIn, CaseListOut, CaseOut, TransitionIn
+from common.roles import Permission
 from domain.cases import service as cases
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 _ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
-@router.post("", status_code=201, response_model=CaseOut, responses=_ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=CaseOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.OPEN_CASE)],
+)
 def open_case(session: DbSession, actor: CurrentActor, body: CaseIn, response: Response) -> CaseOut:
     """Open an SSPF or SIG case for a registered young person; it starts as `referred`."""
     case = cases.open_case(
@@ -26,7 +33,12 @@ def open_case(session: DbSession, actor: CurrentActor, body: CaseIn, response: R
     return CaseOut.of_view(view)
 
 
-@router.get("", response_model=CaseListOut, responses=_ERRORS)
+@router.get(
+    "",
+    response_model=CaseListOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.LIST_CASES)],
+)
 def list_cases(
     session: DbSession,
     actor: CurrentActor,
@@ -39,7 +51,12 @@ def list_cases(
     )
 
 
-@router.get("/{case_id}", response_model=CaseOut, responses=_ERRORS)
+@router.get(
+    "/{case_id}",
+    response_model=CaseOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.READ_CASE)],
+)
 def read_case(
     session: DbSession, actor: CurrentActor, case_id: uuid.UUID, response: Response
 ) -> CaseOut:
@@ -48,7 +65,12 @@ def read_case(
     return CaseOut.of_view(view)
 
 
-@router.post("/{case_id}/transitions", response_model=CaseOut, responses=_ERRORS)
+@router.post(
+    "/{case_id}/transitions",
+    response_model=CaseOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.CHANGE_CASE_STATE)],
+)
 def transition(
     session: DbSession,
     actor: CurrentActor,

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
 from api.schemas.consents import ConsentIn, ConsentOut, ConsentOverviewOut, TeamMemberIn
+from common.roles import Permission
 from domain.consents import service as consents
 from domain.consents.service import ConsentInput
 from domain.consents.tracker import consent_tracker
@@ -19,14 +20,23 @@ router = APIRouter(tags=["consent and team"])
 _ERRORS = error_responses(401, 403, 404, 409, 422)
 
 
-@router.get("/cases/{case_id}/consents", response_model=ConsentOverviewOut, responses=_ERRORS)
+@router.get(
+    "/cases/{case_id}/consents",
+    response_model=ConsentOverviewOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.RECORD_CONSENT)],
+)
 def overview(session: DbSession, actor: CurrentActor, case_id: uuid.UUID) -> ConsentOverviewOut:
     """Every consent record of the case and the effective consent now (social services only)."""
     return ConsentOverviewOut.of(consents.consent_overview(session, actor, case_id=case_id))
 
 
 @router.post(
-    "/cases/{case_id}/consents", status_code=201, response_model=ConsentOut, responses=_ERRORS
+    "/cases/{case_id}/consents",
+    status_code=201,
+    response_model=ConsentOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.RECORD_CONSENT)],
 )
 def record(
     session: DbSession, actor: CurrentActor, case_id: uuid.UUID, body: ConsentIn
@@ -50,14 +60,24 @@ def record(
     return ConsentOut.of(created, None)
 
 
-@router.post("/consents/{consent_id}/withdrawal", status_code=204, responses=_ERRORS)
+@router.post(
+    "/consents/{consent_id}/withdrawal",
+    status_code=204,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.RECORD_CONSENT)],
+)
 def withdraw(session: DbSession, actor: CurrentActor, consent_id: uuid.UUID) -> Response:
     """Withdraw a given consent; partners lose access on their very next request."""
     consents.withdraw_consent(session, actor, consent_id=consent_id)
     return Response(status_code=204)
 
 
-@router.post("/cases/{case_id}/team", status_code=204, responses=_ERRORS)
+@router.post(
+    "/cases/{case_id}/team",
+    status_code=204,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.MANAGE_TEAM)],
+)
 def add_member(
     session: DbSession, actor: CurrentActor, case_id: uuid.UUID, body: TeamMemberIn
 ) -> Response:
@@ -65,7 +85,12 @@ def add_member(
     return Response(status_code=204)
 
 
-@router.delete("/cases/{case_id}/team/{user_id}", status_code=204, responses=_ERRORS)
+@router.delete(
+    "/cases/{case_id}/team/{user_id}",
+    status_code=204,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.MANAGE_TEAM)],
+)
 def remove_member(
     session: DbSession, actor: CurrentActor, case_id: uuid.UUID, user_id: uuid.UUID
 ) -> Response:
@@ -83,7 +108,12 @@ class TrackerRowOut(BaseModel):
     on: date | None
 
 
-@router.get("/consent-tracker", response_model=list[TrackerRowOut], responses=_ERRORS)
+@router.get(
+    "/consent-tracker",
+    response_model=list[TrackerRowOut],
+    responses=_ERRORS,
+    dependencies=[requires(Permission.RECORD_CONSENT)],
+)
 def tracker(
     session: DbSession, actor: CurrentActor, days: Annotated[int, Query(ge=1, le=365)] = 30
 ) -> list[TrackerRowOut]:

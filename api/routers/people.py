@@ -4,9 +4,10 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from api.deps import CurrentActor, DbSession
+from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
 from api.schemas.people import YoungPersonIn, YoungPersonOut
+from common.roles import Permission
 from domain.people import service as people
 from domain.people.service import GuardianInput, YoungPersonInput
 
@@ -14,7 +15,13 @@ router = APIRouter(prefix="/young-persons", tags=["young persons"])
 _ERRORS = error_responses(401, 403, 404, 422)
 
 
-@router.post("", status_code=201, response_model=YoungPersonOut, responses=_ERRORS)
+@router.post(
+    "",
+    status_code=201,
+    response_model=YoungPersonOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.REGISTER_YOUNG_PERSON)],
+)
 def register(
     request: Request, session: DbSession, actor: CurrentActor, body: YoungPersonIn
 ) -> YoungPersonOut:
@@ -39,7 +46,12 @@ def register(
     return YoungPersonOut.of(people.get_young_person(session, actor, young_person_id=person.id))
 
 
-@router.get("/{young_person_id}", response_model=YoungPersonOut, responses=_ERRORS)
+@router.get(
+    "/{young_person_id}",
+    response_model=YoungPersonOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.READ_YOUNG_PERSON)],
+)
 def read(session: DbSession, actor: CurrentActor, young_person_id: uuid.UUID) -> YoungPersonOut:
     return YoungPersonOut.of(
         people.get_young_person(session, actor, young_person_id=young_person_id)

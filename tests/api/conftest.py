@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
@@ -66,3 +67,16 @@ def world(engine: Engine, keys: KeySet) -> World:
         }
         session.commit()
     return World(unit=unit, other_unit=other_unit, school=school, usernames=names)
+
+
+def api_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, full path) of every JSON API route, from the app's own route table.
+
+    FastAPI keeps included routers unflattened, so `app.routes` alone misses their routes.
+    """
+    found = set()
+    for context in iter_route_contexts(app.routes):
+        route, path = context.original_route, context.path or ""
+        if isinstance(route, APIRoute) and path.startswith("/api/"):
+            found |= {(method, path) for method in route.methods or ()}
+    return found

@@ -53,6 +53,7 @@ class Case:
         )
         assert added.status_code == 204, added.text
         self.school_user = school_user
+        self.owner_user: str = client.get("/api/v1/auth/me", headers=self.owner).json()["user_id"]
 
     def consent(
         self,

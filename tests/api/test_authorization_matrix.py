@@ -1,0 +1,265 @@
+"""Every API route × every role × every consent state, against the permission table.
+
+The routes come from the app's own route table: a route missing from ROUTES fails the test,
+so routes added later must declare who may call them. Requests that would change something
+are built to fail *after* the access decision (a stale version, an invalid body, removing the
+case owner), so 403 and 404 can only mean "denied" and anything else means "let through".
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from common.clock import today
+from common.roles import PERMISSIONS, Permission, Role
+from tests.api.conftest import World, api_routes, token_for
+from tests.api.test_audit import integrate
+from tests.api.test_consent_sharing import Case
+
+ROLES = {
+    "social_worker": Role.SOCIAL_WORKER,
+    "other_social_worker": Role.SOCIAL_WORKER,
+    "coordinator": Role.COORDINATOR,
+    "school_contact": Role.CONTACT_PERSON,
+    "steering": Role.STEERING_GROUP,
+    "administrator": Role.ADMINISTRATOR,
+    "auditor": Role.AUDITOR,
+}
+STATES = [
+    "none",
+    "missing_signer",
+    "complete",
+    "expired",
+    "withdrawn",
+    "other_agency",
+    "other_category",
+    "closed",
+]
+
+
+@dataclass
+class Ctx:
+    client: TestClient
+    cases: dict[str, Case]
+    refused_consent_id: str
+    person_id: str
+    reference: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class Route:
+    permission: Permission | None  # None: any authenticated user
+    # "any" | "case_read" (consent-gated) | "case_manage" (only the owning unit or the coordinator)
+    access: str
+    request: Callable[[Ctx], dict[str, Any]]
+
+
+ROUTES: dict[tuple[str, str], Route] = {
+    ("POST", "/api/v1/auth/logout"): Route(None, "any", lambda _ctx: {}),  # run with a spare token
+    ("GET", "/api/v1/auth/me"): Route(None, "any", lambda _ctx: {}),
+    ("POST", "/api/v1/young-persons"): Route(
+        Permission.REGISTER_YOUNG_PERSON, "any", lambda _ctx: {"json": {"personnummer": "0"}}
+    ),
+    ("GET", "/api/v1/young-persons/{young_person_id}"): Route(
+        Permission.READ_YOUNG_PERSON, "case_manage", lambda _ctx: {}
+    ),
+    ("POST", "/api/v1/cases"): Route(
+        Permission.OPEN_CASE,
+        "any",
+        lambda c: {"json": {"young_person_id": c.person_id, "programme": "X"}},
+    ),
+    ("GET", "/api/v1/cases"): Route(Permission.LIST_CASES, "any", lambda _ctx: {}),
+    ("GET", "/api/v1/cases/{case_id}"): Route(Permission.READ_CASE, "case_read", lambda _ctx: {}),
+    ("POST", "/api/v1/cases/{case_id}/transitions"): Route(
+        Permission.CHANGE_CASE_STATE,
+        "case_manage",
+        lambda _ctx: {"json": {"target": "active", "version": 999}},
+    ),
+    ("GET", "/api/v1/cases/{case_id}/consents"): Route(
+        Permission.RECORD_CONSENT, "case_manage", lambda _ctx: {}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/consents"): Route(
+        Permission.RECORD_CONSENT,
+        "case_manage",
+        lambda _ctx: {
+            "json": {"signer": "x", "decision": "x", "signed_on": str(today()), "method": "x"}
+        },
+    ),
+    ("POST", "/api/v1/consents/{consent_id}/withdrawal"): Route(
+        Permission.RECORD_CONSENT, "case_manage", lambda _ctx: {}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/team"): Route(
+        Permission.MANAGE_TEAM, "case_manage", lambda _ctx: {"json": {"user_id": str(uuid.uuid4())}}
+    ),
+    ("DELETE", "/api/v1/cases/{case_id}/team/{user_id}"): Route(
+        Permission.MANAGE_TEAM, "case_manage", lambda _ctx: {}
+    ),
+    ("GET", "/api/v1/consent-tracker"): Route(Permission.RECORD_CONSENT, "any", lambda _ctx: {}),
+    ("POST", "/api/v1/break-glass"): Route(
+        Permission.BREAK_GLASS,
+        "any",
+        lambda c: {"json": {"reference": c.reference, "reason": "kort"}},
+    ),
+    ("GET", "/api/v1/audit/events"): Route(Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}),
+    ("GET", "/api/v1/audit/events.csv"): Route(Permission.EXPORT_AUDIT_LOG, "any", lambda _ctx: {}),
+    ("GET", "/api/v1/audit/cases/{reference}/access"): Route(
+        Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}
+    ),
+    ("GET", "/api/v1/audit/break-glass"): Route(Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}),
+    ("GET", "/api/v1/audit/denied"): Route(Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}),
+    ("GET", "/api/v1/audit/checkpoint"): Route(Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}),
+    ("GET", "/api/v1/audit/proofs/inclusion"): Route(
+        Permission.READ_AUDIT_LOG, "any", lambda c: {"params": {"event_id": c.event_id}}
+    ),
+    ("GET", "/api/v1/audit/proofs/consistency"): Route(
+        Permission.READ_AUDIT_LOG, "any", lambda _ctx: {"params": {"old_size": 1}}
+    ),
+}
+PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
+
+
+def _url(ctx: Ctx, path: str, case: Case) -> str:
+    values = {
+        "case_id": case.id,
+        "young_person_id": ctx.person_id,
+        "consent_id": ctx.refused_consent_id,
+        "user_id": "",
+        "reference": ctx.reference,
+    }
+    url = path
+    for name, value in values.items():
+        url = url.replace("{" + name + "}", value)
+    if "{user_id}" in path:  # the owner: removing them is refused after the access decision
+        url = path.replace("{case_id}", case.id).replace("{user_id}", case.owner_user)
+    return url
+
+
+def expected_denial(route: Route, who: str, state: str) -> int | None:
+    """403 when the role lacks the permission, 404 when the case is out of scope, else None."""
+    role = ROLES[who]
+    if route.permission is not None and route.permission not in PERMISSIONS[role]:
+        return 403
+    if route.access == "any":
+        return None
+    if who in ("social_worker", "coordinator"):
+        return None
+    if who == "school_contact" and route.access == "case_read" and state == "complete":
+        return None
+    return 404
+
+
+def build_cases(client: TestClient, world: World) -> dict[str, Case]:
+    cases: dict[str, Case] = {}
+    for state in STATES:
+        case = Case(client, world)
+        if state == "missing_signer":
+            case.consent(case.guardians[0])
+        elif state in ("complete", "closed"):
+            case.all_sign()
+        elif state == "expired":
+            case.all_sign(
+                signed_on=today() - timedelta(days=30), valid_until=today() - timedelta(days=1)
+            )
+        elif state == "withdrawn":
+            records = case.all_sign()
+            client.post(f"/api/v1/consents/{records[0]['id']}/withdrawal", headers=case.owner)
+        elif state == "other_agency":
+            case.all_sign(agencies=[str(world.other_unit.id)])
+        elif state == "other_category":
+            case.all_sign(categories=["school"])
+        if state == "closed":
+            current = client.get(f"/api/v1/cases/{case.id}", headers=case.owner).json()
+            client.post(
+                f"/api/v1/cases/{case.id}/transitions",
+                headers=case.owner,
+                json={"target": "closed", "version": current["version"], "outcome": "moved"},
+            )
+        cases[state] = case
+    return cases
+
+
+def test_every_api_route_is_in_the_matrix(app: FastAPI) -> None:
+    routes = api_routes(app)
+    assert routes - PUBLIC - set(ROUTES) == set(), (
+        "add the new routes to ROUTES with who may call them"
+    )
+    assert set(ROUTES) - routes == set(), "ROUTES names routes the app no longer has"
+
+
+def test_every_route_role_and_consent_state(
+    client: TestClient, world: World, app: FastAPI, engine: Engine
+) -> None:
+    cases = build_cases(client, world)
+    complete = cases["complete"]
+    refused = complete.consent(
+        complete.guardians[0], decision="refused", agencies=[], categories=[]
+    )
+    integrate(app, engine)
+    person = client.get(f"/api/v1/cases/{complete.id}", headers=complete.owner).json()[
+        "young_person"
+    ]["id"]
+    auditor = token_for(client, world.usernames["auditor"])
+    created = client.get("/api/v1/audit/events", params={"action": "case.create"}, headers=auditor)
+    ctx = Ctx(
+        client=client,
+        cases=cases,
+        refused_consent_id=refused["id"],
+        person_id=person,
+        reference=client.get(f"/api/v1/cases/{cases['none'].id}", headers=complete.owner).json()[
+            "reference"
+        ],
+        event_id=created.json()["items"][-1]["id"],  # integrated above
+    )
+    # The refusal above moved `complete` on; rebuild it so the partner's consent is complete.
+    cases["complete"] = Case(client, world)
+    cases["complete"].all_sign()
+
+    tokens = {who: token_for(client, world.usernames[who]) for who in ROLES}
+    mismatches = []
+    for (method, path), route in sorted(ROUTES.items()):
+        for who in ROLES:
+            for state in STATES if "{case_id}" in path else ["none"]:
+                case = cases[state]
+                headers = tokens[who]
+                if path == "/api/v1/auth/logout":
+                    headers = token_for(client, world.usernames[who])
+                response = client.request(
+                    method, _url(ctx, path, case), headers=headers, **route.request(ctx)
+                )
+                denial = expected_denial(route, who, state)
+                got_denied = response.status_code in (403, 404)
+                if denial is None and (got_denied or response.status_code >= 500):
+                    mismatches.append(
+                        (method, path, who, state, "expected through", response.status_code)
+                    )
+                elif denial is not None and response.status_code != denial:
+                    mismatches.append(
+                        (method, path, who, state, f"expected {denial}", response.status_code)
+                    )
+                if denial == 404 and "{case_id}" in path:
+                    hidden = client.request(
+                        method,
+                        _url(ctx, path, case).replace(case.id, str(uuid.uuid4())),
+                        headers=headers,
+                        **route.request(ctx),
+                    )
+                    if response.json() != hidden.json():
+                        mismatches.append(
+                            (method, path, who, state, "404 body differs", response.json())
+                        )
+    assert mismatches == [], "\n".join(map(str, mismatches))
+
+
+def test_no_route_answers_without_a_token(client: TestClient) -> None:
+    for method, path in ROUTES:
+        url = path.replace("{", "").replace("}", "")
+        assert client.request(method, url).status_code in (401, 422), (method, path)
