@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel
 
+from common.clock import STOCKHOLM
 from common.errors import FieldError, ValidationFailed
 from common.roles import AgencyKind, Permission
 from domain.agencies.repository import AgencyRepository
@@ -70,7 +71,7 @@ def login(request: Request, session: PageDb, form: Annotated[LoginForm, Form()])
         errors.append(FieldError("username", "Ange användarnamn."))
     if not form.password:
         errors.append(FieldError("password", "Ange lösenord."))
-    result = None
+    result: auth.LoginResult | auth.LoginRefused | None = None
     missing = bool(errors)
     if not missing:
         result = auth.login(
@@ -79,12 +80,16 @@ def login(request: Request, session: PageDb, form: Annotated[LoginForm, Form()])
             password=form.password,
             kind="browser",
             policy=config.session_policy,
+            client_address=request.client.host if request.client else "unknown",
         )
-        if result is None:
-            errors.append(FieldError("username", "Fel användarnamn eller lösenord."))
-    if result is None:
+        if isinstance(result, auth.LoginRefused):
+            errors.append(FieldError("username", _refusal_message(result)))
+    if not isinstance(result, auth.LoginResult):
         context = {"next": _safe_next(form.nasta), "errors": errors, "username": form.username}
-        return render(request, "login.html", context, status=400 if missing else 401)
+        locked = isinstance(result, auth.LoginRefused) and result.retry_after is not None
+        return render(
+            request, "login.html", context, status=400 if missing else 429 if locked else 401
+        )
     response = _see_other(_safe_next(form.nasta))
     response.set_cookie(
         csrf.SESSION_COOKIE,
@@ -99,6 +104,13 @@ def login(request: Request, session: PageDb, form: Annotated[LoginForm, Form()])
     return response
 
 
+def _refusal_message(refused: auth.LoginRefused) -> str:
+    if refused.retry_after is None:
+        return "Fel användarnamn eller lösenord."
+    local = refused.retry_after.astimezone(STOCKHOLM).strftime("%H:%M:%S")
+    return f"För många misslyckade inloggningar. Försök igen tidigast klockan {local}."
+
+
 class CsrfForm(BaseModel):
     csrf_token: str = ""
 
@@ -109,6 +121,17 @@ def logout(
 ) -> Response:
     csrf.check(request, form.csrf_token)
     auth.logout(session, actor, request.state.user_session)
+    response = _see_other("/logga-in?utloggad=1")
+    response.delete_cookie(csrf.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/logga-ut-overallt")
+def logout_everywhere(
+    request: Request, session: PageDb, actor: PageActor, form: Annotated[CsrfForm, Form()]
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    auth.logout_everywhere(session, actor)
     response = _see_other("/logga-in?utloggad=1")
     response.delete_cookie(csrf.SESSION_COOKIE, path="/")
     return response

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from api.deps import CurrentActor, DbSession, api_token_policy
 from api.errors import ErrorOut, error_responses
+from common.clock import utcnow
 from common.roles import Role
 from domain.auth import service as auth
 from domain.auth.service import SessionPolicy
@@ -23,17 +24,32 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
-@router.post("/token", response_model=TokenOut, responses=error_responses(401))
+@router.post("/token", response_model=TokenOut, responses=error_responses(401, 429))
 def issue_token(
+    request: Request,
     session: DbSession,
     policy: Annotated[SessionPolicy, Depends(api_token_policy)],
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=256)],
 ) -> TokenOut | JSONResponse:
     """A short-lived opaque bearer token for a local account (revocable, stored hashed)."""
-    result = auth.login(session, username=username, password=password, kind="api", policy=policy)
-    if result is None:
-        # Returned, not raised: the failed-login audit event must commit.
+    result = auth.login(
+        session,
+        username=username,
+        password=password,
+        kind="api",
+        policy=policy,
+        client_address=request.client.host if request.client else "unknown",
+    )
+    # Refusals are returned, not raised: the attempt and its audit event must commit.
+    if isinstance(result, auth.LoginRefused) and result.retry_after is not None:
+        wait = max(1, int((result.retry_after - utcnow()).total_seconds()) + 1)
+        body = ErrorOut(
+            error="too_many_attempts",
+            detail=f"För många misslyckade inloggningar. Försök igen om {wait} sekunder.",
+        )
+        return JSONResponse(body.model_dump(), status_code=429, headers={"Retry-After": str(wait)})
+    if isinstance(result, auth.LoginRefused):
         body = ErrorOut(error="unauthenticated", detail="Fel användarnamn eller lösenord.")
         return JSONResponse(
             body.model_dump(), status_code=401, headers={"WWW-Authenticate": "Bearer"}
@@ -56,6 +72,12 @@ def revoke_token(
         session, token=credentials.credentials, kind="api", policy=policy
     )
     auth.logout(session, actor, user_session)
+
+
+@router.post("/logout-everywhere", status_code=204, responses=error_responses(401))
+def logout_everywhere(session: DbSession, actor: CurrentActor) -> None:
+    """End every browser session and API token of your account, this one included."""
+    auth.logout_everywhere(session, actor)
 
 
 class MeOut(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -19,10 +19,12 @@ from common.actor import Actor
 from common.clock import utcnow
 from common.errors import Unauthenticated
 from common.roles import AgencyKind, Role
+from domain.auth.lockout import LockoutPolicy, refused_until
 from domain.auth.passwords import burn_time, verify_password
-from domain.users.models import User, UserSession
+from domain.users.models import LoginAttempt, User, UserSession
 from domain.users.repository import UserRepository
 
+DEFAULT_LOCKOUT = LockoutPolicy()
 # Writing last_seen_at on every request would turn every read into a write.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -57,14 +59,36 @@ def actor_for(session: Session, user: User) -> Actor:
     )
 
 
+@dataclass(frozen=True)
+class LoginRefused:
+    """Wrong credentials (`retry_after` None), or too many failures: try again after it."""
+
+    retry_after: datetime | None = None
+
+
 def login(
-    session: Session, *, username: str, password: str, kind: str, policy: SessionPolicy
-) -> LoginResult | None:
-    """None when the credentials fail. It does not raise, so the caller commits the audit event."""
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    kind: str,
+    policy: SessionPolicy,
+    client_address: str,
+    lockout: LockoutPolicy = DEFAULT_LOCKOUT,
+) -> LoginResult | LoginRefused:
+    """Never raises for bad credentials, so the caller commits the attempt and its audit event."""
     users = UserRepository(session)
-    user = users.by_username(username.strip().lower())
-    if user is None or not user.is_active or user.password_hash is None:
-        burn_time(password)
+    name = username.strip().lower()[:100]
+    address = client_address[:64]
+    now = utcnow()
+    name_failures, address_failures = users.recent_failures(
+        username=name, client_address=address, since=now - lockout.window
+    )
+    until = refused_until(
+        account_failures=name_failures, address_failures=address_failures, now=now, policy=lockout
+    )
+    user = users.by_username(name)
+    if until is not None:
         audit.record(
             session,
             None,
@@ -73,23 +97,30 @@ def login(
             resource_id=user.id if user else None,
             outcome=Outcome.DENIED,
             user_id=user.id if user else None,
-            basis={"reason": "unknown_or_inactive"},
+            basis={"reason": "locked_out", "until": until.isoformat()},
         )
-        return None
-    if not verify_password(password, user.password_hash):
+        return LoginRefused(retry_after=until)
+    if user is None or not user.is_active or user.password_hash is None:
+        burn_time(password)
+        succeeded, reason = False, "unknown_or_inactive"
+    else:
+        succeeded, reason = verify_password(password, user.password_hash), "bad_password"
+    users.add_attempt(
+        LoginAttempt(username=name, client_address=address, succeeded=succeeded, attempted_at=now)
+    )
+    if not succeeded or user is None:
         audit.record(
             session,
             None,
             action="auth.login",
             resource_type="user",
-            resource_id=user.id,
+            resource_id=user.id if user else None,
             outcome=Outcome.DENIED,
-            user_id=user.id,
-            basis={"reason": "bad_password"},
+            user_id=user.id if user else None,
+            basis={"reason": reason},
         )
-        return None
+        return LoginRefused()
     token = secrets.token_urlsafe(32)
-    now = utcnow()
     user_session = UserSession(
         token_hash=_hash(token),
         user_id=user.id,
@@ -132,6 +163,20 @@ def resolve(
     if now - user_session.last_seen_at >= TOUCH_INTERVAL:
         users.touch_session(user_session, now)
     return actor_for(session, user), user_session
+
+
+def logout_everywhere(session: Session, actor: Actor) -> int:
+    """End every session and API token of the actor's account; how many were ended."""
+    ended = UserRepository(session).end_all_sessions(actor.user_id, utcnow())
+    audit.record(
+        session,
+        actor,
+        action="auth.logout_everywhere",
+        resource_type="user",
+        resource_id=actor.user_id,
+        basis={"sessions": ended},
+    )
+    return ended
 
 
 def logout(session: Session, actor: Actor, user_session: UserSession) -> None:

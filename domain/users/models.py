@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -45,3 +45,19 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """For lockout and backoff. Keyed by the name typed, so unknown names behave like real ones."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "attempted_at"),
+        Index("ix_login_attempt_client_at", "client_address", "attempted_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    username: str = Field(sa_column=Column(String(100), nullable=False))
+    client_address: str = Field(sa_column=Column(String(64), nullable=False))
+    succeeded: bool = Field(sa_column=Column(Boolean, nullable=False))
+    attempted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

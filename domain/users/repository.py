@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from domain.agencies.models import Agency
-from domain.users.models import User, UserSession
+from domain.users.models import LoginAttempt, User, UserSession
 
 
 class UserRepository:
@@ -54,6 +54,39 @@ class UserRepository:
     def add(self, user: User) -> None:
         self._session.add(user)
         self._session.flush()
+
+    def recent_failures(
+        self, *, username: str, client_address: str, since: datetime
+    ) -> tuple[list[datetime], list[datetime]]:
+        """Failed attempts since `since`: for the name (after its last success) and the address."""
+        name_rows = self._session.exec(
+            select(LoginAttempt.attempted_at, LoginAttempt.succeeded)
+            .where(LoginAttempt.username == username, col(LoginAttempt.attempted_at) >= since)
+            .order_by(col(LoginAttempt.attempted_at))
+        ).all()
+        name_failures: list[datetime] = []
+        for at, succeeded in name_rows:
+            name_failures = [] if succeeded else [*name_failures, at]
+        address_failures = self._session.exec(
+            select(LoginAttempt.attempted_at).where(
+                LoginAttempt.client_address == client_address,
+                col(LoginAttempt.succeeded).is_(False),
+                col(LoginAttempt.attempted_at) >= since,
+            )
+        ).all()
+        return name_failures, list(address_failures)
+
+    def add_attempt(self, attempt: LoginAttempt) -> None:
+        self._session.add(attempt)
+        self._session.flush()
+
+    def end_all_sessions(self, user_id: uuid.UUID, now: datetime) -> int:
+        result = self._session.execute(
+            update(UserSession)
+            .where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None))
+            .values(ended_at=now)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def session_by_token_hash(self, token_hash: str) -> UserSession | None:
         return self._session.exec(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -9,6 +10,7 @@ from sqlalchemy.engine import Engine
 from common.clock import reset_clock, set_clock
 from common.db import new_session
 from tests.api.conftest import World, token_for
+from tests.builders import PASSWORD
 
 
 def _login_events(engine: Engine) -> list[tuple[str, str]]:
@@ -64,3 +66,61 @@ class TestToken:
     def test_garbage_token_is_401(self, client: TestClient, world: World) -> None:
         response = client.get("/api/v1/auth/me", headers={"Authorization": "Bearer nonsense"})
         assert response.status_code == 401
+
+
+def _at(moment: datetime) -> None:
+    set_clock(lambda: moment)
+
+
+class TestLockout:
+    def _try(self, client: TestClient, username: str, password: str) -> Any:
+        return client.post("/api/v1/auth/token", data={"username": username, "password": password})
+
+    def test_backoff_then_lockout_then_recovery(self, client: TestClient, world: World) -> None:
+        name = world.usernames["social_worker"]
+        start = datetime.now(UTC)
+        try:
+            for minute in range(5):  # spaced out: backoff never bites, the count still grows
+                _at(start + timedelta(minutes=minute))
+                assert self._try(client, name, "fel-lösenord").status_code == 401
+            _at(start + timedelta(minutes=5))
+            locked = self._try(client, name, PASSWORD)  # the right password does not help now
+            assert locked.status_code == 429
+            assert int(locked.headers["retry-after"]) > 60
+            _at(start + timedelta(minutes=4 + 16))
+            assert self._try(client, name, PASSWORD).status_code == 200
+        finally:
+            reset_clock()
+
+    def test_quick_retries_are_slowed_down(self, client: TestClient, world: World) -> None:
+        name = world.usernames["auditor"]
+        for _ in range(3):
+            self._try(client, name, "fel-lösenord")
+        assert self._try(client, name, PASSWORD).status_code == 429
+
+    def test_unknown_names_lock_like_real_ones(self, client: TestClient) -> None:
+        for _ in range(3):
+            assert self._try(client, "finns-inte", "x").status_code == 401
+        assert self._try(client, "finns-inte", "x").status_code == 429
+
+    def test_an_address_trying_many_names_is_locked(self, client: TestClient, world: World) -> None:
+        start = datetime.now(UTC)
+        try:
+            for number in range(20):
+                _at(start + timedelta(seconds=number))
+                self._try(client, f"gissning{number}", "x")
+            set_clock(lambda: start + timedelta(seconds=21))
+            assert self._try(client, world.usernames["coordinator"], PASSWORD).status_code == 429
+        finally:
+            reset_clock()
+
+
+class TestLogoutEverywhere:
+    def test_ends_every_session_of_the_account(self, client: TestClient, world: World) -> None:
+        first = token_for(client, world.usernames["social_worker"])
+        second = token_for(client, world.usernames["social_worker"])
+        other = token_for(client, world.usernames["coordinator"])
+        assert client.post("/api/v1/auth/logout-everywhere", headers=first).status_code == 204
+        assert client.get("/api/v1/auth/me", headers=first).status_code == 401
+        assert client.get("/api/v1/auth/me", headers=second).status_code == 401
+        assert client.get("/api/v1/auth/me", headers=other).status_code == 200

@@ -65,6 +65,9 @@ class Route:
 
 ROUTES: dict[tuple[str, str], Route] = {
     ("POST", "/api/v1/auth/logout"): Route(None, "any", lambda _ctx: {}),  # run with a spare token
+    ("POST", "/api/v1/auth/logout-everywhere"): Route(
+        None, "any", lambda _ctx: {}
+    ),  # spare, then renew
     ("GET", "/api/v1/auth/me"): Route(None, "any", lambda _ctx: {}),
     ("POST", "/api/v1/young-persons"): Route(
         Permission.REGISTER_YOUNG_PERSON, "any", lambda _ctx: {"json": {"personnummer": "0"}}
@@ -230,11 +233,13 @@ def test_every_route_role_and_consent_state(
             for state in STATES if "{case_id}" in path else ["none"]:
                 case = cases[state]
                 headers = tokens[who]
-                if path == "/api/v1/auth/logout":
+                if path in ("/api/v1/auth/logout", "/api/v1/auth/logout-everywhere"):
                     headers = token_for(client, world.usernames[who])
                 response = client.request(
                     method, _url(ctx, path, case), headers=headers, **route.request(ctx)
                 )
+                if path == "/api/v1/auth/logout-everywhere":  # it ended the role's other tokens too
+                    tokens[who] = token_for(client, world.usernames[who])
                 denial = expected_denial(route, who, state)
                 got_denied = response.status_code in (403, 404)
                 if denial is None and (got_denied or response.status_code >= 500):
