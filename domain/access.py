@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+import consent.guard  # noqa: F401 - installs the guard against unscoped reads
 from common.actor import Actor
 from common.clock import STOCKHOLM, utcnow
 from common.roles import AgencyKind, Role

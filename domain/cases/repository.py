@@ -8,8 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, false, func, or_, true, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from consent.guard import scoped, unscoped
 from consent.models import TeamMember
 from consent.scope import CaseScope
 from domain.agencies.models import Agency
@@ -21,7 +23,10 @@ from domain.users.models import User
 def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
     """The id behind a human reference and nothing else: for the auditor's access report,
     whose role may find a case's log but never read the case."""
-    statement = select(Case.id).where(Case.reference == reference.strip().upper())
+    statement = unscoped(
+        select(Case.id).where(Case.reference == reference.strip().upper()),
+        "an id by reference, for the auditor and break-glass: no case data",
+    )
     return session.exec(statement).first()
 
 
@@ -31,7 +36,10 @@ class CaseRepository:
         """References only, for the auditor's lists (like `case_id_by_reference`, no content)."""
         if not case_ids:
             return {}
-        statement = select(Case.id, Case.reference).where(col(Case.id).in_(case_ids))
+        statement = unscoped(
+            select(Case.id, Case.reference).where(col(Case.id).in_(case_ids)),
+            "references only, for the auditor's lists",
+        )
         return dict(session.exec(statement).all())
 
     def __init__(self, session: Session, scope: CaseScope) -> None:
@@ -50,7 +58,8 @@ class CaseRepository:
         return or_(*clauses) if clauses else false()
 
     def get(self, case_id: uuid.UUID) -> Case | None:
-        return self._session.exec(select(Case).where(Case.id == case_id, self._visible())).first()
+        statement = scoped(select(Case).where(Case.id == case_id, self._visible()))
+        return self._session.exec(statement).first()
 
     def list_with_people(
         self, *, states: Sequence[str] | None, offset: int, limit: int
@@ -59,7 +68,9 @@ class CaseRepository:
         where = [self._visible()]
         if states:
             where.append(col(Case.state).in_(states))
-        total = self._session.exec(select(func.count()).select_from(Case).where(*where)).one()
+        total = self._session.exec(
+            scoped(select(func.count()).select_from(Case).where(*where))
+        ).one()
         statement = (
             select(Case, YoungPerson)
             .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
@@ -68,7 +79,9 @@ class CaseRepository:
             .offset(offset)
             .limit(limit)
         )
-        return [(case, person) for case, person in self._session.exec(statement).all()], total
+        return [
+            (case, person) for case, person in self._session.exec(scoped(statement)).all()
+        ], total
 
     def for_young_person(self, young_person_id: uuid.UUID) -> Sequence[Case]:
         statement = (
@@ -76,7 +89,7 @@ class CaseRepository:
             .where(Case.young_person_id == young_person_id, self._visible())
             .order_by(col(Case.opened_at).desc())
         )
-        return self._session.exec(statement).all()
+        return self._session.exec(scoped(statement)).all()
 
     def has_open_case(
         self, young_person_id: uuid.UUID, programme: str, open_states: Sequence[str]
@@ -86,7 +99,10 @@ class CaseRepository:
             Case.programme == programme,
             col(Case.state).in_(open_states),
         )
-        return self._session.exec(statement).first() is not None
+        return (
+            self._session.exec(unscoped(statement, "uniqueness: yes or no, no case data")).first()
+            is not None
+        )
 
     def next_reference_number(self, programme: str, year: int) -> int:
         """Atomic on both databases: the counter row is updated in place, or created once."""
@@ -147,7 +163,16 @@ class CaseRepository:
             return False
         self._session.add(change)
         self._session.flush()
-        self._session.refresh(case)
+        # The update above went round the ORM: give the loaded object the stored values
+        # without another read (and without marking it changed).
+        for name, value in (
+            ("state", state),
+            ("outcome", outcome),
+            ("closed_at", closed_at),
+            ("updated_at", now),
+            ("version", expected_version + 1),
+        ):
+            set_committed_value(case, name, value)
         return True
 
     def history(self, case: Case) -> Sequence[tuple[CaseStateChange, User]]:
@@ -157,7 +182,7 @@ class CaseRepository:
             .where(CaseStateChange.case_id == case.id)
             .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
         )
-        return [(change, user) for change, user in self._session.exec(statement).all()]
+        return [(change, user) for change, user in self._session.exec(scoped(statement)).all()]
 
     def team(self, case: Case) -> Sequence[tuple[TeamMember, User, Agency]]:
         statement = (
@@ -168,5 +193,6 @@ class CaseRepository:
             .order_by(col(TeamMember.added_at))
         )
         return [
-            (member, user, agency) for member, user, agency in self._session.exec(statement).all()
+            (member, user, agency)
+            for member, user, agency in self._session.exec(scoped(statement)).all()
         ]

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from consent.guard import exemption, unscoped
 from consent.models import BreakGlassGrant, ConsentRecord, ConsentWithdrawal, TeamMember
 from consent.rules import Category, ConsentFact, Decision, GuardianInfo, Signer, SignerKind
 from domain.cases.models import Case
@@ -49,6 +50,9 @@ def fact_of(record: ConsentRecord, withdrawal: ConsentWithdrawal | None) -> Cons
     )
 
 
+SCOPE_FACTS = "the facts the access decision is computed from; never shown as they are"
+
+
 class ConsentRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -57,21 +61,27 @@ class ConsentRepository:
         statement = select(TeamMember.case_id).where(
             TeamMember.user_id == user_id, col(TeamMember.removed_at).is_(None)
         )
-        return list(self._session.exec(statement).all())
+        return list(self._session.exec(unscoped(statement, SCOPE_FACTS)).all())
 
     def situations(self, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CaseSituation]:
         if not case_ids:
             return {}
         cases = self._session.exec(
-            select(Case.id, Case.state, Case.owner_agency_id, Case.young_person_id).where(
-                col(Case.id).in_(case_ids)
+            unscoped(
+                select(Case.id, Case.state, Case.owner_agency_id, Case.young_person_id).where(
+                    col(Case.id).in_(case_ids)
+                ),
+                SCOPE_FACTS,
             )
         ).all()
         person_of = {case_id: person_id for case_id, _, _, person_id in cases}
         born: dict[uuid.UUID, date] = dict(
             self._session.exec(
-                select(YoungPerson.id, col(YoungPerson.birth_date)).where(
-                    col(YoungPerson.id).in_(set(person_of.values()))
+                unscoped(
+                    select(YoungPerson.id, col(YoungPerson.birth_date)).where(
+                        col(YoungPerson.id).in_(set(person_of.values()))
+                    ),
+                    SCOPE_FACTS,
                 )
             ).all()
         )
@@ -80,8 +90,11 @@ class ConsentRepository:
             for case_id, state, owner, person_id in cases
         }
         guardians = self._session.exec(
-            select(Guardian.id, Guardian.young_person_id, Guardian.has_custody).where(
-                col(Guardian.young_person_id).in_(set(person_of.values()))
+            unscoped(
+                select(Guardian.id, Guardian.young_person_id, Guardian.has_custody).where(
+                    col(Guardian.young_person_id).in_(set(person_of.values()))
+                ),
+                SCOPE_FACTS,
             )
         ).all()
         for case_id, person_id in person_of.items():
@@ -105,30 +118,43 @@ class ConsentRepository:
             .where(col(ConsentRecord.case_id).in_(case_ids))
             .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
         )
-        return [(record, withdrawal) for record, withdrawal in self._session.exec(statement).all()]
+        return [
+            (record, withdrawal)
+            for record, withdrawal in self._session.exec(unscoped(statement, SCOPE_FACTS)).all()
+        ]
 
     def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> list[BreakGlassGrant]:
         statement = select(BreakGlassGrant).where(
             BreakGlassGrant.user_id == user_id, col(BreakGlassGrant.expires_at) > now
         )
-        return list(self._session.exec(statement).all())
+        return list(self._session.exec(unscoped(statement, SCOPE_FACTS)).all())
 
     def break_glass_grants(self, *, offset: int, limit: int) -> tuple[list[BreakGlassGrant], int]:
-        total = self._session.exec(select(func.count()).select_from(BreakGlassGrant)).one()
+        total = self._session.exec(
+            unscoped(select(func.count()).select_from(BreakGlassGrant), "the auditor's review")
+        ).one()
         statement = (
             select(BreakGlassGrant)
             .order_by(col(BreakGlassGrant.granted_at).desc())
             .offset(offset)
             .limit(limit)
         )
-        return list(self._session.exec(statement).all()), int(total)
+        rows = self._session.exec(unscoped(statement, "the auditor's review")).all()
+        return list(rows), int(total)
 
     def record(self, consent_id: uuid.UUID) -> ConsentRecord | None:
-        return self._session.get(ConsentRecord, consent_id)
+        return self._session.get(
+            ConsentRecord,
+            consent_id,
+            execution_options=exemption(
+                "looked up to find its case; the caller checks that case's scope before use"
+            ),
+        )
 
     def withdrawal_of(self, consent_id: uuid.UUID) -> ConsentWithdrawal | None:
         statement = select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)
-        return self._session.exec(statement).first()
+        checked_by_caller = "for a record whose case the caller has already checked"
+        return self._session.exec(unscoped(statement, checked_by_caller)).first()
 
     def add(self, row: ConsentRecord | ConsentWithdrawal | BreakGlassGrant) -> None:
         self._session.add(row)

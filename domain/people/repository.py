@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, false, or_, true
 from sqlmodel import Session, col, select
 
+from consent.guard import scoped, unscoped
 from consent.scope import CaseScope
 from domain.cases.models import Case
 from domain.people.models import Guardian, YoungPerson
@@ -31,7 +32,9 @@ class YoungPersonRepository:
         return or_(*clauses) if clauses else false()
 
     def get(self, young_person_id: uuid.UUID) -> YoungPerson | None:
-        statement = select(YoungPerson).where(YoungPerson.id == young_person_id, self._visible())
+        statement = scoped(
+            select(YoungPerson).where(YoungPerson.id == young_person_id, self._visible())
+        )
         return self._session.exec(statement).first()
 
     def guardians_of(self, young_person: YoungPerson) -> Sequence[Guardian]:
@@ -41,14 +44,19 @@ class YoungPersonRepository:
             .where(Guardian.young_person_id == young_person.id)
             .order_by(col(Guardian.created_at), col(Guardian.id))
         )
-        return self._session.exec(statement).all()
+        return self._session.exec(scoped(statement)).all()
 
     def index_taken(self, personnummer_index: str) -> bool:
         """Uniqueness check across the municipality; answers yes/no, never a row."""
         statement = select(YoungPerson.id).where(
             YoungPerson.personnummer_index == personnummer_index
         )
-        return self._session.exec(statement).first() is not None
+        return (
+            self._session.exec(
+                unscoped(statement, "uniqueness of a blind index: yes or no")
+            ).first()
+            is not None
+        )
 
     def add(self, young_person: YoungPerson, guardians: Sequence[Guardian]) -> None:
         self._session.add(young_person)

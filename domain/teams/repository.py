@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from consent.guard import unscoped
 from consent.models import TeamMember
 
 
@@ -21,7 +22,9 @@ class TeamRepository:
             TeamMember.user_id == user_id,
             col(TeamMember.removed_at).is_(None),
         )
-        return self._session.exec(statement).first()
+        return self._session.exec(
+            unscoped(statement, "membership of a case the caller loaded through its scope")
+        ).first()
 
     def add(self, member: TeamMember) -> None:
         self._session.add(member)
