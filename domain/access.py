@@ -35,7 +35,7 @@ def case_scope(session: Session, actor: Actor, *, at: datetime | None = None) ->
     partner_cases: dict[uuid.UUID, PartnerCase] = {}
     moment = at or utcnow()
     repository = ConsentRepository(session)
-    break_glass = {}
+    break_glass: dict[uuid.UUID, BreakGlass] = {}
     if actor.agency_kind is AgencyKind.SOCIAL_SERVICES:
         break_glass = {
             grant.case_id: BreakGlass(grant_id=grant.id, expires_at=grant.expires_at)
