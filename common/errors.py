@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -87,10 +87,3 @@ class Forbidden(DomainError):
 
     def __init__(self, detail: str = "Din roll har inte behörighet till detta.") -> None:
         super().__init__(detail)
-
-
-@dataclass
-class ErrorBody:
-    error: str
-    detail: str
-    errors: list[FieldError] = field(default_factory=list)

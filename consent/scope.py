@@ -72,10 +72,6 @@ class CaseScope:
         """Cases visible outside the actor's own unit: by consent, or by break-glass."""
         return frozenset(self.partner_grants) | frozenset(self.break_glass)
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.all_cases or self.owner_agency_ids or self.extra_case_ids)
-
     def sees_everything_in(self, *, owner_agency_id: uuid.UUID) -> bool:
         """Social services reading its own or the programme's case: no category limits."""
         return self.all_cases or owner_agency_id in self.owner_agency_ids

@@ -36,10 +36,6 @@ class Personnummer:
     def formatted(self) -> str:
         return f"{self.digits[:8]}-{self.digits[8:]}"
 
-    @property
-    def legal_sex_digit_is_odd(self) -> bool:
-        return int(self.digits[10]) % 2 == 1
-
 
 def luhn_check_digit(nine_digits: str) -> int:
     total = 0

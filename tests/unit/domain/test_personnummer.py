@@ -111,13 +111,6 @@ class TestAcceptedForms:
         assert digits.isascii()
         assert digits.isdigit()
 
-    @pytest.mark.parametrize(
-        ("serial", "odd"),
-        [("987", True), ("986", False), ("981", True), ("980", False)],
-    )
-    def test_legal_sex_digit_is_the_last_serial_digit(self, serial: str, odd: bool) -> None:
-        assert parse(twelve("19", "811218" + serial)).legal_sex_digit_is_odd is odd
-
     def test_samordningsnummer_keeps_the_day_plus_sixty_in_the_normal_form(self) -> None:
         number = parse("701063-2391")
 
