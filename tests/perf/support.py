@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TypeVar
@@ -503,13 +503,6 @@ class Server:
             return []
         return process_tree(self.process.pid)
 
-    def worker_pids(self) -> list[int]:
-        """Processes that serve requests: the master itself with one worker, else its workers."""
-        pids = self.pids()
-        if self.workers == 1:
-            return pids[:1]
-        return [pid for pid in pids[1:] if process_cpu(pid) > 0.5]  # skip idle helpers
-
     def stop(self) -> None:
         if self.process is not None:
             if self.process.poll() is None:
@@ -525,15 +518,6 @@ class Server:
         if self._log is not None:
             self._log.close()
             self._log = None
-
-
-@contextlib.contextmanager
-def running(server: Server) -> Iterator[Server]:
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
 
 
 def server_env(database_url: str, key_dir: Path, data_dir: Path) -> dict[str, str]:
