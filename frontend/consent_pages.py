@@ -11,6 +11,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from common.errors import FieldError, ValidationFailed
+from common.roles import Permission
 from consent.models import CONSENT_METHOD_LABELS
 from consent.rules import CATEGORY_LABELS
 from domain.agencies.repository import AgencyRepository
@@ -179,7 +180,7 @@ def _team_page(
     errors: list[FieldError],
     status: int = 200,
 ) -> Response:
-    consents.consent_overview(session, actor, case_id=case_id)  # 404 unless social services' case
+    consents.managed_case(session, actor, case_id, Permission.MANAGE_TEAM)  # 404 for others
     view = cases.get_case(session, actor, case_id=case_id)
     members = {user.id for _, user, _ in view.team}
     candidates = [(u, a) for u, a in teams.candidates(session, actor) if u.id not in members]

@@ -274,6 +274,20 @@ def open_case(
 
 @router.get("/arenden/{case_id}")
 def case_page(request: Request, session: PageDb, actor: PageActor, case_id: uuid.UUID) -> Response:
+    created = request.query_params.get("nytt") == "1"
+    return _case_page(request, session, actor, case_id, errors=[], created=created)
+
+
+def _case_page(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    case_id: uuid.UUID,
+    *,
+    errors: list[FieldError],
+    created: bool = False,
+    status: int = 200,
+) -> Response:
     view = cases.get_case(session, actor, case_id=case_id)
     allowed = sorted(TRANSITIONS[CaseState(view.case.state)], key=list(CaseState).index)
     return render(
@@ -282,10 +296,11 @@ def case_page(request: Request, session: PageDb, actor: PageActor, case_id: uuid
         {
             "view": view,
             "transitions": allowed,
-            "errors": [],
+            "errors": errors,
             "can_change": actor.can(Permission.CHANGE_CASE_STATE) and view.managed,
-            "created": request.query_params.get("nytt") == "1",
+            "created": created,
         },
+        status=status,
         actor=actor,
     )
 
@@ -317,21 +332,7 @@ def change_state(
         )
     except ValidationFailed as exc:
         session.rollback()
-        view = cases.get_case(session, actor, case_id=case_id)
-        allowed = sorted(TRANSITIONS[CaseState(view.case.state)], key=list(CaseState).index)
-        return render(
-            request,
-            "case.html",
-            {
-                "view": view,
-                "transitions": allowed,
-                "errors": exc.errors,
-                "created": False,
-                "can_change": True,
-            },
-            status=422,
-            actor=actor,
-        )
+        return _case_page(request, session, actor, case_id, errors=exc.errors, status=422)
     return _see_other(f"/arenden/{case_id}")
 
 

@@ -100,8 +100,9 @@ def consent_tracker(
         for case, person in managed
         for concern, detail, on in _concerns(situations[case.id], now=now, today=today, days=days)
     ]
+    owners = {case.id: case.owner_agency_id for case, _ in managed}
     for case_id in {r.case_id for r in rows}:  # the tracker shows names: each case shown is a read
-        owner = next(c.owner_agency_id for c, _ in managed if c.id == case_id)
+        owner = owners[case_id]
         audit.record(
             session,
             actor,
