@@ -33,6 +33,7 @@ from deploy import migrate
 from domain import demo
 from domain.agencies.repository import AgencyRepository
 from domain.agencies.service import create_agency
+from domain.auth.service import reset_second_factor
 from domain.users.repository import UserRepository
 from domain.users.service import create_user, set_password
 
@@ -43,8 +44,9 @@ def _out(text: str = "") -> None:
     sys.stdout.write(text + "\n")
 
 
-def _settings() -> Settings:
-    return Settings()
+def _settings(*, demo: bool = False) -> Settings:
+    """`demo=True` (from `run --demo`) counts before validation: the demo may relax rules."""
+    return Settings(demo=True) if demo else Settings()
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -59,9 +61,7 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if args.demo:
-        settings = settings.model_copy(update={"demo": True})
+    settings = _settings(demo=args.demo)
     configure_logging(json=settings.is_production, level=settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = load_app_keys(settings, dict(os.environ))
@@ -83,6 +83,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _out(f"Demokonton (lösenord för alla: {demo.DEMO_PASSWORD}):")
         for user in demo.USERS:
             _out(f"  {user.username:<14} {user.role.value:<15} {user.display_name}")
+    if not settings.second_factor_required:
+        _out("Tvåstegsverifiering krävs inte (bara demon får stänga av kravet).")
     _out("Avsluta med Ctrl+C.\n")
     uvicorn.run(
         app,
@@ -167,12 +169,24 @@ def cmd_user_set_password(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_reset_totp(args: argparse.Namespace) -> int:
+    _, engine = _open(_settings())
+    with new_session(engine) as session:
+        reset_second_factor(session, username=args.username)
+        session.commit()
+    _out("Tvåstegsverifieringen är återställd; kontot aktiverar den vid nästa inloggning.")
+    return 0
+
+
 def cmd_user_list(_args: argparse.Namespace) -> int:
     _, engine = _open(_settings())
     with new_session(engine) as session:
         for user, agency in UserRepository(session).list_all():
             state = "aktiv" if user.is_active else "avstängd"
-            _out(f"{user.username:<16} {','.join(user.roles):<16} {state:<9} {agency.name}")
+            totp = "totp" if user.totp_enabled_at else "-"
+            _out(
+                f"{user.username:<16} {','.join(user.roles):<16} {state:<9} {totp:<5} {agency.name}"
+            )
     return 0
 
 
@@ -363,6 +377,11 @@ def build_parser() -> argparse.ArgumentParser:
     setpw.add_argument("--username", required=True)
     setpw.add_argument("--password-stdin", action="store_true")
     setpw.set_defaults(func=cmd_user_set_password)
+    reset = user.add_parser(
+        "reset-totp", help="a lost phone: the user enrols again at the next login"
+    )
+    reset.add_argument("--username", required=True)
+    reset.set_defaults(func=cmd_user_reset_totp)
     user.add_parser("list").set_defaults(func=cmd_user_list)
 
     keys = sub.add_parser("keys", help="key management").add_subparsers(

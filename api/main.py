@@ -26,7 +26,7 @@ from consent.rules import SigningPolicy
 from domain.auth.service import SessionPolicy
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
-from frontend import consent_pages
+from frontend import consent_pages, second_factor
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -47,9 +47,15 @@ def log_signer(settings: Settings, keys: KeySet) -> LogSigner:
 
 
 def create_app(
-    settings: Settings, *, keys: KeySet, engine: Engine | None = None, run_sequencer: bool = True
+    settings: Settings,
+    *,
+    keys: KeySet,
+    engine: Engine | None = None,
+    run_sequencer: bool = True,
+    second_factor_required: bool | None = None,
 ) -> FastAPI:
-    """`run_sequencer=False` leaves audit integration to the caller (tests call it directly)."""
+    """`run_sequencer=False` leaves audit integration to the caller (tests call it directly);
+    `second_factor_required` overrides the settings for tests that are not about logging in."""
     install_field_keyring(keys.field)
     install_signing_policy(
         SigningPolicy(
@@ -91,6 +97,11 @@ def create_app(
     app.state.keys = keys
     app.state.engine = engine
     app.state.log_signer = log_signer(settings, keys)
+    app.state.second_factor_required = (
+        settings.second_factor_required
+        if second_factor_required is None
+        else second_factor_required
+    )
     app.state.api_token_policy = SessionPolicy(
         idle=timedelta(minutes=settings.api_token_idle_minutes),
         absolute=timedelta(minutes=settings.api_token_absolute_minutes),
@@ -102,6 +113,7 @@ def create_app(
         ),
         secure_cookies=settings.secure_cookies,
         demo=settings.demo,
+        second_factor_required=app.state.second_factor_required,
     )
 
     api = APIRouter(prefix="/api/v1")
@@ -113,7 +125,7 @@ def create_app(
     api.include_router(audit.router)
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
-    for router in (pages.router, consent_pages.router, audit_pages.router):
+    for router in (pages.router, second_factor.router, consent_pages.router, audit_pages.router):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 
     @app.get("/healthz", response_model=HealthOut, tags=["operations"])

@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     api_token_idle_minutes: int = Field(default=15, ge=1)
     api_token_absolute_minutes: int = Field(default=60, ge=1)
     cookie_secure: bool | None = None
+    totp_required: bool | None = None
     consent_young_person_from_age: int = Field(default=15, ge=1, le=18)
     consent_adult_age: int = Field(default=18, ge=1, le=21)
     audit_origin: str = Field(default="samsyn/audit", pattern=r"^[A-Za-z0-9._/-]{1,100}$")
@@ -43,7 +44,14 @@ class Settings(BaseSettings):
             raise ValueError("production needs SAMSYN_DATABASE_URL (PostgreSQL)")
         if self.env is Environment.PRODUCTION and self.resolved_database_url.startswith("sqlite"):
             raise ValueError("production refuses SQLite: set SAMSYN_DATABASE_URL to PostgreSQL")
+        if self.totp_required is False and not self.demo:
+            raise ValueError("SAMSYN_TOTP_REQUIRED=false is allowed only in the demo")
         return self
+
+    @property
+    def second_factor_required(self) -> bool:
+        """TOTP for every role that reads case data; only the demo may go without."""
+        return self.totp_required if self.totp_required is not None else not self.demo
 
     @property
     def is_production(self) -> bool:

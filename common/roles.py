@@ -91,3 +91,13 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(),
     Role.AUDITOR: frozenset({Permission.READ_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG}),
 }
+
+# Holding any of these makes a second factor at login required (DESIGN §4): they reach a young
+# person's data, or the record of who read it.
+SECOND_FACTOR_PERMISSIONS = frozenset(
+    {Permission.READ_CASE, Permission.READ_YOUNG_PERSON, Permission.READ_AUDIT_LOG}
+)
+
+
+def needs_second_factor(roles: frozenset[Role]) -> bool:
+    return any(PERMISSIONS[role] & SECOND_FACTOR_PERMISSIONS for role in roles)

@@ -14,3 +14,4 @@ class PageConfig:
     session_policy: SessionPolicy
     secure_cookies: bool
     demo: bool
+    second_factor_required: bool

@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from common.errors import FieldError, ValidationFailed
 from common.roles import Permission
@@ -22,14 +22,10 @@ from domain.consents.tracker import CONCERN_LABELS, HORIZON_DAYS, consent_tracke
 from domain.teams import service as teams
 from frontend import csrf
 from frontend.deps import PageActor, PageDb
-from frontend.render import render
+from frontend.render import render, see_other
 
 router = APIRouter(include_in_schema=False)
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-
-
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
 
 
 def _date(value: str, field: str, errors: list[FieldError]) -> date | None:
@@ -149,7 +145,7 @@ def _record(
         return _consent_page(
             request, session, actor, case_id, errors=combined, form=form, status=422
         )
-    return _see_other(f"/arenden/{case_id}/samtycken?sparat=1")
+    return see_other(f"/arenden/{case_id}/samtycken?sparat=1")
 
 
 @router.post("/samtycken/{consent_id}/aterkalla")
@@ -163,7 +159,7 @@ def withdraw(
 ) -> Response:
     csrf.check(request, csrf_token)
     consents.withdraw_consent(session, actor, consent_id=consent_id)
-    return _see_other(f"/arenden/{case_id}/samtycken?aterkallat=1" if case_id else "/arenden")
+    return see_other(f"/arenden/{case_id}/samtycken?aterkallat=1" if case_id else "/arenden")
 
 
 @router.get("/arenden/{case_id}/team")
@@ -212,7 +208,7 @@ def add_member(
     except ValidationFailed as exc:
         session.rollback()
         return _team_page(request, session, actor, case_id, errors=exc.errors, status=422)
-    return _see_other(f"/arenden/{case_id}/team?tillagd=1")
+    return see_other(f"/arenden/{case_id}/team?tillagd=1")
 
 
 @router.post("/arenden/{case_id}/team/{user_id}/ta-bort")
@@ -226,7 +222,7 @@ def remove_member(
 ) -> Response:
     csrf.check(request, csrf_token)
     teams.remove_member(session, actor, case_id=case_id, user_id=user_id)
-    return _see_other(f"/arenden/{case_id}/team?borttagen=1")
+    return see_other(f"/arenden/{case_id}/team?borttagen=1")
 
 
 @router.get("/samtycken")

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from common.actor import Actor
@@ -93,3 +93,14 @@ def render(
     response = TEMPLATES.TemplateResponse(request, template, full, status_code=status)
     csrf.ensure_pre_session_cookie(request, response)
     return response
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(target: str | None) -> str:
+    """A local path to go on to after login; anything else (another site) becomes "/"."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from common.clock import STOCKHOLM
@@ -19,35 +20,29 @@ from domain.cases import service as cases
 from domain.cases.rules import TRANSITIONS, CaseState
 from domain.people import service as people
 from domain.people.service import GuardianInput, YoungPersonInput
+from domain.users.repository import UserRepository
 from frontend import csrf
+from frontend import session_cookies as cookies
 from frontend.config import PageConfig
 from frontend.deps import MaybeActor, PageActor, PageDb
-from frontend.render import render
+from frontend.render import render, safe_next, see_other
 
 router = APIRouter(include_in_schema=False)
 GUARDIAN_SLOTS = 2
 
 
-def _see_other(url: str) -> RedirectResponse:
-    return RedirectResponse(url, status_code=303)
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
-
-
 @router.get("/")
 def home(actor: MaybeActor) -> Response:
     if actor is None:
-        return _see_other("/logga-in")
-    return _see_other("/arenden" if actor.can(Permission.LIST_CASES) else "/start")
+        return see_other("/logga-in")
+    return see_other("/arenden" if actor.can(Permission.LIST_CASES) else "/start")
 
 
 @router.get("/start")
-def start(request: Request, actor: PageActor) -> Response:
-    return render(request, "start.html", actor=actor)
+def start(request: Request, session: PageDb, actor: PageActor) -> Response:
+    user = UserRepository(session).get(actor.user_id)
+    enabled_at = user.totp_enabled_at if user else None
+    return render(request, "start.html", {"totp_enabled_at": enabled_at}, actor=actor)
 
 
 class LoginForm(BaseModel):
@@ -59,7 +54,7 @@ class LoginForm(BaseModel):
 
 @router.get("/logga-in")
 def login_page(request: Request, nasta: Annotated[str, Query(max_length=500)] = "/") -> Response:
-    return render(request, "login.html", {"next": _safe_next(nasta), "errors": [], "username": ""})
+    return render(request, "login.html", {"next": safe_next(nasta), "errors": [], "username": ""})
 
 
 @router.post("/logga-in")
@@ -71,7 +66,7 @@ def login(request: Request, session: PageDb, form: Annotated[LoginForm, Form()])
         errors.append(FieldError("username", "Ange användarnamn."))
     if not form.password:
         errors.append(FieldError("password", "Ange lösenord."))
-    result: auth.LoginResult | auth.LoginRefused | None = None
+    result: auth.LoginResult | auth.LoginRefused | auth.SecondStep | None = None
     missing = bool(errors)
     if not missing:
         result = auth.login(
@@ -80,31 +75,35 @@ def login(request: Request, session: PageDb, form: Annotated[LoginForm, Form()])
             password=form.password,
             kind="browser",
             policy=config.session_policy,
-            client_address=request.client.host if request.client else "unknown",
+            client_address=cookies.client_address(request),
+            second_factor_required=config.second_factor_required,
         )
         if isinstance(result, auth.LoginRefused):
-            errors.append(FieldError("username", _refusal_message(result)))
+            errors.append(FieldError("username", refusal_message(result)))
+    next_page = safe_next(form.nasta)
+    if isinstance(result, auth.SecondStep):
+        step_page = (
+            "/logga-in/kod"
+            if result.kind is auth.PendingKind.SECOND_FACTOR
+            else ("/logga-in/aktivera")
+        )
+        response = see_other(f"{step_page}?{urlencode({'nasta': next_page})}")
+        cookies.start_pending(request, response, result)
+        return response
     if not isinstance(result, auth.LoginResult):
-        context = {"next": _safe_next(form.nasta), "errors": errors, "username": form.username}
+        context = {"next": next_page, "errors": errors, "username": form.username}
         locked = isinstance(result, auth.LoginRefused) and result.retry_after is not None
         return render(
             request, "login.html", context, status=400 if missing else 429 if locked else 401
         )
-    response = _see_other(_safe_next(form.nasta))
-    response.set_cookie(
-        csrf.SESSION_COOKIE,
-        result.token,
-        httponly=True,
-        samesite="strict",
-        secure=config.secure_cookies,
-        path="/",
-        max_age=int(config.session_policy.absolute.total_seconds()),
-    )
-    response.delete_cookie(csrf.PRE_SESSION_COOKIE, path="/")
+    response = see_other(next_page)
+    cookies.start_session(request, response, result)
     return response
 
 
-def _refusal_message(refused: auth.LoginRefused) -> str:
+def refusal_message(refused: auth.LoginRefused) -> str:
+    if refused.reason is auth.RefusalReason.SECOND_FACTOR_WRONG:
+        return "Fel eller redan använd engångskod. Vänta på nästa kod i appen och försök igen."
     if refused.retry_after is None:
         return "Fel användarnamn eller lösenord."
     local = refused.retry_after.astimezone(STOCKHOLM).strftime("%H:%M:%S")
@@ -121,7 +120,7 @@ def logout(
 ) -> Response:
     csrf.check(request, form.csrf_token)
     auth.logout(session, actor, request.state.user_session)
-    response = _see_other("/logga-in?utloggad=1")
+    response = see_other("/logga-in?utloggad=1")
     response.delete_cookie(csrf.SESSION_COOKIE, path="/")
     return response
 
@@ -132,7 +131,7 @@ def logout_everywhere(
 ) -> Response:
     csrf.check(request, form.csrf_token)
     auth.logout_everywhere(session, actor)
-    response = _see_other("/logga-in?utloggad=1")
+    response = see_other("/logga-in?utloggad=1")
     response.delete_cookie(csrf.SESSION_COOKIE, path="/")
     return response
 
@@ -241,7 +240,7 @@ def register_young_person(
     except ValidationFailed as exc:
         session.rollback()  # nothing of the attempt may commit with the re-rendered page
         return _young_person_page(request, session, actor, form, exc.errors, status=422)
-    return _see_other(f"/unga/{person.id}")
+    return see_other(f"/unga/{person.id}")
 
 
 @router.get("/unga/{young_person_id}")
@@ -269,7 +268,7 @@ def open_case(
     case = cases.open_case(
         session, actor, young_person_id=young_person_id, programme=form.programme
     )
-    return _see_other(f"/arenden/{case.id}?nytt=1")
+    return see_other(f"/arenden/{case.id}?nytt=1")
 
 
 @router.get("/arenden/{case_id}")
@@ -333,7 +332,7 @@ def change_state(
     except ValidationFailed as exc:
         session.rollback()
         return _case_page(request, session, actor, case_id, errors=exc.errors, status=422)
-    return _see_other(f"/arenden/{case_id}")
+    return see_other(f"/arenden/{case_id}")
 
 
 class BreakGlassForm(BaseModel):
@@ -368,4 +367,4 @@ def break_glass(
             status=422,
             actor=actor,
         )
-    return _see_other(f"/arenden/{grant.case_id}")
+    return see_other(f"/arenden/{grant.case_id}")

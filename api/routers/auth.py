@@ -24,15 +24,20 @@ class TokenOut(BaseModel):
     expires_in: int
 
 
-@router.post("/token", response_model=TokenOut, responses=error_responses(401, 429))
+@router.post("/token", response_model=TokenOut, responses=error_responses(401, 403, 429))
 def issue_token(
     request: Request,
     session: DbSession,
     policy: Annotated[SessionPolicy, Depends(api_token_policy)],
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=256)],
+    totp_code: Annotated[str | None, Form(max_length=16)] = None,
 ) -> TokenOut | JSONResponse:
-    """A short-lived opaque bearer token for a local account (revocable, stored hashed)."""
+    """A short-lived opaque bearer token for a local account (revocable, stored hashed).
+
+    Accounts with a second factor send the current code from their authenticator app as
+    `totp_code`; an account that must have one but has not enrolled enrols in the browser.
+    """
     result = auth.login(
         session,
         username=username,
@@ -40,21 +45,55 @@ def issue_token(
         kind="api",
         policy=policy,
         client_address=request.client.host if request.client else "unknown",
+        second_factor_required=request.app.state.second_factor_required,
+        totp_code=totp_code,
     )
     # Refusals are returned, not raised: the attempt and its audit event must commit.
-    if isinstance(result, auth.LoginRefused) and result.retry_after is not None:
+    if isinstance(result, auth.LoginResult):
+        return TokenOut(access_token=result.token, expires_in=int(policy.absolute.total_seconds()))
+    assert isinstance(result, auth.LoginRefused)  # noqa: S101 - API logins get no second step
+    if result.retry_after is not None:
         wait = max(1, int((result.retry_after - utcnow()).total_seconds()) + 1)
         body = ErrorOut(
             error="too_many_attempts",
             detail=f"För många misslyckade inloggningar. Försök igen om {wait} sekunder.",
         )
         return JSONResponse(body.model_dump(), status_code=429, headers={"Retry-After": str(wait)})
-    if isinstance(result, auth.LoginRefused):
-        body = ErrorOut(error="unauthenticated", detail="Fel användarnamn eller lösenord.")
-        return JSONResponse(
-            body.model_dump(), status_code=401, headers={"WWW-Authenticate": "Bearer"}
-        )
-    return TokenOut(access_token=result.token, expires_in=int(policy.absolute.total_seconds()))
+    error, status, detail = _REFUSALS[result.reason]
+    return JSONResponse(
+        ErrorOut(error=error, detail=detail).model_dump(),
+        status_code=status,
+        headers={"WWW-Authenticate": "Bearer"} if status == 401 else {},
+    )
+
+
+_REFUSALS: dict[auth.RefusalReason, tuple[str, int, str]] = {
+    auth.RefusalReason.BAD_CREDENTIALS: (
+        "unauthenticated",
+        401,
+        "Fel användarnamn eller lösenord.",
+    ),
+    auth.RefusalReason.SECOND_FACTOR_MISSING: (
+        "second_factor_required",
+        401,
+        "Ange engångskoden från din autentiseringsapp (totp_code).",
+    ),
+    auth.RefusalReason.SECOND_FACTOR_WRONG: (
+        "unauthenticated",
+        401,
+        "Fel eller redan använd engångskod.",
+    ),
+    auth.RefusalReason.ENROLMENT_REQUIRED: (
+        "enrolment_required",
+        403,
+        "Kontot måste ha tvåstegsverifiering. Logga in i webbläsaren och aktivera den först.",
+    ),
+    auth.RefusalReason.LOCKED_OUT: (
+        "too_many_attempts",
+        429,
+        "För många misslyckade inloggningar.",
+    ),
+}
 
 
 _bearer = HTTPBearer(auto_error=False)

@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String
+from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
-from common.db import UTCDateTime
+from common.db import EncryptedString, UTCDateTime
 from common.ids import new_id
 
 
@@ -25,6 +25,16 @@ class User(SQLModel, table=True):
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     password_hash: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
     is_active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    # The TOTP secret, encrypted with the field key ring. Enrolment stores it before the
+    # first code confirms it; only then does `totp_enabled_at` make it required at login.
+    totp_secret: str | None = Field(
+        default=None, sa_column=Column(EncryptedString("app_user.totp_secret"), nullable=True)
+    )
+    totp_enabled_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    # The last time step accepted: a code is never accepted twice (RFC 6238 §5.2).
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

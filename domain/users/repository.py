@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from domain.agencies.models import Agency
@@ -79,6 +79,19 @@ class UserRepository:
     def add_attempt(self, attempt: LoginAttempt) -> None:
         self._session.add(attempt)
         self._session.flush()
+
+    def claim_totp_step(self, user_id: uuid.UUID, step: int) -> bool:
+        """Record `step` as used, unless it (or a later one) already was: one use per code,
+        even when two logins race."""
+        result = self._session.execute(
+            update(User)
+            .where(
+                col(User.id) == user_id,
+                or_(col(User.totp_last_step).is_(None), col(User.totp_last_step) < step),
+            )
+            .values(totp_last_step=step)
+        )
+        return int(result.rowcount) == 1  # type: ignore[attr-defined]
 
     def end_all_sessions(self, user_id: uuid.UUID, now: datetime) -> int:
         result = self._session.execute(

@@ -21,7 +21,15 @@ from tests.builders import PASSWORD, make_agency, make_user
 
 @pytest.fixture
 def app(engine: Engine, keys: KeySet, tmp_path: Path) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path), keys=keys, engine=engine, run_sequencer=False)
+    """The production settings, but without TOTP: these tests are not about logging in
+    (tests/api/test_second_factor.py is, with the requirement on)."""
+    return create_app(
+        Settings(data_dir=tmp_path),
+        keys=keys,
+        engine=engine,
+        run_sequencer=False,
+        second_factor_required=False,
+    )
 
 
 @pytest.fixture

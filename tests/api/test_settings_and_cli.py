@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sqlite3
 import uuid
 from contextlib import closing
@@ -19,11 +20,15 @@ from api.settings import Settings
 from audit.checkpoints import parse_note
 from audit.merkle import verify_inclusion
 from audit.models import AUDIT_TABLES
+from common.clock import utcnow
 from common.crypto import KeyMaterialError, install_field_keyring
 from common.db import make_engine, new_session
 from common.keys import FIELD_KEYS_FILE
 from consent.guard import unscoped
+from domain.auth import service as auth
+from domain.auth import totp
 from domain.people.models import YoungPerson
+from domain.users.repository import UserRepository
 
 
 class TestProductionMode:
@@ -152,6 +157,28 @@ class TestCli:
         monkeypatch.setattr("sys.stdin", io.StringIO("kort\n"))
         assert cli.main(["user", "set-password", "--username", "sw", "--password-stdin"]) == 1
         assert "minst 12 tecken" in capsys.readouterr().out
+
+    def test_reset_totp_clears_the_second_factor(
+        self, data_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["demo", "seed"]) == 0
+        engine = make_engine(f"sqlite:///{data_dir / 'samsyn.db'}")
+        with new_session(engine) as session:
+            user = UserRepository(session).by_username("skola")
+            assert user is not None
+            secret = auth.begin_enrolment(session, user)
+            now_step = totp.step_at(utcnow())
+            assert auth.confirm_enrolment(session, user, totp.code_at(secret, now_step))
+            session.commit()
+        assert cli.main(["user", "list"]) == 0
+        assert re.search(r"^skola .* totp ", capsys.readouterr().out, re.MULTILINE)
+        assert cli.main(["user", "reset-totp", "--username", "skola"]) == 0
+        with new_session(engine) as session:
+            user = UserRepository(session).by_username("skola")
+            assert user is not None
+            assert (user.totp_secret, user.totp_enabled_at) == (None, None)
+        engine.dispose()
+        assert cli.main(["user", "reset-totp", "--username", "ingen"]) == 1
 
     def test_rotating_the_field_key_keeps_old_rows_readable(
         self, data_dir: Path, capsys: pytest.CaptureFixture[str]

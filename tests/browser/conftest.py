@@ -45,8 +45,9 @@ _log_offset = pytest.StashKey[int]()
 class Server:
     """One `samsyn run --demo` process with its own data directory and port."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = env or {}
         self.log_path = data_dir / "server.log"
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -92,6 +93,7 @@ class Server:
             SAMSYN_LOG_LEVEL="INFO",
             PYTHONUNBUFFERED="1",
         )
+        env.update(self.env)
         command = [str(Path(sys.executable).with_name("samsyn")), "run", "--demo"]
         with self.log_path.open("ab") as log:
             log.write(f"\n$ {' '.join(command)}  (port {self.port})\n".encode())
@@ -145,11 +147,9 @@ def _require_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); no browser is downloaded")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The demo server, started once per session (per xdist worker)."""
+def _serve(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
     _require_chromium()
-    running = Server(tmp_path_factory.mktemp("samsyn-browser"))
+    running = Server(data_dir, env)
     running.start()
     yield running
     died = running.stop()
@@ -158,6 +158,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             f"the Samsyn server exited early with status {died}:\n{running.output()}",
             pytrace=False,
         )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo server, started once per session (per xdist worker)."""
+    yield from _serve(tmp_path_factory.mktemp("samsyn-browser"))
+
+
+@pytest.fixture(scope="session")
+def totp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The demo with the production rule on: roles that read case data must use TOTP."""
+    yield from _serve(tmp_path_factory.mktemp("samsyn-totp"), {"SAMSYN_TOTP_REQUIRED": "true"})
 
 
 @pytest.fixture(scope="session")
