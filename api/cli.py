@@ -16,7 +16,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from api.logging import configure_logging
-from api.main import create_app, load_app_keys, log_signer
+from api.main import create_app, install_runtime, load_app_keys, log_signer
 from api.settings import Settings
 from audit.checkpoints import CheckpointError, SignedCheckpoint, parse_note, public_key_text
 from audit.log import record
@@ -24,16 +24,18 @@ from audit.proofs import prove_consistency, prove_inclusion
 from audit.repository import AuditLogRepository
 from audit.sequencer import integrate_all
 from audit.verify import verify_log
-from common.crypto import install_field_keyring
 from common.db import make_engine, new_session
 from common.errors import DomainError
 from common.keys import KeySet, rotate_field_key
 from common.roles import AgencyKind, Role
+from consent.rules import MOVE_REASON_LABELS
 from deploy import migrate
 from domain import demo
 from domain.agencies.repository import AgencyRepository
 from domain.agencies.service import create_agency
 from domain.auth.service import reset_second_factor
+from domain.cases.rules import STATE_LABELS, CaseState
+from domain.consents.sweep import sweep
 from domain.users.repository import UserRepository
 from domain.users.service import create_user, set_password
 
@@ -65,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     configure_logging(json=settings.is_production, level=settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = load_app_keys(settings, dict(os.environ))
-    install_field_keyring(keys.field)
+    install_runtime(settings, keys)
     url = settings.resolved_database_url
     if not settings.is_production or args.migrate:
         migrate.upgrade(url)
@@ -108,9 +110,9 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 
 
 def _open(settings: Settings) -> tuple[KeySet, Engine]:
-    """Keys installed and an engine on the configured database, for one CLI command."""
+    """Keys and policy installed and an engine on the configured database, for one command."""
     keys = load_app_keys(settings, dict(os.environ))
-    install_field_keyring(keys.field)
+    install_runtime(settings, keys)
     return keys, make_engine(settings.resolved_database_url)
 
 
@@ -217,6 +219,22 @@ def cmd_demo_seed(_args: argparse.Namespace) -> int:
         demo.seed(session, index=keys.blind_index)
         session.commit()
     _out("Demodata skapad.")
+    return 0
+
+
+def cmd_consent_sweep(_args: argparse.Namespace) -> int:
+    """Move the cases whose consent time has changed, as the background sweep does."""
+    settings = _settings()
+    _, engine = _open(settings)
+    report = sweep(engine)
+    for moved in report.moved:
+        _out(
+            f"{moved.reference}: {STATE_LABELS[CaseState(moved.from_state)]} → "
+            f"{STATE_LABELS[CaseState(moved.to_state)]} ({MOVE_REASON_LABELS[moved.reason]})"
+        )
+    _out(f"{report.examined} öppna ärenden granskade, {len(report.moved)} flyttade.")
+    if report.raced:
+        _out(f"{report.raced} ärenden ändrades samtidigt av någon annan; nästa körning tar dem.")
     return 0
 
 
@@ -424,6 +442,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_parser("public-key", help="the checkpoint verifier key").set_defaults(
         func=cmd_audit_public_key
     )
+
+    consent_cmd = sub.add_parser("consent", help="consent").add_subparsers(
+        dest="consent_command", required=True
+    )
+    consent_cmd.add_parser(
+        "sweep", help="move cases whose consent has expired or changed with a birthday"
+    ).set_defaults(func=cmd_consent_sweep)
 
     demo_cmd = sub.add_parser("demo", help="demo data").add_subparsers(
         dest="demo_command", required=True

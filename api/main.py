@@ -24,6 +24,7 @@ from common.keys import KeySet, load_keys
 from consent.policy import install_signing_policy
 from consent.rules import SigningPolicy
 from domain.auth.service import SessionPolicy
+from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
 from frontend import consent_pages, second_factor
@@ -42,6 +43,17 @@ def load_app_keys(settings: Settings, env: dict[str, str]) -> KeySet:
     return load_keys(settings.resolved_key_dir, env, generate=not settings.is_production)
 
 
+def install_runtime(settings: Settings, keys: KeySet) -> None:
+    """What the core reads from process-wide configuration: field keys and signing policy."""
+    install_field_keyring(keys.field)
+    install_signing_policy(
+        SigningPolicy(
+            young_person_from_age=settings.consent_young_person_from_age,
+            adult_age=settings.consent_adult_age,
+        )
+    )
+
+
 def log_signer(settings: Settings, keys: KeySet) -> LogSigner:
     return LogSigner(origin=settings.audit_origin, key=keys.audit_signing)
 
@@ -52,17 +64,13 @@ def create_app(
     keys: KeySet,
     engine: Engine | None = None,
     run_sequencer: bool = True,
+    run_consent_sweep: bool = True,
     second_factor_required: bool | None = None,
 ) -> FastAPI:
-    """`run_sequencer=False` leaves audit integration to the caller (tests call it directly);
-    `second_factor_required` overrides the settings for tests that are not about logging in."""
-    install_field_keyring(keys.field)
-    install_signing_policy(
-        SigningPolicy(
-            young_person_from_age=settings.consent_young_person_from_age,
-            adult_age=settings.consent_adult_age,
-        )
-    )
+    """`run_sequencer=False` leaves audit integration to the caller (tests call it directly), as
+    `run_consent_sweep=False` does the consent sweep; `second_factor_required` overrides the
+    settings for tests that are not about logging in."""
+    install_runtime(settings, keys)
     engine = engine or make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
@@ -73,11 +81,17 @@ def create_app(
             interval=settings.audit_sequencer_interval_ms / 1000,
             export_dir=settings.audit_export_dir,
         )
+        sweeper = consent_sweeper(engine, interval=settings.consent_sweep_interval_seconds)
+        sweeping = run_consent_sweep and settings.consent_sweep_interval_seconds > 0
         if run_sequencer:
             sequencer.start()
+        if sweeping:
+            sweeper.start()
         try:
             yield
         finally:
+            if sweeping:
+                sweeper.stop()
             if run_sequencer:
                 sequencer.stop()
 

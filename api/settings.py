@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     audit_origin: str = Field(default="samsyn/audit", pattern=r"^[A-Za-z0-9._/-]{1,100}$")
     audit_export_dir: Path | None = None
     audit_sequencer_interval_ms: int = Field(default=500, ge=50, le=60_000)
+    # How often cases are moved for consent that time changed (expiry, birthdays); 0 = never.
+    consent_sweep_interval_seconds: int = Field(default=300, ge=0, le=86_400)
 
     @model_validator(mode="after")
     def _production_needs_a_real_database(self) -> Settings:

@@ -10,7 +10,6 @@ sequencers can never give out the same position.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,6 +24,7 @@ from audit.checkpoints import Checkpoint, sign_checkpoint
 from audit.merkle import CompactRange, leaf_hash
 from audit.models import AuditCheckpoint, AuditLeaf, AuditNode
 from audit.repository import AuditLogRepository, try_to_lead
+from common.background import Periodic
 from common.clock import utcnow
 from common.db import new_session
 
@@ -113,18 +113,19 @@ class Sequencer:
     ) -> None:
         self._engine = engine
         self._signer = signer
-        self._interval = interval
         self._export_dir = export_dir
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="audit-sequencer", daemon=True)
+        # A round that integrated something may have left more: it runs again at once.
+        self._thread = Periodic("audit-sequencer", interval, lambda: self.run_once() is not None)
         self._leader: Connection | None = None
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.stop()
+        if self._leader is not None:
+            self._leader.close()
+            self._leader = None
 
     def _is_leader(self) -> bool:
         if self._engine.dialect.name != "postgresql":
@@ -151,14 +152,3 @@ class Sequencer:
         if checkpoint is not None and self._export_dir is not None:
             export_note(checkpoint.note, self._export_dir)
         return checkpoint
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                while self.run_once() is not None and not self._stop.is_set():
-                    pass  # a full batch: keep going until the queue is empty
-            except Exception as exc:
-                log.error("audit_sequencer_failed", error_type=type(exc).__name__)
-            self._stop.wait(self._interval)
-        if self._leader is not None:
-            self._leader.close()

@@ -192,6 +192,9 @@ class EffectiveConsent:
     missing: frozenset[Signer]  # required signers with no record in force at t
     refused: frozenset[Signer]  # required signers whose record in force at t is REFUSED
     withdrawn: frozenset[Signer]  # required signers whose consent a withdrawal has ended
+    # The part of `missing` whose given consent has run out (valid_until before today), as
+    # opposed to signers who never signed (a birthday or a new guardian made them required).
+    lapsed: frozenset[Signer] = frozenset()
 
     def covers(self, agency_id: uuid.UUID, category: Category) -> bool:
         return self.complete and agency_id in self.agencies and category in self.categories
@@ -259,6 +262,7 @@ def effective_consent(
 
     given: list[ConsentFact] = []
     missing: set[Signer] = set()
+    lapsed: set[Signer] = set()
     refused: set[Signer] = set()
     withdrawn: set[Signer] = set()
     for signer, own in by_signer.items():
@@ -271,6 +275,8 @@ def effective_consent(
             withdrawn.add(signer)
         else:
             missing.add(signer)
+            if any(_ran_out(fact, at=at, today=today) for fact in own):
+                lapsed.add(signer)
 
     complete = bool(required) and len(given) == len(required)
     if complete:
@@ -287,6 +293,16 @@ def effective_consent(
         missing=frozenset(missing),
         refused=frozenset(refused),
         withdrawn=frozenset(withdrawn),
+        lapsed=frozenset(lapsed),
+    )
+
+
+def _ran_out(fact: ConsentFact, *, at: datetime, today: date) -> bool:
+    return (
+        fact.decision is Decision.GIVEN
+        and fact.recorded_at <= at
+        and fact.valid_until is not None
+        and fact.valid_until < today
     )
 
 
@@ -301,29 +317,75 @@ CLOSED = "closed"
 CASE_STATES: tuple[str, ...] = (REFERRED, CONSENT_PENDING, ACTIVE, PAUSED, DECLINED, CLOSED)
 
 
-def target_state(*, current: str, consent: EffectiveConsent) -> str | None:
-    """The lifecycle state the case should move to given the consent now, or None for no change.
+class MoveReason(StrEnum):
+    """Why a case changed state, stored with each change (`case_state_change.reason`)."""
+
+    OPENED = "opened"
+    MANUAL = "manual"
+    CONSENT_COMPLETE = "consent_complete"
+    CONSENT_REFUSED = "consent_refused"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_EXPIRED = "consent_expired"
+    SIGNER_MISSING = "signer_missing"
+    CONSENT_INCOMPLETE = "consent_incomplete"
+
+
+MOVE_REASON_LABELS: dict[MoveReason, str] = {
+    MoveReason.OPENED: "Ärendet öppnades",
+    MoveReason.MANUAL: "Ändrat för hand",
+    MoveReason.CONSENT_COMPLETE: "Samtycket blev komplett",
+    MoveReason.CONSENT_REFUSED: "Samtycke nekades",
+    MoveReason.CONSENT_WITHDRAWN: "Samtycke återkallades",
+    MoveReason.CONSENT_EXPIRED: "Samtycket löpte ut",
+    MoveReason.SIGNER_MISSING: "Ny underskrift krävs (t.ex. efter en födelsedag)",
+    MoveReason.CONSENT_INCOMPLETE: "Samtycket är inte komplett",
+}
+
+
+@dataclass(frozen=True)
+class Move:
+    target: str
+    reason: MoveReason
+
+
+def why_incomplete(consent: EffectiveConsent) -> MoveReason:
+    """The most telling reason consent is not complete: refusal, withdrawal, expiry, then a
+    signature never given."""
+    if consent.refused:
+        return MoveReason.CONSENT_REFUSED
+    if consent.withdrawn:
+        return MoveReason.CONSENT_WITHDRAWN
+    if consent.lapsed:
+        return MoveReason.CONSENT_EXPIRED
+    if consent.missing:
+        return MoveReason.SIGNER_MISSING
+    return MoveReason.CONSENT_INCOMPLETE
+
+
+def consent_move(*, current: str, paused_by_hand: bool, consent: EffectiveConsent) -> Move | None:
+    """The lifecycle move the consent now calls for, with its reason, or None for no change.
 
     Closed and declined cases are never reopened automatically. A refusal declines a case that
     has not started (referred, consent pending) and pauses one that has (active). A referred case
     otherwise waits for the social worker to start the consent process by hand. Complete consent
-    starts or resumes the case; an active case without complete consent (withdrawal, expiry, a
-    birthday that made a new signer required) is paused.
+    starts a pending case and resumes one the rules paused, never one paused by hand
+    (`paused_by_hand`); an active case without complete consent (withdrawal, expiry, a birthday
+    that made a new signer required) is paused.
     """
     if current not in CASE_STATES:
         raise ValueError(f"unknown case state {current!r}")
     if current in (CLOSED, DECLINED):
         return None
-    if consent.refused:
-        if current in (REFERRED, CONSENT_PENDING):
-            return DECLINED
-        return PAUSED if current == ACTIVE else None
+    if consent.refused and current in (REFERRED, CONSENT_PENDING):
+        return Move(DECLINED, MoveReason.CONSENT_REFUSED)
     if current == REFERRED:
         return None
-    if current in (CONSENT_PENDING, PAUSED) and consent.complete:
-        return ACTIVE
-    if current == ACTIVE and not consent.complete:
-        return PAUSED
+    if consent.complete:
+        if current == CONSENT_PENDING or (current == PAUSED and not paused_by_hand):
+            return Move(ACTIVE, MoveReason.CONSENT_COMPLETE)
+        return None
+    if current == ACTIVE:
+        return Move(PAUSED, why_incomplete(consent))
     return None
 
 

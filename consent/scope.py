@@ -32,6 +32,7 @@ class Basis:
     PROGRAMME_COORDINATOR = "programme_coordinator"
     CONSENT = "consent"
     BREAK_GLASS = "break_glass"
+    SYSTEM = "system"  # a change the system made by rule, with no person behind it
 
 
 @dataclass(frozen=True)

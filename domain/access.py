@@ -31,6 +31,15 @@ def effective_for(situation: CaseSituation, *, at: datetime, today: date) -> Eff
     return effective_consent(required=required, facts=situation.facts, at=at, today=today)
 
 
+def effective_now(
+    session: Session, case_id: uuid.UUID, *, at: datetime | None = None
+) -> EffectiveConsent:
+    """The consent in effect for one case now (or at `at`)."""
+    moment = at or utcnow()
+    situation = ConsentRepository(session).situations([case_id])[case_id]
+    return effective_for(situation, at=moment, today=moment.astimezone(STOCKHOLM).date())
+
+
 def case_scope(session: Session, actor: Actor, *, at: datetime | None = None) -> CaseScope:
     partner_cases: dict[uuid.UUID, PartnerCase] = {}
     moment = at or utcnow()

@@ -21,6 +21,7 @@ BASIS_LABELS = {
     "programme_coordinator": "Samordnare för programmet",
     "consent": "Samtycke",
     "break_glass": "Nödåtkomst",
+    "system": "Systemet, enligt samtyckesreglerna",
 }
 
 

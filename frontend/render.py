@@ -14,7 +14,7 @@ from common.actor import Actor
 from common.clock import STOCKHOLM, today
 from common.roles import AGENCY_KIND_LABELS, ROLE_LABELS, AgencyKind, Permission, Role
 from consent.models import TEAM_ROLE_LABELS, TeamRole
-from consent.rules import CATEGORY_LABELS
+from consent.rules import CATEGORY_LABELS, MOVE_REASON_LABELS
 from domain.cases.rules import OUTCOME_LABELS, STATE_LABELS, CaseState, Outcome
 from domain.people.models import GENDER_LABELS, Gender
 from domain.people.personnummer import age_on
@@ -72,6 +72,7 @@ TEMPLATES.env.filters["basis_label"] = lambda basis: (
     _label(BASIS_LABELS, basis.get("kind")) if basis else ""
 )
 TEMPLATES.env.filters["action_label"] = action_label
+TEMPLATES.env.filters["move_reason_label"] = lambda reason: _label(MOVE_REASON_LABELS, reason)
 
 
 def render(

@@ -13,13 +13,19 @@ from common.actor import Actor
 from common.clock import today
 from common.keys import KeySet
 from common.roles import AgencyKind, Role
+from consent.models import ConsentMethod
+from consent.policy import signing_policy
+from consent.rules import Category, Decision, SignerKind, age_on
+from domain.access import case_scope
 from domain.agencies.models import Agency
 from domain.agencies.service import create_agency
 from domain.auth.service import actor_for
 from domain.cases import service as cases
 from domain.cases.models import Case
+from domain.consents import service as consents
 from domain.people.models import YoungPerson
 from domain.people.personnummer import luhn_check_digit
+from domain.people.repository import YoungPersonRepository
 from domain.people.service import GuardianInput, YoungPersonInput, register_young_person
 from domain.users.models import User
 from domain.users.service import create_user
@@ -112,3 +118,40 @@ def make_case(
 ) -> Case:
     person = young_person or make_young_person(session, actor, keys)
     return cases.open_case(session, actor, young_person_id=person.id, programme=programme)
+
+
+def give_consent(
+    session: Session,
+    actor: Actor,
+    case: Case,
+    *,
+    agencies: list[uuid.UUID] | None = None,
+    valid_until: date | None = None,
+    signed_on: date | None = None,
+) -> Case:
+    """Every guardian and (from 15) the young person consent, for `agencies` (default: the
+    actor's own) and every category. Returns the case as the consent left it."""
+    people = YoungPersonRepository(session, case_scope(session, actor))
+    person = people.get(case.young_person_id)
+    assert person is not None
+    signers = [str(g.id) for g in people.guardians_of(person) if g.has_custody]
+    if age_on(person.birth_date, today()) >= signing_policy().young_person_from_age:
+        signers.append(SignerKind.YOUNG_PERSON.value)
+    for signer in signers:
+        consents.record_consent(
+            session,
+            actor,
+            case_id=case.id,
+            data=consents.ConsentInput(
+                signer=signer,
+                decision=Decision.GIVEN.value,
+                signed_on=signed_on or today(),
+                valid_from=None,
+                valid_until=valid_until,
+                agencies=[str(a) for a in agencies or [actor.agency_id]],
+                categories=[c.value for c in Category],
+                method=ConsentMethod.PAPER_FORM.value,
+            ),
+        )
+    session.refresh(case)
+    return case

@@ -102,6 +102,7 @@ class TrackerRowOut(BaseModel):
     case_id: uuid.UUID
     reference: str
     state: str
+    state_reason: str
     young_person: str
     concern: str = Field(description="missing, expiring, birthday, refused or withdrawn")
     detail: str

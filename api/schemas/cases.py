@@ -31,6 +31,7 @@ class CaseSummaryOut(BaseModel):
     reference: str
     programme: str
     state: str
+    state_reason: str = Field(description="Why the case is in its state: see StateChangeOut.reason")
     outcome: str | None
     opened_at: datetime
     closed_at: datetime | None
@@ -43,6 +44,7 @@ class CaseSummaryOut(BaseModel):
             reference=case.reference,
             programme=case.programme,
             state=case.state,
+            state_reason=case.state_reason,
             outcome=case.outcome,
             opened_at=case.opened_at,
             closed_at=case.closed_at,
@@ -88,8 +90,12 @@ class StateChangeOut(BaseModel):
     from_state: str | None
     to_state: str
     outcome: str | None
+    reason: str = Field(
+        description="opened, manual, or the consent rule that moved the case: consent_complete, "
+        "consent_refused, consent_withdrawn, consent_expired, signer_missing, consent_incomplete"
+    )
     changed_at: datetime
-    changed_by: uuid.UUID
+    changed_by: uuid.UUID | None = Field(description="Empty when the system moved the case")
 
 
 class CaseOut(CaseSummaryOut):
@@ -124,6 +130,7 @@ class CaseOut(CaseSummaryOut):
                     from_state=change.from_state,
                     to_state=change.to_state,
                     outcome=change.outcome,
+                    reason=change.reason,
                     changed_at=change.changed_at,
                     changed_by=change.changed_by,
                 )

@@ -9,10 +9,13 @@ from sqlmodel import Field, SQLModel
 from common.clock import utcnow
 from common.db import UTCDateTime
 from common.ids import new_id
+from consent.rules import MoveReason
 from domain.cases.rules import CaseState, Outcome, Programme
 
 
-def _in(column: str, values: type[Programme] | type[CaseState] | type[Outcome]) -> str:
+def _in(
+    column: str, values: type[Programme] | type[CaseState] | type[Outcome] | type[MoveReason]
+) -> str:
     return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
 
 
@@ -22,6 +25,7 @@ class Case(SQLModel, table=True):
         CheckConstraint(_in("programme", Programme), name="programme"),
         CheckConstraint(_in("state", CaseState), name="state"),
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', Outcome)}", name="outcome"),
+        CheckConstraint(_in("state_reason", MoveReason), name="state_reason"),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -29,6 +33,11 @@ class Case(SQLModel, table=True):
     programme: str = Field(sa_column=Column(String(8), nullable=False))
     state: str = Field(sa_column=Column(String(32), nullable=False, index=True))
     outcome: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    # Why the case is in its state: the reason of its latest change. A case paused by hand
+    # stays paused when consent is complete again; one the consent rules paused resumes.
+    state_reason: str = Field(
+        default=MoveReason.OPENED.value, sa_column=Column(String(32), nullable=False)
+    )
     young_person_id: uuid.UUID = Field(
         sa_column=Column(
             ForeignKey("young_person.id", ondelete="RESTRICT"), nullable=False, index=True
@@ -51,9 +60,16 @@ class Case(SQLModel, table=True):
 
 
 class CaseStateChange(SQLModel, table=True):
-    """Every lifecycle move, kept for the case history and for statistics on durations."""
+    """Every lifecycle move, kept for the case history and for statistics on durations.
+
+    `changed_by` is empty for moves the system made by the consent rules (the sweep).
+    """
 
     __tablename__ = "case_state_change"
+    __table_args__ = (
+        CheckConstraint(_in("reason", MoveReason), name="reason"),
+        CheckConstraint("changed_by IS NOT NULL OR reason != 'manual'", name="manual_has_a_person"),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(
@@ -62,8 +78,10 @@ class CaseStateChange(SQLModel, table=True):
     from_state: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     to_state: str = Field(sa_column=Column(String(32), nullable=False))
     outcome: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
-    changed_by: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=False)
+    reason: str = Field(sa_column=Column(String(32), nullable=False))
+    changed_by: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=True),
     )
     changed_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)

@@ -135,23 +135,28 @@ class CaseRepository:
         self._session.add(owner)
         self._session.flush()
 
+    @staticmethod
     def set_state(
-        self,
+        session: Session,
         case: Case,
         *,
-        expected_version: int,
         state: str,
+        reason: str,
         outcome: str | None,
         closed_at: datetime | None,
         now: datetime,
         change: CaseStateChange,
     ) -> bool:
-        """Compare-and-set on `version`; False when someone else changed the case first."""
-        result = self._session.execute(
+        """Compare-and-set on the version `case` was read at; False when someone else changed
+        the case first. The caller has read `case` through a scope (or locked it as the
+        system); writing needs none."""
+        expected_version = case.version
+        result = session.execute(
             update(Case)
             .where(col(Case.id) == case.id, col(Case.version) == expected_version)
             .values(
                 state=state,
+                state_reason=reason,
                 outcome=outcome,
                 closed_at=closed_at,
                 updated_at=now,
@@ -161,12 +166,13 @@ class CaseRepository:
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             return False
-        self._session.add(change)
-        self._session.flush()
+        session.add(change)
+        session.flush()
         # The update above went round the ORM: give the loaded object the stored values
         # without another read (and without marking it changed).
         for name, value in (
             ("state", state),
+            ("state_reason", reason),
             ("outcome", outcome),
             ("closed_at", closed_at),
             ("updated_at", now),
@@ -175,10 +181,30 @@ class CaseRepository:
             set_committed_value(case, name, value)
         return True
 
-    def history(self, case: Case) -> Sequence[tuple[CaseStateChange, User]]:
+    @staticmethod
+    def open_cases_for_system(session: Session, states: Sequence[str]) -> Sequence[uuid.UUID]:
+        """Ids of the cases in `states`, for the consent sweep: ids only, no case data."""
+        statement = unscoped(
+            select(Case.id).where(col(Case.state).in_(states)).order_by(col(Case.id)),
+            "the consent sweep: the system finds the cases its rules may move",
+        )
+        return session.exec(statement).all()
+
+    @staticmethod
+    def lock_for_system(session: Session, case_id: uuid.UUID) -> Case | None:
+        """The case row, locked until the transaction ends (PostgreSQL; SQLite has one
+        writer at a time), for the consent sweep to move it by rule."""
+        statement = unscoped(
+            select(Case).where(col(Case.id) == case_id).with_for_update(),
+            "the consent sweep: the system moves a case by rule, no person reads it",
+        )
+        return session.exec(statement).first()
+
+    def history(self, case: Case) -> Sequence[tuple[CaseStateChange, User | None]]:
+        """The case's state changes in order, each with who made it (None: the system)."""
         statement = (
             select(CaseStateChange, User)
-            .join(User, col(User.id) == col(CaseStateChange.changed_by))
+            .outerjoin(User, col(User.id) == col(CaseStateChange.changed_by))
             .where(CaseStateChange.case_id == case.id)
             .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
         )

@@ -15,8 +15,9 @@ from common.clock import STOCKHOLM, utcnow
 from common.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from common.roles import Permission
 from consent.models import TeamMember, TeamRole
-from consent.rules import Category
-from domain.access import case_scope
+from consent.rules import Category, EffectiveConsent, Move, MoveReason, consent_move
+from consent.scope import Basis
+from domain.access import case_scope, effective_now
 from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case, CaseStateChange
@@ -53,7 +54,7 @@ class CaseView:
     school_name: str | None
     shows_protected_details: bool
     team: Sequence[tuple[TeamMember, User, Agency]]
-    history: Sequence[tuple[CaseStateChange, User]]
+    history: Sequence[tuple[CaseStateChange, User | None]]  # None: the system moved the case
     managed: bool  # read as social services (own unit or coordinator), not as a partner
     break_glass_until: datetime | None  # set when the read rests on emergency access
     categories: frozenset[Category]  # what the reader may see of the case
@@ -95,7 +96,11 @@ def open_case(
     cases.add(
         case,
         CaseStateChange(
-            case_id=case.id, to_state=case.state, changed_by=actor.user_id, changed_at=now
+            case_id=case.id,
+            to_state=case.state,
+            reason=MoveReason.OPENED.value,
+            changed_by=actor.user_id,
+            changed_at=now,
         ),
         TeamMember(
             case_id=case.id,
@@ -212,7 +217,8 @@ def change_state(
     expected_version: int,
     outcome: str | None = None,
 ) -> Case:
-    """Move a case in its lifecycle. Illegal moves and stale versions change nothing."""
+    """Move a case in its lifecycle by hand. Illegal moves and stale versions change nothing;
+    nobody makes a case active without complete consent."""
     actor.require(Permission.CHANGE_CASE_STATE)
     try:
         target_state = CaseState(target)
@@ -223,8 +229,7 @@ def change_state(
     except ValueError:
         raise ValidationFailed.one("outcome", f"Okänt utfall: {outcome}.") from None
     scope = case_scope(session, actor)
-    cases = CaseRepository(session, scope)
-    case = cases.get(case_id)
+    case = CaseRepository(session, scope).get(case_id)
     # Partners and break-glass readers see a case; only its own unit or the coordinator moves it.
     if case is None or not scope.sees_everything_in(owner_agency_id=case.owner_agency_id):
         raise NotFound()
@@ -232,21 +237,89 @@ def change_state(
         raise StaleVersion()
     current = CaseState(case.state)
     check_transition(current, target_state, chosen_outcome)
+    if target_state is CaseState.ACTIVE and not effective_now(session, case.id).complete:
+        raise Conflict(
+            "Ärendet kan inte bli pågående förrän alla som ska skriva under har gett samtycke."
+        )
+    _move(
+        session,
+        case,
+        target=target_state,
+        reason=MoveReason.MANUAL,
+        outcome=chosen_outcome,
+        changed_by=actor,
+        basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+    )
+    if target_state is CaseState.CONSENT_PENDING:  # consent may already be on file
+        follow_consent(session, actor, case, effective_now(session, case.id))
+    return case
+
+
+def follow_consent(
+    session: Session, actor: Actor | None, case: Case, consent: EffectiveConsent
+) -> Move | None:
+    """Move `case` as the consent rules call for (`consent_move`), if they call for a move.
+
+    `actor` is the person whose change of consent triggered the move, or None when time did
+    (the consent sweep); the caller has already established the actor may manage the case.
+    Raises StaleVersion if the case changed since it was read.
+    """
+    move = consent_move(
+        current=case.state,
+        paused_by_hand=case.state_reason == MoveReason.MANUAL.value,
+        consent=consent,
+    )
+    if move is None:
+        return None
+    basis: dict[str, object] = {
+        "kind": Basis.SYSTEM,
+        "consent_records": [str(record) for record in consent.basis],
+    }
+    if actor is not None:
+        basis = case_scope(session, actor).basis_for(
+            owner_agency_id=case.owner_agency_id, case_id=case.id
+        )
+    _move(
+        session,
+        case,
+        target=CaseState(move.target),
+        reason=move.reason,
+        outcome=None,
+        changed_by=actor,
+        basis=basis,
+    )
+    return move
+
+
+def _move(
+    session: Session,
+    case: Case,
+    *,
+    target: CaseState,
+    reason: MoveReason,
+    outcome: Outcome | None,
+    changed_by: Actor | None,
+    basis: dict[str, object],
+) -> None:
+    """Store one state change of a case (compare-and-set on its version) and audit it."""
+    current = case.state
     now = utcnow()
     change = CaseStateChange(
         case_id=case.id,
-        from_state=current.value,
-        to_state=target_state.value,
-        outcome=chosen_outcome.value if chosen_outcome else None,
-        changed_by=actor.user_id,
+        from_state=current,
+        to_state=target.value,
+        outcome=outcome.value if outcome else None,
+        reason=reason.value,
+        changed_by=changed_by.user_id if changed_by else None,
         changed_at=now,
     )
-    changed = cases.set_state(
+    changed = CaseRepository.set_state(
+        session,
         case,
-        expected_version=expected_version,
-        state=target_state.value,
-        outcome=chosen_outcome.value if chosen_outcome else None,
-        closed_at=now if target_state is CaseState.CLOSED else None,
+        state=target.value,
+        reason=reason.value,
+        outcome=outcome.value if outcome else None,
+        closed_at=now if target is CaseState.CLOSED else None,
         now=now,
         change=change,
     )
@@ -254,15 +327,10 @@ def change_state(
         raise StaleVersion()
     audit.record(
         session,
-        actor,
+        changed_by,
         action="case.change_state",
         resource_type="case",
         resource_id=case.id,
         case_id=case.id,
-        basis={
-            **scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
-            "from": current.value,
-            "to": target_state.value,
-        },
+        basis={**basis, "from": current, "to": target.value, "move_reason": reason.value},
     )
-    return case

@@ -25,6 +25,7 @@ from domain.people.models import Guardian, YoungPerson
 @dataclass
 class CaseSituation:
     state: str
+    state_reason: str
     owner_agency_id: uuid.UUID
     birth_date: date
     guardians: list[GuardianInfo] = field(default_factory=list)
@@ -67,14 +68,9 @@ class ConsentRepository:
         if not case_ids:
             return {}
         cases = self._session.exec(
-            unscoped(
-                select(Case.id, Case.state, Case.owner_agency_id, Case.young_person_id).where(
-                    col(Case.id).in_(case_ids)
-                ),
-                SCOPE_FACTS,
-            )
+            unscoped(select(Case).where(col(Case.id).in_(case_ids)), SCOPE_FACTS)
         ).all()
-        person_of = {case_id: person_id for case_id, _, _, person_id in cases}
+        person_of = {case.id: case.young_person_id for case in cases}
         born: dict[uuid.UUID, date] = dict(
             self._session.exec(
                 unscoped(
@@ -86,8 +82,10 @@ class ConsentRepository:
             ).all()
         )
         found = {
-            case_id: CaseSituation(state, owner, born[person_id])
-            for case_id, state, owner, person_id in cases
+            case.id: CaseSituation(
+                case.state, case.state_reason, case.owner_agency_id, born[case.young_person_id]
+            )
+            for case in cases
         }
         guardians = self._session.exec(
             unscoped(

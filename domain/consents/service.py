@@ -3,7 +3,8 @@
 Only social services (the case's own unit, or the coordinator) records consent. After each
 change the effective consent is computed again and the case moves as DESIGN §2 says:
 consent_pending → active when complete, active → paused when it no longer is, declined on
-refusal.
+refusal (`consent.rules.consent_move`). Changes that time brings are the sweep's
+(`domain.consents.sweep`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from sqlmodel import Session
 
 from audit import log as audit
 from common.actor import Actor
-from common.clock import STOCKHOLM, today, utcnow
+from common.clock import today, utcnow
 from common.errors import Conflict, FieldError, NotFound, ValidationFailed
 from common.roles import Permission
 from consent.models import ConsentMethod, ConsentRecord, ConsentWithdrawal
-from consent.rules import Category, Decision, EffectiveConsent, SignerKind, target_state
+from consent.rules import Category, Decision, EffectiveConsent, SignerKind
 from consent.scope import CaseScope
-from domain.access import case_scope, effective_for
+from domain.access import case_scope, effective_now
 from domain.agencies.repository import AgencyRepository
 from domain.cases import service as cases
 from domain.cases.models import Case
@@ -68,20 +69,9 @@ def managed_case(
     return case, scope
 
 
-def _effective_now(session: Session, case: Case) -> EffectiveConsent:
-    now = utcnow()
-    situation = ConsentRepository(session).situations([case.id])[case.id]
-    return effective_for(situation, at=now, today=now.astimezone(STOCKHOLM).date())
-
-
-def _follow_consent(session: Session, actor: Actor, case: Case) -> Case:
+def _follow_consent(session: Session, actor: Actor, case: Case) -> None:
     """Move the case to the state its consent now calls for, if any."""
-    target = target_state(current=case.state, consent=_effective_now(session, case))
-    if target is None or target == case.state:
-        return case
-    return cases.change_state(
-        session, actor, case_id=case.id, target=target, expected_version=case.version
-    )
+    cases.follow_consent(session, actor, case, effective_now(session, case.id))
 
 
 def record_consent(
@@ -213,5 +203,5 @@ def consent_overview(session: Session, actor: Actor, *, case_id: uuid.UUID) -> C
         case=case,
         guardians=people.guardians_of(person),
         records=ConsentRepository(session).records_for_cases([case.id]),
-        effective=_effective_now(session, case),
+        effective=effective_now(session, case.id),
     )

@@ -45,6 +45,7 @@ class TrackerRow:
     case_id: uuid.UUID
     reference: str
     state: str
+    state_reason: str
     young_person: str
     concern: str
     detail: str
@@ -96,7 +97,16 @@ def consent_tracker(
     ]
     situations = ConsentRepository(session).situations([c.id for c, _ in managed])
     rows = [
-        TrackerRow(case.id, case.reference, case.state, person.full_name, concern, detail, on)
+        TrackerRow(
+            case.id,
+            case.reference,
+            case.state,
+            case.state_reason,
+            person.full_name,
+            concern,
+            detail,
+            on,
+        )
         for case, person in managed
         for concern, detail, on in _concerns(situations[case.id], now=now, today=today, days=days)
     ]

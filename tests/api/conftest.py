@@ -28,6 +28,7 @@ def app(engine: Engine, keys: KeySet, tmp_path: Path) -> FastAPI:
         keys=keys,
         engine=engine,
         run_sequencer=False,
+        run_consent_sweep=False,
         second_factor_required=False,
     )
 

@@ -66,19 +66,32 @@ class TestOpenCase:
 class TestTransitions:
     def test_legal_path_to_closed(self, client: TestClient, world: World) -> None:
         headers = token_for(client, world.usernames["social_worker"])
-        case = open_case(client, headers)
-        for target in ("consent_pending", "active"):
-            response = move(client, headers, case, target)
-            assert response.status_code == 200, response.text
-            case = response.json()
+        case = move(client, headers, open_case(client, headers), "consent_pending").json()
+        assert (case["state"], case["state_reason"]) == ("consent_pending", "manual")
         closed = move(client, headers, case, "closed", outcome="goals_met")
         assert closed.status_code == 200
         assert (closed.json()["state"], closed.json()["outcome"]) == ("closed", "goals_met")
+        assert [(c["to_state"], c["reason"]) for c in closed.json()["history"]] == [
+            ("referred", "opened"),
+            ("consent_pending", "manual"),
+            ("closed", "manual"),
+        ]
+
+    def test_active_by_hand_without_complete_consent_is_409_and_changes_nothing(
+        self, client: TestClient, world: World
+    ) -> None:
+        headers = token_for(client, world.usernames["social_worker"])
+        case = move(client, headers, open_case(client, headers), "consent_pending").json()
+        response = move(client, headers, case, "active")
+        assert response.status_code == 409
+        assert response.json()["error"] == "conflict"
+        assert "samtycke" in response.json()["detail"]
+        assert client.get(f"/api/v1/cases/{case['id']}", headers=headers).json() == case
 
     @pytest.mark.parametrize(
         ("path", "illegal"),
         [
-            (["consent_pending", "active"], "referred"),
+            (["consent_pending"], "referred"),
             (["declined"], "active"),
             (["consent_pending"], "paused"),
         ],

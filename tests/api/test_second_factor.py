@@ -32,7 +32,13 @@ _SECRET = re.compile(r'<code class="secret">([A-Z2-7 ]+)</code>')
 
 @pytest.fixture
 def app(engine: Engine, keys: KeySet, tmp_path: Path) -> FastAPI:
-    return create_app(Settings(data_dir=tmp_path), keys=keys, engine=engine, run_sequencer=False)
+    return create_app(
+        Settings(data_dir=tmp_path),
+        keys=keys,
+        engine=engine,
+        run_sequencer=False,
+        run_consent_sweep=False,
+    )
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import re
 import sqlite3
 import uuid
 from contextlib import closing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from api.settings import Settings
 from audit.checkpoints import parse_note
 from audit.merkle import verify_inclusion
 from audit.models import AUDIT_TABLES
-from common.clock import utcnow
+from common.clock import reset_clock, set_clock, utcnow
 from common.crypto import KeyMaterialError, install_field_keyring
 from common.db import make_engine, new_session
 from common.keys import FIELD_KEYS_FILE
@@ -179,6 +180,24 @@ class TestCli:
             assert (user.totp_secret, user.totp_enabled_at) == (None, None)
         engine.dispose()
         assert cli.main(["user", "reset-totp", "--username", "ingen"]) == 1
+
+    def test_consent_sweep_pauses_the_cases_whose_consent_ran_out(
+        self, data_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["demo", "seed"]) == 0
+        assert cli.main(["consent", "sweep"]) == 0
+        assert ", 0 flyttade." in capsys.readouterr().out  # the demo's consent is current
+        later = utcnow() + timedelta(days=400)  # the demo's consents last a year
+        set_clock(lambda: later)
+        try:
+            assert cli.main(["consent", "sweep"]) == 0
+        finally:
+            reset_clock()
+        lines = capsys.readouterr().out.splitlines()
+        moved = [line for line in lines if "→" in line]
+        assert moved
+        assert all(line.endswith("Pågående → Pausat (Samtycket löpte ut)") for line in moved)
+        assert lines[-1].endswith(f", {len(moved)} flyttade.")
 
     def test_rotating_the_field_key_keeps_old_rows_readable(
         self, data_dir: Path, capsys: pytest.CaptureFixture[str]

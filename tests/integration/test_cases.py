@@ -24,7 +24,7 @@ from common.keys import KeySet
 from common.roles import AgencyKind, Role
 from domain.cases import service as cases
 from domain.cases.rules import CaseState
-from tests.builders import make_actor, make_agency, make_case, make_young_person
+from tests.builders import give_consent, make_actor, make_agency, make_case, make_young_person
 
 
 def _audit(session: Session) -> list[tuple[str, str | None, str]]:
@@ -134,7 +134,11 @@ class TestChangeState:
     ) -> None:
         actor = make_actor(session)
         case = make_case(session, actor, keys)
-        for target in ("consent_pending", "active", "paused", "active"):
+        case = cases.change_state(
+            session, actor, case_id=case.id, target="consent_pending", expected_version=1
+        )
+        case = give_consent(session, actor, case)  # complete consent starts the case
+        for target in ("paused", "active"):
             case = cases.change_state(
                 session, actor, case_id=case.id, target=target, expected_version=case.version
             )
@@ -149,14 +153,40 @@ class TestChangeState:
         assert (case.state, case.outcome, case.version) == ("closed", "goals_met", 6)
         assert case.closed_at is not None
         history = cases.get_case(session, actor, case_id=case.id).history
-        assert [change.to_state for change, _ in history] == [
-            "referred",
-            "consent_pending",
-            "active",
-            "paused",
-            "active",
-            "closed",
+        assert [(change.to_state, change.reason) for change, _ in history] == [
+            ("referred", "opened"),
+            ("consent_pending", "manual"),
+            ("active", "consent_complete"),
+            ("paused", "manual"),
+            ("active", "manual"),
+            ("closed", "manual"),
         ]
+        assert {user.id if user else None for _, user in history} == {actor.user_id}
+
+    def test_nobody_makes_a_case_active_without_complete_consent(
+        self, session: Session, keys: KeySet
+    ) -> None:
+        actor = make_actor(session)
+        case = make_case(session, actor, keys)
+        case = cases.change_state(
+            session, actor, case_id=case.id, target="consent_pending", expected_version=1
+        )
+        with pytest.raises(Conflict, match="samtycke"):
+            cases.change_state(
+                session, actor, case_id=case.id, target="active", expected_version=case.version
+            )
+        assert (case.state, case.version) == ("consent_pending", 2)
+
+    def test_moving_to_consent_pending_follows_consent_already_on_file(
+        self, session: Session, keys: KeySet
+    ) -> None:
+        actor = make_actor(session)
+        case = give_consent(session, actor, make_case(session, actor, keys))
+        assert case.state == "referred"  # a referred case waits for a person
+        case = cases.change_state(
+            session, actor, case_id=case.id, target="consent_pending", expected_version=1
+        )
+        assert (case.state, case.state_reason) == ("active", "consent_complete")
 
     def test_illegal_transition_is_refused_and_changes_nothing(
         self, session: Session, keys: KeySet

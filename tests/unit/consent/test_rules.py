@@ -20,6 +20,7 @@ from consent.rules import (
     CLOSED,
     CONSENT_PENDING,
     DECLINED,
+    MOVE_REASON_LABELS,
     PAUSED,
     REFERRED,
     YOUNG_PERSON,
@@ -28,16 +29,18 @@ from consent.rules import (
     Decision,
     EffectiveConsent,
     GuardianInfo,
+    Move,
+    MoveReason,
     Signer,
     SignerChange,
     SignerKind,
     SigningPolicy,
     age_on,
     birthday,
+    consent_move,
     effective_consent,
     required_signers,
     signer_changes_within,
-    target_state,
 )
 from domain.cases.rules import TRANSITIONS, CaseState
 from domain.people.personnummer import age_on as domain_age_on
@@ -1180,31 +1183,45 @@ SITUATIONS: dict[str, EffectiveConsent] = {
     "nobody_required": consent(all_given(), required=frozenset()),
 }
 
-STAY = None  # target_state's "no change"
+STAY = None  # consent_move's "no change"
+R = MoveReason
 # Rows: the current state. Columns, in the order of SITUATIONS: complete, missing, refused,
-# withdrawn, expired, refused and withdrawn, nobody required.
-TARGETS: dict[str, tuple[str | None, ...]] = {
-    REFERRED: (STAY, STAY, DECLINED, STAY, STAY, DECLINED, STAY),
-    CONSENT_PENDING: (ACTIVE, STAY, DECLINED, STAY, STAY, DECLINED, STAY),
-    ACTIVE: (STAY, PAUSED, PAUSED, PAUSED, PAUSED, PAUSED, PAUSED),
-    PAUSED: (ACTIVE, STAY, STAY, STAY, STAY, STAY, STAY),
+# withdrawn, expired, refused and withdrawn, nobody required. A paused case here was paused by
+# the rules; one paused by hand is the test below.
+MOVES: dict[str, tuple[Move | None, ...]] = {
+    REFERRED: (STAY, STAY, Move(DECLINED, R.CONSENT_REFUSED), STAY, STAY,
+               Move(DECLINED, R.CONSENT_REFUSED), STAY),
+    CONSENT_PENDING: (Move(ACTIVE, R.CONSENT_COMPLETE), STAY, Move(DECLINED, R.CONSENT_REFUSED),
+                      STAY, STAY, Move(DECLINED, R.CONSENT_REFUSED), STAY),
+    ACTIVE: (STAY, Move(PAUSED, R.SIGNER_MISSING), Move(PAUSED, R.CONSENT_REFUSED),
+             Move(PAUSED, R.CONSENT_WITHDRAWN), Move(PAUSED, R.CONSENT_EXPIRED),
+             Move(PAUSED, R.CONSENT_REFUSED), Move(PAUSED, R.CONSENT_INCOMPLETE)),
+    PAUSED: (Move(ACTIVE, R.CONSENT_COMPLETE), STAY, STAY, STAY, STAY, STAY, STAY),
     DECLINED: (STAY, STAY, STAY, STAY, STAY, STAY, STAY),
     CLOSED: (STAY, STAY, STAY, STAY, STAY, STAY, STAY),
-}
+}  # fmt: skip
 TABLE = [
-    pytest.param(state, situation, TARGETS[state][column], id=f"{state}-{situation}")
+    pytest.param(state, situation, MOVES[state][column], id=f"{state}-{situation}")
     for state in CASE_STATES
     for column, situation in enumerate(SITUATIONS)
 ]
 
 
-class TestTargetState:
+def move(current: str, situation: str, *, paused_by_hand: bool = False) -> Move | None:
+    return consent_move(
+        current=current, paused_by_hand=paused_by_hand, consent=SITUATIONS[situation]
+    )
+
+
+class TestConsentMove:
     def test_the_situations_are_what_their_names_say(self) -> None:
         assert SITUATIONS["complete"].complete
         assert SITUATIONS["missing"].missing == ALONE
+        assert not SITUATIONS["missing"].lapsed
         assert SITUATIONS["refused"].refused == ALONE
         assert SITUATIONS["withdrawn"].withdrawn == ALONE
         assert SITUATIONS["expired"].missing == ALONE
+        assert SITUATIONS["expired"].lapsed == ALONE
         assert SITUATIONS["refused_and_withdrawn"].refused == {GUARDIAN_1}
         assert SITUATIONS["refused_and_withdrawn"].withdrawn == ALONE
         assert not SITUATIONS["nobody_required"].complete
@@ -1212,36 +1229,71 @@ class TestTargetState:
 
     def test_the_states_are_those_of_the_case_lifecycle(self) -> None:
         assert tuple(CaseState) == CASE_STATES
-        assert len(TARGETS) == len(CASE_STATES)
+        assert len(MOVES) == len(CASE_STATES)
+
+    def test_every_reason_has_its_swedish_label(self) -> None:
+        assert set(MOVE_REASON_LABELS) == set(MoveReason)
 
     @pytest.mark.parametrize(("current", "situation", "expected"), TABLE)
-    def test_table(self, current: str, situation: str, expected: str | None) -> None:
-        assert target_state(current=current, consent=SITUATIONS[situation]) == expected
+    def test_table(self, current: str, situation: str, expected: Move | None) -> None:
+        assert move(current, situation) == expected
 
     @pytest.mark.parametrize(("current", "situation", "expected"), TABLE)
     def test_accepts_the_domain_enum(
-        self, current: str, situation: str, expected: str | None
+        self, current: str, situation: str, expected: Move | None
     ) -> None:
-        result = target_state(current=CaseState(current), consent=SITUATIONS[situation])
-        assert result == expected
+        assert move(CaseState(current), situation) == expected
+
+    @pytest.mark.parametrize("situation", list(SITUATIONS))
+    def test_a_case_paused_by_hand_stays_paused(self, situation: str) -> None:
+        assert move(PAUSED, situation, paused_by_hand=True) is None
+
+    def test_paused_by_hand_matters_only_for_paused_cases(self) -> None:
+        for current in CASE_STATES:
+            if current == PAUSED:
+                continue
+            for situation in SITUATIONS:
+                assert move(current, situation, paused_by_hand=True) == move(current, situation)
 
     def test_unknown_state(self) -> None:
         with pytest.raises(ValueError, match="unknown case state"):
-            target_state(current="archived", consent=SITUATIONS["complete"])
+            move("archived", "complete")
+
+    def test_a_missing_signer_with_only_a_future_record_has_not_lapsed(self) -> None:
+        later = fact(YOUNG_PERSON, valid_from=date(2030, 1, 1))
+        now = consent([fact(GUARDIAN_1), fact(GUARDIAN_2), later])
+        assert now.missing == ALONE
+        assert not now.lapsed
+        move_ = consent_move(current=ACTIVE, paused_by_hand=False, consent=now)
+        assert move_ == Move(PAUSED, R.SIGNER_MISSING)
 
     @PROPERTY
-    @given(current=st.sampled_from(CASE_STATES), scenario=scenarios)
-    def test_targets_are_allowed_moves_and_stable(self, current: str, scenario: Scenario) -> None:
+    @given(current=st.sampled_from(CASE_STATES), by_hand=st.booleans(), scenario=scenarios)
+    def test_moves_are_allowed_stable_and_explained(
+        self, current: str, by_hand: bool, scenario: Scenario
+    ) -> None:
         required, facts, at, today = scenario
         now = consent(facts, required=required, at=at, today=today)
-        target = target_state(current=current, consent=now)
-        if target is None:
+        result = consent_move(current=current, paused_by_hand=by_hand, consent=now)
+        assert now.lapsed <= now.missing
+        if result is None:
+            # Nothing to do means the state already fits the consent, or a person decides.
+            if current == ACTIVE:
+                assert now.complete
+            if current == CONSENT_PENDING:
+                assert not now.complete
+                assert not now.refused
             return
-        assert CaseState(target) in TRANSITIONS[CaseState(current)]
-        # Moving once is enough: the same consent asks for no further move.
-        assert target_state(current=target, consent=now) is None
+        assert CaseState(result.target) in TRANSITIONS[CaseState(current)]
+        # Moving once is enough: the same consent asks for no further move (a move by the
+        # rules is never a move by hand).
+        assert consent_move(current=result.target, paused_by_hand=False, consent=now) is None
         # Only complete consent makes a case active; a case with incomplete consent never is.
-        assert (target == ACTIVE) == now.complete
+        assert (result.target == ACTIVE) == now.complete
+        assert (result.reason is R.CONSENT_COMPLETE) == now.complete
+        assert result.reason not in (R.OPENED, R.MANUAL)
+        if result.reason is R.CONSENT_REFUSED:
+            assert now.refused
 
 
 # --- Birthdays that change who must sign ---------------------------------------------------------
