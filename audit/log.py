@@ -1,7 +1,7 @@
 """Writing audit events inside the caller's transaction.
 
-The event is added to the same session as the work it records and flushed at once, so a
-failure to write it raises here and the whole transaction rolls back with it.
+The event is inserted in the same transaction as the work it records, at once, so a failure
+to write it raises here and the whole transaction rolls back with it.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session
 
 from audit.models import AuditEvent, Outcome
@@ -41,6 +42,7 @@ def record(
         outcome=outcome.value,
         basis=basis or {},
     )
-    session.add(event)
-    session.flush()
+    # One Core INSERT, not the ORM's unit of work: this runs on every audited request. It
+    # executes at once, so a failure raises here and the caller's transaction rolls back.
+    session.execute(insert(AuditEvent).values(**event.model_dump()))
     return event

@@ -79,4 +79,17 @@ class AuditCheckpoint(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
 
+class AuditPending(SQLModel, table=True):
+    """The sequencer's work list: events committed but not yet given a position.
+
+    A database trigger adds a row with every audit event, in the same transaction; the
+    sequencer deletes it in the transaction that writes the event's leaf. Not part of the log
+    (rows come and go), so not append-only; verify checks it against the leaves.
+    """
+
+    __tablename__ = "audit_pending"
+
+    event_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
+
+
 AUDIT_TABLES = ("audit_event", "audit_leaf", "audit_node", "audit_checkpoint")

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode
+from audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode, AuditPending
 
 # Any constant works; it only has to be the same in every process of one installation.
 INTEGRATION_LOCK = 0x5A5D_A0D1
@@ -52,12 +53,37 @@ class AuditLogRepository:
         return 0 if last is None else int(last) + 1
 
     def pending_events(self, *, since: datetime, limit: int) -> Sequence[AuditEvent]:
-        """Committed events without a leaf, oldest first, looking back only to `since`."""
+        """Queued events, oldest first, looking back only to `since` (an older one was
+        inserted behind the application's back: verify reports it, nobody integrates it)."""
+        statement = (
+            select(AuditEvent)
+            .join(AuditPending, col(AuditPending.event_id) == col(AuditEvent.id))
+            .where(col(AuditEvent.occurred_at) >= since)
+            .order_by(col(AuditEvent.occurred_at), col(AuditEvent.id))
+            .limit(limit)
+        )
+        return self._session.exec(statement).all()
+
+    def add_leaves(self, leaves: Sequence[dict[str, Any]], nodes: Sequence[dict[str, Any]]) -> None:
+        """Store leaves and subtree nodes in two multi-row inserts, and take the leaves' events
+        off the queue."""
+        self._session.execute(insert(AuditLeaf), list(leaves))
+        if nodes:
+            self._session.execute(insert(AuditNode), list(nodes))
+        self._session.execute(
+            delete(AuditPending).where(
+                col(AuditPending.event_id).in_([leaf["event_id"] for leaf in leaves])
+            )
+        )
+
+    def unqueued_without_leaf(self, limit: int = 100) -> Sequence[AuditEvent]:
+        """Events with no leaf and no place in the queue: nobody will ever integrate them."""
         statement = (
             select(AuditEvent)
             .outerjoin(AuditLeaf, col(AuditLeaf.event_id) == col(AuditEvent.id))
-            .where(col(AuditLeaf.position).is_(None), col(AuditEvent.occurred_at) >= since)
-            .order_by(col(AuditEvent.occurred_at), col(AuditEvent.id))
+            .outerjoin(AuditPending, col(AuditPending.event_id) == col(AuditEvent.id))
+            .where(col(AuditLeaf.position).is_(None), col(AuditPending.event_id).is_(None))
+            .order_by(col(AuditEvent.occurred_at))
             .limit(limit)
         )
         return self._session.exec(statement).all()

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -22,7 +23,7 @@ from sqlmodel import Session
 from audit.canonical import header, payload_hash
 from audit.checkpoints import Checkpoint, sign_checkpoint
 from audit.merkle import CompactRange, leaf_hash
-from audit.models import AuditCheckpoint, AuditLeaf, AuditNode
+from audit.models import AuditCheckpoint
 from audit.repository import AuditLogRepository, try_to_lead
 from common.background import Periodic
 from common.clock import utcnow
@@ -59,21 +60,26 @@ def integrate(
         return None
     tree = CompactRange.from_nodes(size, log_rows.node)
     now = utcnow()
+    leaves: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
     for offset, event in enumerate(events):
         position = size + offset
         content_hash = payload_hash(event)
         leaf = leaf_hash(header(position, event), content_hash)
-        log_rows.add(
-            AuditLeaf(
-                position=position,
-                event_id=event.id,
-                payload_hash=content_hash,
-                leaf_hash=leaf,
-                integrated_at=now,
-            )
+        leaves.append(
+            {
+                "position": position,
+                "event_id": event.id,
+                "payload_hash": content_hash,
+                "leaf_hash": leaf,
+                "integrated_at": now,
+            }
         )
-        for level, index, subtree in tree.append(leaf):
-            log_rows.add(AuditNode(level=level, index=index, hash=subtree))
+        nodes.extend(
+            {"level": level, "index": index, "hash": subtree}
+            for level, index, subtree in tree.append(leaf)
+        )
+    log_rows.add_leaves(leaves, nodes)
     root = tree.root()
     signed = sign_checkpoint(
         Checkpoint(origin=signer.origin, size=tree.size, root=root), signer.key, signer.key_name

@@ -177,6 +177,14 @@ def verify_log(
                 "(inserted behind the application's back?)",
             )
         )
+    for event in repository.unqueued_without_leaf():
+        report.problems.append(
+            Problem(
+                None,
+                f"the event {event.id} has no position and is not queued for one "
+                "(taken off the sequencer's queue behind the application's back?)",
+            )
+        )
     report.problems.sort(key=lambda p: (p.position is None, not p.exact, p.position or 0))
     return report
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from datetime import datetime
 from typing import Any
 
@@ -68,12 +70,74 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.close()
 
 
+BUSY_TIMEOUT_SECONDS = 10.0  # as PRAGMA busy_timeout above
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_TURN = "samsyn_writer_turn"
+
+
+class WriterTurns:
+    """First come, first served among one process's SQLite writers.
+
+    SQLite lets one transaction write at a time; the others wait in its busy handler, which
+    sleeps and retries, so under load a writer can lose the race again and again (measured:
+    a p99 of 2.4 s with 16 clients). Taking turns here first, in arrival order, leaves SQLite
+    no race to settle within the process. A turn is taken before a connection's first write
+    (where SQLite's own write lock would be taken) and given up when the connection goes back
+    to the pool, which the Session does at commit and rollback.
+    """
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Event] = deque()
+        self._taken = False
+
+    def take(self, timeout: float) -> bool:
+        with self._mutex:
+            if not self._taken:
+                self._taken = True
+                return True
+            mine = threading.Event()
+            self._waiting.append(mine)
+        if mine.wait(timeout):
+            return True
+        with self._mutex:
+            if mine.is_set():  # handed over just as the wait ran out
+                return True
+            self._waiting.remove(mine)
+            return False
+
+    def give_up(self) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().set()  # straight to the next in line
+            else:
+                self._taken = False
+
+
+def _take_turns(engine: Engine) -> None:
+    turns = WriterTurns()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.info.get(_TURN) or not statement.lstrip()[:7].upper().startswith(_WRITES):
+            return
+        if not turns.take(BUSY_TIMEOUT_SECONDS):
+            raise TimeoutError("no turn to write to the SQLite database")
+        conn.info[_TURN] = True
+
+    @event.listens_for(engine, "checkin")
+    def after_transaction(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        if record.info.pop(_TURN, False):
+            turns.give_up()
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        _take_turns(engine)
         return engine
     # hide_parameters: error messages must never carry bound values into the logs.
     return create_engine(

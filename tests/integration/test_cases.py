@@ -301,14 +301,15 @@ class TestAudit:
             person = make_young_person(setup, actor, keys)
             setup.commit()
 
-        def refuse_audit(_mapper: object, _connection: object, _target: object) -> None:
-            raise RuntimeError("audit store unavailable")
+        def refuse_audit(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+            if statement.startswith("INSERT INTO audit_event"):
+                raise RuntimeError("audit store unavailable")
 
-        event.listen(AuditEvent, "before_insert", refuse_audit)
+        event.listen(engine, "before_cursor_execute", refuse_audit)
         try:
             with new_session(engine) as db, pytest.raises(RuntimeError):
                 cases.open_case(db, actor, young_person_id=person.id, programme="SSPF")
         finally:
-            event.remove(AuditEvent, "before_insert", refuse_audit)
+            event.remove(engine, "before_cursor_execute", refuse_audit)
         with new_session(engine) as check:
             assert check.execute(text("SELECT count(*) FROM case_file")).scalar_one() == 0

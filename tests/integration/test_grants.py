@@ -52,6 +52,11 @@ def test_app_role_may_append_and_read_the_log_but_never_change_it(app_role_url: 
                 )
             )
             assert connection.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == 1
+            # the trigger queued it for the sequencer, which may take it off but not change it
+            assert connection.execute(text("SELECT count(*) FROM audit_pending")).scalar_one() == 1
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                connection.execute(text("UPDATE audit_pending SET event_id = gen_random_uuid()"))
+            connection.execute(text("DELETE FROM audit_pending"))
             for table in AUDIT_TABLES:
                 for statement in (
                     f"DELETE FROM {table}",

@@ -221,3 +221,16 @@ def test_a_stored_hash_of_the_wrong_length_is_reported_not_a_crash(
     session.commit()
     report = verify(session, signer)
     assert report.first_bad_position == POSITION
+
+
+def test_an_event_taken_off_the_queue_is_reported(
+    session: Session, keys: KeySet, signer: LogSigner
+) -> None:
+    actor = make_actor(session)
+    make_case(session, actor, keys)
+    session.commit()
+    session.execute(text("DELETE FROM audit_pending"))  # the queue is not append-only
+    session.commit()
+    assert integrate(session, signer) is None  # nothing left for the sequencer
+    report = verify(session, signer)
+    assert any("not queued" in str(problem) for problem in report.problems)
