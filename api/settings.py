@@ -104,6 +104,7 @@ class Settings(BaseSettings):
     audit_export_dir: Path | None = None
     audit_sequencer_interval_ms: int = Field(default=500, ge=50, le=60_000)
     oidc_issuers: list[OidcIssuerSettings] = Field(default_factory=list)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
 
     @field_validator("oidc_issuers")
     @classmethod
