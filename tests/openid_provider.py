@@ -41,7 +41,7 @@ STOP_TIMEOUT_S = 10.0
 MAX_HOPS = 20
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -197,6 +197,7 @@ class OpenIdProvider:
         ]
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMSYN_", "OIDC_"))}
         env.update(
+            OIDC_HOST=str(urlsplit(self.base_url).hostname),
             OIDC_PORT=str(port),
             OIDC_ISSUERS=json.dumps(issuers),
             OIDC_ACCOUNTS_FILE=str(self.accounts_file),
@@ -244,14 +245,15 @@ def _form_action(page: str, ending: str) -> str:
 
 
 def start_provider(
-    work_dir: Path, redirect_uris: Mapping[str, list[str]], *, port: int | None = None
+    work_dir: Path, redirect_uris: Mapping[str, list[str]], *, host: str = "127.0.0.1"
 ) -> OpenIdProvider:
+    """The provider, listening on 127.0.0.1; `host` is the name in its issuer URLs."""
     node = require_provider()
     work_dir.mkdir(parents=True, exist_ok=True)
     accounts_file = work_dir / "accounts.json"
     shutil.copyfile(ACCOUNTS, accounts_file)
     provider = OpenIdProvider(
-        base_url=f"http://127.0.0.1:{port or _free_port()}",
+        base_url=f"http://{host}:{free_port()}",
         accounts_file=accounts_file,
         redirect_uris={name: list(redirect_uris[name]) for name in ISSUER_NAMES},
         client_secrets={name: secrets.token_urlsafe(32) for name in ISSUER_NAMES},

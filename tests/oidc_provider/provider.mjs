@@ -3,7 +3,9 @@
 //
 // Configuration (environment):
 //   OIDC_PORT           the port to listen on (127.0.0.1 only)
-//   OIDC_ISSUERS        JSON list, one entry per issuer, mounted at http://127.0.0.1:PORT/<name>:
+//   OIDC_HOST           the host name in the issuer URLs (default 127.0.0.1; "localhost" makes
+//                       the provider another site than a relying party on 127.0.0.1)
+//   OIDC_ISSUERS        JSON list, one entry per issuer, mounted at http://HOST:PORT/<name>:
 //                         {"name": "skola", "client_id": "...", "client_secret": "...",
 //                          "redirect_uris": ["http://.../oidc/skola/callback"]}
 //   OIDC_ACCOUNTS_FILE  JSON file of accounts (default: accounts.json next to this file),
@@ -24,6 +26,7 @@ import Provider, { errors } from 'oidc-provider';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const port = Number(process.env.OIDC_PORT || '0');
+const host = process.env.OIDC_HOST || '127.0.0.1';
 const issuers = JSON.parse(process.env.OIDC_ISSUERS || '[]');
 const accountsFile = process.env.OIDC_ACCOUNTS_FILE || path.join(here, 'accounts.json');
 
@@ -179,7 +182,7 @@ async function interaction(provider, name, req, res, rest) {
   return page(res, 404, 'Finns inte', '');
 }
 
-const base = `http://127.0.0.1:${port}`;
+const base = `http://${host}:${port}`;
 const providers = new Map(issuers.map((entry) => [entry.name, makeProvider(base, entry)]));
 const callbacks = new Map([...providers].map(([name, provider]) => [name, provider.callback()]));
 
