@@ -34,26 +34,30 @@ from domain.auth import federation
 from domain.users.models import OidcLogin, User, UserSession
 from domain.users.service import set_active
 from tests.api.conftest import World, token_for
-from tests.openid_provider import OpenIdProvider, s256
+from tests.openid_provider import OpenIdProvider, free_port, s256
 
 SCHOOL_LABEL = "Logga in med Skolans inloggning"
 SOCIAL_LABEL = "Logga in med Socialtjänstens inloggning"
 BASE = "http://testserver/"
 
 
+def issuer_settings_for(issuer: str, world: World) -> dict[str, Any]:
+    return {
+        "name": "skola",
+        "label": SCHOOL_LABEL,
+        "issuer": issuer,
+        "client_id": "samsyn",
+        "agency": world.school.name,
+        "role_claim": "groups",
+        "role_map": {"sspf-kontakt": "contact_person", "logggranskare": "auditor"},
+        "scopes": "openid profile groups",
+        "audience": "urn:samsyn:skola:api",
+    }
+
+
 def issuer_settings(idp: OpenIdProvider, world: World) -> list[dict[str, Any]]:
     return [
-        {
-            "name": "skola",
-            "label": SCHOOL_LABEL,
-            "issuer": idp.issuer("skola"),
-            "client_id": "samsyn",
-            "agency": world.school.name,
-            "role_claim": "groups",
-            "role_map": {"sspf-kontakt": "contact_person", "logggranskare": "auditor"},
-            "scopes": "openid profile groups",
-            "audience": "urn:samsyn:skola:api",
-        },
+        issuer_settings_for(idp.issuer("skola"), world),
         {
             "name": "soc",
             "label": SOCIAL_LABEL,
@@ -597,3 +601,25 @@ def test_the_issuer_must_have_its_agency(
     assert "social services" in problems[0]
     assert "'soc'" in problems[1]
     assert "no agency named 'Finns inte'" in problems[1]
+
+
+def test_a_provider_that_cannot_be_reached(
+    engine: Engine, keys: KeySet, tmp_path: Path, world: World
+) -> None:
+    """The login page says so in Swedish; a bearer token is simply not accepted."""
+    nowhere = f"http://127.0.0.1:{free_port()}/skola"
+    configured = [{**issuer_settings_for(nowhere, world), "audience": "urn:x"}]
+    app = create_app(
+        Settings(data_dir=tmp_path, oidc_issuers=configured),
+        keys=keys,
+        engine=engine,
+        run_sequencer=False,
+        env={"SAMSYN_OIDC_CLIENT_SECRET_SKOLA": "hemligt"},
+    )
+    with TestClient(app) as client:
+        response = client.get("/oidc/skola/login", follow_redirects=False)
+        assert response.status_code == 502
+        assert "Det går inte att nå identitetsleverantören" in response.text
+        claims = {"iss": nowhere, "aud": "urn:x", "sub": "x", "exp": 2**40}
+        token = ".".join([_b64({"alg": "RS256", "kid": "k"}), _b64(claims), "AAAA"])
+        assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
