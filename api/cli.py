@@ -33,11 +33,12 @@ from deploy import migrate
 from domain import demo
 from domain.agencies.repository import AgencyRepository
 from domain.agencies.service import create_agency
+from domain.auth.federation import check_issuers
 from domain.auth.service import reset_second_factor
 from domain.cases.rules import STATE_LABELS, CaseState
 from domain.consents.sweep import sweep
 from domain.users.repository import UserRepository
-from domain.users.service import create_user, set_password
+from domain.users.service import create_user, set_active, set_password
 
 log = structlog.get_logger("samsyn.cli")
 
@@ -78,6 +79,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 demo.seed(session, index=keys.blind_index)
                 session.commit()
                 log.info("demo_seeded")
+    try:
+        issuers = settings.oidc_issuer_configs(os.environ)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    with new_session(engine) as session:
+        if problems := check_issuers(session, issuers):
+            raise SystemExit("\n".join(problems))
     app = create_app(settings, keys=keys, engine=engine)
     address = f"http://{settings.host}:{settings.port}"
     _out(f"\nSamsyn körs på {address}  (logga in på {address}/logga-in)")
@@ -180,11 +188,27 @@ def cmd_user_reset_totp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_set_active(args: argparse.Namespace) -> int:
+    _, engine = _open(_settings())
+    active = args.user_command == "enable"
+    with new_session(engine) as session:
+        set_active(session, username=args.username, active=active)
+        session.commit()
+    _out("Kontot är aktiverat." if active else "Kontot är avstängt och dess sessioner avslutade.")
+    return 0
+
+
 def cmd_user_list(_args: argparse.Namespace) -> int:
     _, engine = _open(_settings())
     with new_session(engine) as session:
         for user, agency in UserRepository(session).list_all():
-            state = "aktiv" if user.is_active else "avstängd"
+            state = (
+                "aktiv"
+                if user.is_active
+                else "avstängd (federation)"
+                if user.disabled_by_federation
+                else "avstängd"
+            )
             totp = "totp" if user.totp_enabled_at else "-"
             _out(
                 f"{user.username:<16} {','.join(user.roles):<16} {state:<9} {totp:<5} {agency.name}"
@@ -400,6 +424,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--username", required=True)
     reset.set_defaults(func=cmd_user_reset_totp)
+    for command, help_text in (
+        ("disable", "disable an account and end its sessions (a federated login cannot undo it)"),
+        ("enable", "enable an account again"),
+    ):
+        toggle = user.add_parser(command, help=help_text)
+        toggle.add_argument("--username", required=True)
+        toggle.set_defaults(func=cmd_user_set_active)
     user.add_parser("list").set_defaults(func=cmd_user_list)
 
     keys = sub.add_parser("keys", help="key management").add_subparsers(

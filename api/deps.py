@@ -17,6 +17,8 @@ from common.db import new_session
 from common.errors import DomainError, Forbidden, NotFound, Unauthenticated
 from common.roles import Permission
 from domain.auth import service as auth
+from domain.auth.federation import actor_for_bearer
+from domain.auth.oidc import Federation, looks_like_jwt
 from domain.auth.service import SessionPolicy
 from frontend.csrf import SESSION_COOKIE
 
@@ -96,7 +98,13 @@ def api_actor(
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthenticated()
-    actor, _ = auth.resolve(session, token=credentials.credentials, kind="api", policy=policy)
+    token = credentials.credentials
+    federation: Federation = request.app.state.federation
+    if federation and looks_like_jwt(token):
+        # A configured provider's access token; our own tokens are opaque (no dots).
+        actor = actor_for_bearer(session, federation, token)
+    else:
+        actor, _ = auth.resolve(session, token=token, kind="api", policy=policy)
     request.state.actor = actor  # for a denial's audit event
     request.state.user_id = str(actor.user_id)  # for the request's log line
     return actor

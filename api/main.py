@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -23,11 +24,12 @@ from common.db import make_engine
 from common.keys import KeySet, load_keys
 from consent.policy import install_signing_policy
 from consent.rules import SigningPolicy
+from domain.auth.oidc import Federation
 from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
-from frontend import consent_pages, second_factor
+from frontend import consent_pages, oidc_pages, second_factor
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -66,10 +68,13 @@ def create_app(
     run_sequencer: bool = True,
     run_consent_sweep: bool = True,
     second_factor_required: bool | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """`run_sequencer=False` leaves audit integration to the caller (tests call it directly), as
     `run_consent_sweep=False` does the consent sweep; `second_factor_required` overrides the
-    settings for tests that are not about logging in."""
+    settings for tests that are not about logging in; `env` holds the OpenID client secrets
+    (default: the process environment)."""
+    federation = Federation(settings.oidc_issuer_configs(os.environ if env is None else env))
     install_runtime(settings, keys)
     engine = engine or make_engine(settings.resolved_database_url)
 
@@ -116,6 +121,7 @@ def create_app(
         if second_factor_required is None
         else second_factor_required
     )
+    app.state.federation = federation
     app.state.api_token_policy = SessionPolicy(
         idle=timedelta(minutes=settings.api_token_idle_minutes),
         absolute=timedelta(minutes=settings.api_token_absolute_minutes),
@@ -128,6 +134,8 @@ def create_app(
         secure_cookies=settings.secure_cookies,
         demo=settings.demo,
         second_factor_required=app.state.second_factor_required,
+        federation=federation,
+        public_url=settings.public_url,
     )
 
     api = APIRouter(prefix="/api/v1")
@@ -139,7 +147,13 @@ def create_app(
     api.include_router(audit.router)
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
-    for router in (pages.router, second_factor.router, consent_pages.router, audit_pages.router):
+    for router in (
+        pages.router,
+        second_factor.router,
+        oidc_pages.router,
+        consent_pages.router,
+        audit_pages.router,
+    ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 
     @app.get("/healthz", response_model=HealthOut, tags=["operations"])

@@ -2,17 +2,83 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.roles import Role
+from domain.auth.oidc import IssuerConfig
+
+OIDC_SECRET_PREFIX = "SAMSYN_OIDC_CLIENT_SECRET_"  # noqa: S105 - a variable name
 
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class OidcIssuerSettings(BaseModel):
+    """One trusted OpenID provider, from the JSON list in `SAMSYN_OIDC_ISSUERS`.
+
+    The client secret is never part of it: it comes from `SAMSYN_OIDC_CLIENT_SECRET_<NAME>`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=40)
+    label: str = Field(min_length=1, max_length=100)
+    issuer: str = Field(min_length=1, max_length=300)
+    client_id: str = Field(min_length=1, max_length=200)
+    agency: str = Field(min_length=1, max_length=200)
+    role_claim: str = Field(min_length=1, max_length=100)
+    role_map: dict[str, Role] = Field(min_length=1)
+    scopes: str = "openid profile"
+    audience: str | None = Field(default=None, min_length=1, max_length=300)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer_is_a_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError("must be an http(s) URL, e.g. https://login.example.se")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or a fragment")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes_ask_for_openid(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError('must include "openid"')
+        return " ".join(value.split())
+
+    @property
+    def secret_variable(self) -> str:
+        return OIDC_SECRET_PREFIX + self.name.upper().replace("-", "_")
+
+    def with_secret(self, env: Mapping[str, str]) -> IssuerConfig:
+        secret = env.get(self.secret_variable, "")
+        if not secret:
+            raise ValueError(
+                f"OpenID issuer {self.name!r}: set the client secret in {self.secret_variable}"
+            )
+        return IssuerConfig(
+            name=self.name,
+            label=self.label,
+            issuer=self.issuer,
+            client_id=self.client_id,
+            client_secret=secret,
+            agency=self.agency,
+            role_claim=self.role_claim,
+            role_map=dict(self.role_map),
+            scopes=self.scopes,
+            audience=self.audience or self.client_id,
+        )
 
 
 class Settings(BaseSettings):
@@ -39,6 +105,23 @@ class Settings(BaseSettings):
     audit_sequencer_interval_ms: int = Field(default=500, ge=50, le=60_000)
     # How often cases are moved for consent that time changed (expiry, birthdays); 0 = never.
     consent_sweep_interval_seconds: int = Field(default=300, ge=0, le=86_400)
+    oidc_issuers: list[OidcIssuerSettings] = Field(default_factory=list)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+
+    @field_validator("oidc_issuers")
+    @classmethod
+    def _issuers_are_distinct(cls, issuers: list[OidcIssuerSettings]) -> list[OidcIssuerSettings]:
+        for label, values in (
+            ("name", [i.name for i in issuers]),
+            ("secret variable", [i.secret_variable for i in issuers]),
+            ("issuer", [i.issuer.rstrip("/") for i in issuers]),
+        ):
+            seen: set[str] = set()
+            for value in values:
+                if value in seen:
+                    raise ValueError(f"two OpenID issuers have the same {label}: {value!r}")
+                seen.add(value)
+        return issuers
 
     @model_validator(mode="after")
     def _production_needs_a_real_database(self) -> Settings:
@@ -48,7 +131,15 @@ class Settings(BaseSettings):
             raise ValueError("production refuses SQLite: set SAMSYN_DATABASE_URL to PostgreSQL")
         if self.totp_required is False and not self.demo:
             raise ValueError("SAMSYN_TOTP_REQUIRED=false is allowed only in the demo")
+        if self.is_production:
+            for issuer in self.oidc_issuers:
+                if urlsplit(issuer.issuer).scheme != "https":
+                    raise ValueError(f"OpenID issuer {issuer.name!r}: production needs https")
         return self
+
+    def oidc_issuer_configs(self, env: Mapping[str, str]) -> tuple[IssuerConfig, ...]:
+        """The issuers with their client secrets from `env`; a missing secret is an error."""
+        return tuple(issuer.with_secret(env) for issuer in self.oidc_issuers)
 
     @property
     def second_factor_required(self) -> bool:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from common.keys import KeySet
+from domain.auth.oidc import Federation
 from domain.auth.service import SessionPolicy
 
 
@@ -15,3 +16,5 @@ class PageConfig:
     secure_cookies: bool
     demo: bool
     second_factor_required: bool
+    federation: Federation = field(default_factory=Federation)
+    public_url: str | None = None  # where browsers reach Samsyn, for OpenID redirect URIs

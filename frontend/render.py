@@ -89,6 +89,7 @@ def render(
         "user_name": getattr(request.state, "user_name", None),
         "demo": config.demo,
         "csrf_token": csrf.token_for(request),
+        "oidc_issuers": config.federation.buttons(),
         **(context or {}),
     }
     response = TEMPLATES.TemplateResponse(request, template, full, status_code=status)
@@ -102,6 +103,13 @@ def see_other(url: str) -> RedirectResponse:
 
 def safe_next(target: str | None) -> str:
     """A local path to go on to after login; anything else (another site) becomes "/"."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        # Browsers drop tabs and newlines from URLs: "/\t/evil.example" would become "//…".
+        and all(" " < c != "\x7f" for c in target)
+    ):
         return target
     return "/"

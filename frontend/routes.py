@@ -42,7 +42,13 @@ def home(actor: MaybeActor) -> Response:
 def start(request: Request, session: PageDb, actor: PageActor) -> Response:
     user = UserRepository(session).get(actor.user_id)
     enabled_at = user.totp_enabled_at if user else None
-    return render(request, "start.html", {"totp_enabled_at": enabled_at}, actor=actor)
+    federated = user.is_federated if user else False
+    return render(
+        request,
+        "start.html",
+        {"totp_enabled_at": enabled_at, "federated": federated},
+        actor=actor,
+    )
 
 
 class LoginForm(BaseModel):

@@ -26,6 +26,8 @@ from common.keys import KeySet
 from deploy import migrate
 from domain.auth import passwords
 
+pytest_plugins = ["tests.openid_provider"]  # the OpenID provider fixtures
+
 REQUIRE_ALL = os.environ.get("SAMSYN_REQUIRE_ALL_TESTS") == "1"
 POSTGRES_URL = os.environ.get("SAMSYN_TEST_POSTGRES_URL")
 

@@ -10,8 +10,10 @@ from pydantic import BaseModel
 from api.deps import CurrentActor, DbSession, api_token_policy
 from api.errors import ErrorOut, error_responses
 from common.clock import utcnow
+from common.errors import DomainError
 from common.roles import Role
 from domain.auth import service as auth
+from domain.auth.oidc import looks_like_jwt
 from domain.auth.service import SessionPolicy
 from domain.users.repository import UserRepository
 
@@ -99,7 +101,7 @@ _REFUSALS: dict[auth.RefusalReason, tuple[str, int, str]] = {
 _bearer = HTTPBearer(auto_error=False)
 
 
-@router.post("/logout", status_code=204, responses=error_responses(401))
+@router.post("/logout", status_code=204, responses=error_responses(400, 401))
 def revoke_token(
     session: DbSession,
     actor: CurrentActor,
@@ -107,6 +109,11 @@ def revoke_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     assert credentials is not None  # noqa: S101 - CurrentActor already required it
+    if looks_like_jwt(credentials.credentials):
+        raise DomainError(
+            "En token från identitetsleverantören kan inte återkallas i Samsyn. "
+            "Den slutar gälla av sig själv; logga ut hos identitetsleverantören."
+        )
     _, user_session = auth.resolve(
         session, token=credentials.credentials, kind="api", policy=policy
     )

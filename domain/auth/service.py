@@ -190,6 +190,10 @@ def begin_enrolment(session: Session, user: User, actor: Actor | None = None) ->
     """
     if user.totp_enabled_at is not None:
         raise Conflict("Tvåstegsverifiering är redan aktiverad för kontot.")
+    if user.is_federated:
+        raise Conflict(
+            "Du loggar in via din organisations inloggning, som sköter tvåstegsverifieringen."
+        )
     secret = totp.new_secret()
     user.totp_secret = secret
     session.add(user)
@@ -361,20 +365,27 @@ def _pending_login(
     return user, pending
 
 
-def _complete(
+def open_session(
     session: Session,
     user: User,
     actor: Actor,
+    *,
     kind: str,
     policy: SessionPolicy,
-    address: str,
+    client_address: str,
     now: datetime,
-    second_factor: str,
+    basis: dict[str, str],
 ) -> LoginResult:
+    """The one way a login becomes a session, whatever proved who the user is (a password and
+    maybe a TOTP code, or an OpenID provider): a successful attempt, which ends the name's run
+    of failures; a random token kept as its hash; the `auth.login` event with `basis`."""
     users = UserRepository(session)
     users.add_attempt(
         LoginAttempt(
-            username=user.username, client_address=address, succeeded=True, attempted_at=now
+            username=user.username,
+            client_address=client_address[:64],
+            succeeded=True,
+            attempted_at=now,
         )
     )
     token = secrets.token_urlsafe(32)
@@ -393,9 +404,32 @@ def _complete(
         action="auth.login",
         resource_type="user_session",
         resource_id=user_session.id,
-        basis={"session_kind": kind, "second_factor": second_factor},
+        basis=basis,
     )
     return LoginResult(token=token, user=user, user_session=user_session)
+
+
+def _complete(
+    session: Session,
+    user: User,
+    actor: Actor,
+    kind: str,
+    policy: SessionPolicy,
+    address: str,
+    now: datetime,
+    second_factor: str,
+) -> LoginResult:
+    """A local account's login: the password (and the second factor) are checked."""
+    return open_session(
+        session,
+        user,
+        actor,
+        kind=kind,
+        policy=policy,
+        client_address=address,
+        now=now,
+        basis={"session_kind": kind, "second_factor": second_factor},
+    )
 
 
 def resolve(

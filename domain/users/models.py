@@ -3,7 +3,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, ForeignKey, Index, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -15,6 +25,7 @@ class User(SQLModel, table=True):
     """A staff member. Staff names are work identities, not the young people's data."""
 
     __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("oidc_issuer", "oidc_subject"),)
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     agency_id: uuid.UUID = Field(
@@ -38,6 +49,20 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
+    # A federated account is the identity (issuer URL, `sub`) of an OpenID provider; it has no
+    # password and no TOTP here: the provider authenticates it.
+    oidc_issuer: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
+    oidc_subject: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
+    # Set when a login showed the provider no longer grants a role; a later login with a role
+    # re-enables only such an account, never one an administrator disabled.
+    disabled_by_federation: bool = Field(
+        default=False,
+        sa_column=Column(Boolean, nullable=False, default=False, server_default=false()),
+    )
+
+    @property
+    def is_federated(self) -> bool:
+        return self.oidc_issuer is not None
 
 
 class UserSession(SQLModel, table=True):
@@ -71,3 +96,27 @@ class LoginAttempt(SQLModel, table=True):
     client_address: str = Field(sa_column=Column(String(64), nullable=False))
     succeeded: bool = Field(sa_column=Column(Boolean, nullable=False))
     attempted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class OidcLogin(SQLModel, table=True):
+    """A browser's login at an OpenID provider, between the redirect there and the callback.
+
+    Kept here, not in a cookie, so that it is used once (`used_at`) and shared by every
+    replica. The state is stored as its SHA-256 and bound to the browser that began the login
+    (`browser_hash`, the SHA-256 of a random cookie): a callback URL alone logs nobody in.
+    """
+
+    __tablename__ = "oidc_login"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    state_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    browser_hash: str = Field(sa_column=Column(String(64), nullable=False))
+    issuer_name: str = Field(sa_column=Column(String(40), nullable=False))
+    nonce: str = Field(sa_column=Column(String(100), nullable=False))
+    code_verifier: str = Field(
+        sa_column=Column(EncryptedString("oidc_login.code_verifier"), nullable=False)
+    )
+    next_path: str = Field(sa_column=Column(String(500), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

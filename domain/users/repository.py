@@ -4,11 +4,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from domain.agencies.models import Agency
-from domain.users.models import LoginAttempt, User, UserSession
+from domain.users.models import LoginAttempt, OidcLogin, User, UserSession
 
 
 class UserRepository:
@@ -22,6 +22,11 @@ class UserRepository:
 
     def by_username(self, username: str) -> User | None:
         return self._session.exec(select(User).where(User.username == username)).first()
+
+    def by_federated_identity(self, issuer: str, subject: str) -> User | None:
+        return self._session.exec(
+            select(User).where(User.oidc_issuer == issuer, User.oidc_subject == subject)
+        ).first()
 
     def with_agency(self, user_id: uuid.UUID) -> tuple[User, Agency] | None:
         statement = (
@@ -123,3 +128,36 @@ class UserRepository:
             .where(col(UserSession.id) == user_session.id, col(UserSession.ended_at).is_(None))
             .values(ended_at=now)
         )
+
+    # --- logins in progress at an OpenID provider ----------------------------------------
+
+    def add_oidc_login(self, login: OidcLogin) -> None:
+        self._session.add(login)
+        self._session.flush()
+
+    def claim_oidc_login(
+        self, *, state_hash: str, issuer_name: str, now: datetime
+    ) -> OidcLogin | None:
+        """Mark the login with this state used and return it, unless it is unknown, for another
+        issuer, expired or already used: a state is good for one callback, even when two race."""
+        result = self._session.execute(
+            update(OidcLogin)
+            .where(
+                col(OidcLogin.state_hash) == state_hash,
+                col(OidcLogin.issuer_name) == issuer_name,
+                col(OidcLogin.used_at).is_(None),
+                col(OidcLogin.expires_at) > now,
+            )
+            .values(used_at=now)
+        )
+        if int(result.rowcount) != 1:  # type: ignore[attr-defined]
+            return None
+        return self._session.exec(
+            select(OidcLogin).where(OidcLogin.state_hash == state_hash)
+        ).first()
+
+    def purge_oidc_logins(self, *, expired_before: datetime) -> int:
+        result = self._session.execute(
+            delete(OidcLogin).where(col(OidcLogin.expires_at) < expired_before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

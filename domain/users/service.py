@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from audit import log as audit
 from common.actor import Actor
+from common.clock import utcnow
 from common.errors import Conflict, FieldError, NotFound, ValidationFailed
 from common.roles import SOCIAL_SERVICES_ROLES, AgencyKind, Role
 from domain.agencies.repository import AgencyRepository
@@ -18,6 +19,27 @@ from domain.users.models import User
 from domain.users.repository import UserRepository
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
+
+
+def role_problems(session: Session, agency_id: uuid.UUID, roles: list[str]) -> list[FieldError]:
+    """What is wrong with giving `roles` to a user of this agency: unknown roles, or roles
+    only social services may hold (DESIGN §1)."""
+    errors: list[FieldError] = []
+    known = {role.value for role in Role}
+    if not roles or any(role not in known for role in roles):
+        errors.append(
+            FieldError("roles", f"Ange en eller flera roller bland: {', '.join(sorted(known))}.")
+        )
+    agency = AgencyRepository(session).get(agency_id)
+    if agency is None:
+        errors.append(FieldError("agency", "Organisationen finns inte."))
+    elif agency.kind != AgencyKind.SOCIAL_SERVICES and any(
+        Role(r) in SOCIAL_SERVICES_ROLES for r in roles if r in known
+    ):
+        errors.append(
+            FieldError("roles", "Handläggare och samordnare måste tillhöra socialtjänsten.")
+        )
+    return errors
 
 
 def create_user(
@@ -38,21 +60,8 @@ def create_user(
         )
     if not display_name.strip():
         errors.append(FieldError("display_name", "Ange namn."))
-    known = {role.value for role in Role}
     chosen = sorted(set(roles))
-    if not chosen or any(role not in known for role in chosen):
-        errors.append(
-            FieldError("roles", f"Ange en eller flera roller bland: {', '.join(sorted(known))}.")
-        )
-    agency = AgencyRepository(session).get(agency_id)
-    if agency is None:
-        errors.append(FieldError("agency", "Organisationen finns inte."))
-    elif agency.kind != AgencyKind.SOCIAL_SERVICES and any(
-        Role(r) in SOCIAL_SERVICES_ROLES for r in chosen if r in known
-    ):
-        errors.append(
-            FieldError("roles", "Handläggare och samordnare måste tillhöra socialtjänsten.")
-        )
+    errors.extend(role_problems(session, agency_id, chosen))
     if password is not None and (problem := password_problem(password)):
         errors.append(FieldError("password", problem))
     if errors:
@@ -92,5 +101,66 @@ def set_password(
     session.flush()
     audit.record(
         session, actor, action="config.user.set_password", resource_type="user", resource_id=user.id
+    )
+    return user
+
+
+def create_federated_user(
+    session: Session,
+    *,
+    agency_id: uuid.UUID,
+    issuer: str,
+    subject: str,
+    username: str,
+    display_name: str,
+    roles: list[str],
+    basis: dict[str, str],
+) -> User:
+    """An account for an identity at an OpenID provider: no password and no TOTP here."""
+    chosen = sorted(set(roles))
+    if errors := role_problems(session, agency_id, chosen):
+        raise ValidationFailed(errors)
+    user = User(
+        agency_id=agency_id,
+        username=username,
+        display_name=display_name,
+        roles=chosen,
+        oidc_issuer=issuer,
+        oidc_subject=subject,
+    )
+    UserRepository(session).add(user)
+    audit.record(
+        session,
+        None,
+        action="config.user.create",
+        resource_type="user",
+        resource_id=user.id,
+        user_id=user.id,
+        basis={**basis, "roles": chosen, "agency_id": str(agency_id)},
+    )
+    return user
+
+
+def set_active(
+    session: Session, *, username: str, active: bool, actor: Actor | None = None
+) -> User:
+    """An administrator disables or enables an account. Disabling ends its sessions; either way
+    the account is no longer the federation's to re-enable."""
+    users = UserRepository(session)
+    user = users.by_username(username.strip())
+    if user is None:
+        raise NotFound()
+    user.is_active = active
+    user.disabled_by_federation = False
+    session.add(user)
+    session.flush()
+    ended = 0 if active else users.end_all_sessions(user.id, utcnow())
+    audit.record(
+        session,
+        actor,
+        action="config.user.enable" if active else "config.user.disable",
+        resource_type="user",
+        resource_id=user.id,
+        basis={"by": "administrator", "sessions": ended},
     )
     return user

@@ -78,14 +78,19 @@ def world(engine: Engine, keys: KeySet) -> World:
     return World(unit=unit, other_unit=other_unit, school=school, usernames=names)
 
 
-def api_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, full path) of every JSON API route, from the app's own route table.
+def app_routes(app: FastAPI, prefix: str) -> set[tuple[str, str]]:
+    """(method, full path) of every route under `prefix`, from the app's own route table.
 
     FastAPI keeps included routers unflattened, so `app.routes` alone misses their routes.
     """
     found = set()
     for context in iter_route_contexts(app.routes):
         route, path = context.original_route, context.path or ""
-        if isinstance(route, APIRoute) and path.startswith("/api/"):
+        if isinstance(route, APIRoute) and path.startswith(prefix):
             found |= {(method, path) for method in route.methods or ()}
     return found
+
+
+def api_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, full path) of every JSON API route."""
+    return app_routes(app, "/api/")

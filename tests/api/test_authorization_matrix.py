@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 
 from common.clock import today
 from common.roles import PERMISSIONS, Permission, Role
-from tests.api.conftest import World, api_routes, token_for
+from tests.api.conftest import World, api_routes, app_routes, token_for
 from tests.api.test_audit import integrate
 from tests.api.test_consent_sharing import Case
+from tests.api.test_pages import log_in
 
 ROLES = {
     "social_worker": Role.SOCIAL_WORKER,
@@ -128,6 +129,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
+# Logging in through an OpenID provider: public by design (the provider authenticates), and
+# only for configured issuers; covered by tests/api/test_oidc.py.
+PUBLIC_OIDC = {("GET", "/oidc/{name}/login"), ("GET", "/oidc/{name}/callback")}
 
 
 def _url(ctx: Ctx, path: str, case: Case) -> str:
@@ -188,6 +192,24 @@ def build_cases(client: TestClient, world: World) -> dict[str, Case]:
             )
         cases[state] = case
     return cases
+
+
+def test_every_oidc_route_is_listed(app: FastAPI) -> None:
+    assert app_routes(app, "/oidc/") == PUBLIC_OIDC, "say who may call the new /oidc/ routes"
+
+
+def test_oidc_routes_of_an_unconfigured_issuer_answer_like_a_missing_page(
+    client: TestClient, world: World
+) -> None:
+    """No issuer is configured here: without and with a session, the same 404 as any path."""
+    for signed_in in (False, True):
+        if signed_in:
+            log_in(client, world.usernames["social_worker"])
+        missing = client.get("/finns-inte")
+        for method, path in PUBLIC_OIDC:
+            response = client.request(method, path.replace("{name}", "skola"))
+            assert (response.status_code, response.text) == (404, missing.text), path
+        assert (client.get("/start", follow_redirects=False).status_code == 200) is signed_in
 
 
 def test_every_api_route_is_in_the_matrix(app: FastAPI) -> None:

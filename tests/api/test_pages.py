@@ -6,9 +6,11 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from common.clock import reset_clock, set_clock
+from frontend.render import safe_next
 from tests.api.conftest import World
 from tests.builders import PASSWORD, valid_personnummer
 
@@ -160,3 +162,19 @@ class TestRegisterAndOpen:
         missing = client.get(f"/arenden/{uuid.uuid4()}")
         assert missing.status_code == 404
         assert "Sidan finns inte" in missing.text
+
+
+@pytest.mark.parametrize(
+    ("target", "kept"),
+    [
+        ("/arenden?status=active", True),
+        ("//evil.example", False),
+        ("/\\evil.example", False),
+        ("/\t/evil.example", False),  # browsers drop the tab: "//evil.example"
+        ("/\n/evil.example", False),
+        ("https://evil.example", False),
+        ("", False),
+    ],
+)
+def test_only_local_paths_are_followed_after_login(target: str, kept: bool) -> None:
+    assert safe_next(target) == (target if kept else "/")

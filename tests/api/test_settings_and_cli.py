@@ -303,3 +303,90 @@ class TestAuditCli:
             [bytes.fromhex(h) for h in proof["path"]],
             root,
         )
+
+
+def _issuer(**changes: object) -> dict[str, object]:
+    return {
+        "name": "skola",
+        "label": "Logga in med Skolans inloggning",
+        "issuer": "https://idp.skolan.example.se",
+        "client_id": "samsyn",
+        "agency": "Testskolan",
+        "role_claim": "groups",
+        "role_map": {"sspf-kontakt": "contact_person"},
+        **changes,
+    }
+
+
+class TestOidcSettings:
+    def test_read_from_the_environment_as_json(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SAMSYN_OIDC_ISSUERS", json.dumps([_issuer(name="skola-nord")]))
+        settings = Settings(data_dir=tmp_path)
+        [issuer] = settings.oidc_issuer_configs({"SAMSYN_OIDC_CLIENT_SECRET_SKOLA_NORD": "s3"})
+        assert (issuer.name, issuer.scopes, issuer.audience) == (
+            "skola-nord",
+            "openid profile",
+            "samsyn",  # the audience defaults to the client id
+        )
+        assert issuer.client_secret == "s3"
+        assert "s3" not in repr(issuer)
+
+    def test_the_secret_is_never_part_of_the_json(self, tmp_path: Path) -> None:
+        with pytest.raises(ValidationError, match="client_secret"):
+            Settings(data_dir=tmp_path, oidc_issuers=[_issuer(client_secret="nej")])
+
+    def test_a_missing_secret_names_its_variable(self, tmp_path: Path) -> None:
+        settings = Settings(data_dir=tmp_path, oidc_issuers=[_issuer()])
+        with pytest.raises(ValueError, match="SAMSYN_OIDC_CLIENT_SECRET_SKOLA"):
+            settings.oidc_issuer_configs({})
+
+    @pytest.mark.parametrize(
+        ("issuers", "message"),
+        [
+            ([_issuer(), _issuer(issuer="https://annan.example.se")], "same name: 'skola'"),
+            (
+                [_issuer(), _issuer(name="annan")],
+                "same issuer: 'https://idp.skolan.example.se'",
+            ),
+            ([_issuer(role_map={"x": "rektor"})], "role_map.x"),
+            ([_issuer(role_map={})], "role_map"),
+            ([_issuer(name="Skola A")], "name"),
+            ([_issuer(issuer="ftp://idp.example.se")], "http"),
+            ([_issuer(scopes="profile email")], "openid"),
+        ],
+    )
+    def test_clear_errors(
+        self, tmp_path: Path, issuers: list[dict[str, object]], message: str
+    ) -> None:
+        with pytest.raises(ValidationError, match=re.escape(message)):
+            Settings(data_dir=tmp_path, oidc_issuers=issuers)
+
+    def test_production_needs_https(self, tmp_path: Path) -> None:
+        with pytest.raises(ValidationError, match="production needs https"):
+            Settings(
+                env="production",
+                data_dir=tmp_path,
+                database_url="postgresql+psycopg://x@y/z",
+                oidc_issuers=[_issuer(issuer="http://idp.example.se")],
+            )
+
+
+class TestUserDisableCli:
+    def test_an_administrator_disables_and_enables_an_account(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        monkeypatch.setenv("SAMSYN_DATA_DIR", str(tmp_path))
+        for name in list(os.environ):
+            if name.startswith("SAMSYN_") and name != "SAMSYN_DATA_DIR":
+                monkeypatch.delenv(name)
+        assert cli.main(["db", "upgrade"]) == 0
+        assert cli.main(["demo", "seed"]) == 0
+        assert cli.main(["user", "disable", "--username", "skola"]) == 0
+        assert cli.main(["user", "list"]) == 0
+        assert re.search(r"^skola .* avstängd ", capsys.readouterr().out, re.MULTILINE)
+        assert cli.main(["user", "enable", "--username", "skola"]) == 0
+        assert cli.main(["user", "list"]) == 0
+        assert re.search(r"^skola .* aktiv ", capsys.readouterr().out, re.MULTILINE)
+        assert cli.main(["user", "disable", "--username", "ingen"]) == 1

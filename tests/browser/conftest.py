@@ -7,6 +7,7 @@ No browser is ever downloaded: without /usr/bin/chromium the tests skip, and CI
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -15,12 +16,15 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+
+from tests.openid_provider import CLIENT_ID, ISSUER_NAMES, OpenIdProvider, start_provider
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,9 +49,12 @@ _log_offset = pytest.StashKey[int]()
 class Server:
     """One `samsyn run --demo` process with its own data directory and port."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, env: dict[str, str] | None = None, port: int | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.env = env or {}
+        self.fixed_port = port  # when something else must know the address in advance
         self.log_path = data_dir / "server.log"
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
@@ -70,7 +77,7 @@ class Server:
     def start(self) -> None:
         failures = []
         for _ in range(START_ATTEMPTS):
-            self.port = _free_port()
+            self.port = self.fixed_port or _free_port()
             problem = self._try_start()
             if problem is None:
                 return
@@ -147,9 +154,11 @@ def _require_chromium() -> None:
         pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); no browser is downloaded")
 
 
-def _serve(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+def _serve(
+    data_dir: Path, env: dict[str, str] | None = None, port: int | None = None
+) -> Iterator[Server]:
     _require_chromium()
-    running = Server(data_dir, env)
+    running = Server(data_dir, env, port)
     running.start()
     yield running
     died = running.stop()
@@ -170,6 +179,53 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def totp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The demo with the production rule on: roles that read case data must use TOTP."""
     yield from _serve(tmp_path_factory.mktemp("samsyn-totp"), {"SAMSYN_TOTP_REQUIRED": "true"})
+
+
+@dataclass(frozen=True)
+class FederatedSetup:
+    server: Server
+    provider: OpenIdProvider
+
+
+SCHOOL_LOGIN_LABEL = "Logga in med Skolans inloggning"
+
+
+@pytest.fixture(scope="session")
+def federated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederatedSetup]:
+    """The demo with TOTP required and the school's OpenID provider trusted. The provider is
+    named "localhost" and Samsyn "127.0.0.1", so the two are different sites, as in real life:
+    SameSite cookies behave as they will in production."""
+    _require_chromium()
+    port = _free_port()
+    work = tmp_path_factory.mktemp("samsyn-oidc")
+    (work / "samsyn").mkdir()
+    provider = start_provider(
+        work / "provider",
+        {name: [f"http://127.0.0.1:{port}/oidc/{name}/callback"] for name in ISSUER_NAMES},
+        host="localhost",
+    )
+    issuers = [
+        {
+            "name": "skola",
+            "label": SCHOOL_LOGIN_LABEL,
+            "issuer": provider.issuer("skola"),
+            "client_id": CLIENT_ID,
+            "agency": "Ekbackens skola (demo)",
+            "role_claim": "groups",
+            "role_map": {"sspf-kontakt": "contact_person"},
+            "scopes": "openid profile groups",
+        }
+    ]
+    env = {
+        "SAMSYN_TOTP_REQUIRED": "true",
+        "SAMSYN_OIDC_ISSUERS": json.dumps(issuers),
+        **provider.secret_env(),
+    }
+    try:
+        for server in _serve(work / "samsyn", env, port):
+            yield FederatedSetup(server=server, provider=provider)
+    finally:
+        provider.stop()
 
 
 @pytest.fixture(scope="session")

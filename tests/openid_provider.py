@@ -1,0 +1,280 @@
+"""A real OpenID provider for the federation tests: `tests/oidc_provider/provider.mjs`
+(panva/oidc-provider 9) under node, on a free loopback port, with three issuers mounted at
+`/skola`, `/soc` and `/okand` (the last one Samsyn never trusts).
+
+Without node or the provider's `node_modules` (`npm ci --prefix tests/oidc_provider`) the
+tests that need it skip, and `SAMSYN_REQUIRE_ALL_TESTS=1` (CI) turns those skips into
+failures. The client secrets are made up here, at run time, and never written to the repo.
+
+The provider's pages are plain HTML forms; `OpenIdProvider.sign_in` fills them with httpx,
+as a browser would, and stops at the redirect back to the relying party.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+
+import httpx2
+import pytest
+
+PROVIDER_DIR = Path(__file__).parent / "oidc_provider"
+ACCOUNTS = PROVIDER_DIR / "accounts.json"
+IDP_PASSWORD = "idp-losenord-2026"
+CLIENT_ID = "samsyn"
+ISSUER_NAMES = ("skola", "soc", "okand")
+STARTUP_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+MAX_HOPS = 20
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def require_provider() -> str:
+    """The node executable, or a skip saying what is missing."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is missing (apt-get install nodejs npm): no OpenID provider to test with")
+    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
+        pytest.skip("oidc-provider is not installed: run npm ci --prefix tests/oidc_provider")
+    return node
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def s256(verifier: str) -> str:
+    """The PKCE S256 code challenge of a verifier (RFC 7636 §4.2)."""
+    return _b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+@dataclass
+class OpenIdProvider:
+    base_url: str
+    accounts_file: Path
+    redirect_uris: dict[str, list[str]]
+    client_secrets: dict[str, str] = field(repr=False)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    def issuer(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+    def secret_env(self) -> dict[str, str]:
+        """The SAMSYN_OIDC_CLIENT_SECRET_<NAME> variables for Samsyn."""
+        return {
+            f"SAMSYN_OIDC_CLIENT_SECRET_{name.upper()}": secret
+            for name, secret in self.client_secrets.items()
+        }
+
+    def output(self) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-10_000:]
+
+    # --- accounts ---------------------------------------------------------------------------
+
+    def accounts(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.accounts_file.read_text(encoding="utf-8"))
+        return data
+
+    def sub(self, login: str) -> str:
+        return str(self.accounts()[login]["sub"])
+
+    def set_groups(self, login: str, groups: list[str] | str) -> None:
+        """Change what the provider says about a user from the next login on."""
+        data = self.accounts()
+        data[login]["claims"]["groups"] = groups
+        staging = self.accounts_file.with_suffix(".tmp")
+        staging.write_text(json.dumps(data), encoding="utf-8")
+        staging.replace(self.accounts_file)  # the provider never reads half a file
+
+    def reset_accounts(self) -> None:
+        shutil.copyfile(ACCOUNTS, self.accounts_file)
+
+    # --- a browser at the provider ----------------------------------------------------------
+
+    def sign_in(
+        self,
+        url: str,
+        login: str,
+        *,
+        until: str,
+        password: str = IDP_PASSWORD,
+        abort: bool = False,
+    ) -> str:
+        """Follow `url` through the provider's login and consent pages, as a fresh browser,
+        and return the first redirect that leads to `until` (the relying party)."""
+        with httpx2.Client(follow_redirects=False, timeout=15) as http:
+            for _ in range(MAX_HOPS):
+                if url.startswith(until):
+                    return url
+                response = http.get(url)
+                if response.is_redirect:
+                    url = urljoin(url, response.headers["location"])
+                    continue
+                assert response.status_code == 200, (url, response.status_code, response.text)
+                page = response.text
+                if abort:
+                    action, data = _form_action(page, "abort"), {}
+                elif 'name="password"' in page:
+                    action = _form_action(page, "login")
+                    data = {"login": login, "password": password}
+                else:
+                    action, data = _form_action(page, "confirm"), {}
+                response = http.post(urljoin(url, action), data=data)
+                assert response.is_redirect, (action, response.status_code, response.text)
+                url = urljoin(url, response.headers["location"])
+        raise AssertionError(f"no redirect to {until} after {MAX_HOPS} steps")
+
+    def access_token(self, name: str, login: str, *, resource: str | None = None) -> dict[str, Any]:
+        """Tokens for `login` from issuer `name`, fetched the way an API client would: the
+        authorization code flow with PKCE and a resource indicator, so the access token is a
+        JWT for that resource (RFC 8707, RFC 9068)."""
+        issuer = self.issuer(name)
+        redirect_uri = self.redirect_uris[name][0]
+        verifier = secrets.token_urlsafe(48)
+        query = {
+            "client_id": CLIENT_ID,
+            "response_type": "code",
+            "scope": "openid api:read",
+            "redirect_uri": redirect_uri,
+            "state": secrets.token_urlsafe(16),
+            "nonce": secrets.token_urlsafe(16),
+            "code_challenge": s256(verifier),
+            "code_challenge_method": "S256",
+            "resource": resource or f"urn:samsyn:{name}:api",
+        }
+        back = self.sign_in(f"{issuer}/auth?{urlencode(query)}", login, until=redirect_uri)
+        code = parse_qs(urlsplit(back).query)["code"][0]
+        response = httpx2.post(
+            f"{issuer}/token",
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+                "resource": query["resource"],
+            },
+            auth=(CLIENT_ID, self.client_secrets[name]),
+            timeout=15,
+        )
+        assert response.status_code == 200, response.text
+        tokens: dict[str, Any] = response.json()
+        return tokens
+
+    # --- the process ------------------------------------------------------------------------
+
+    def start(self, node: str, work_dir: Path) -> None:
+        port = int(urlsplit(self.base_url).port or 0)
+        issuers = [
+            {
+                "name": name,
+                "client_id": CLIENT_ID,
+                "client_secret": self.client_secrets[name],
+                "redirect_uris": self.redirect_uris[name],
+            }
+            for name in ISSUER_NAMES
+        ]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SAMSYN_", "OIDC_"))}
+        env.update(
+            OIDC_HOST=str(urlsplit(self.base_url).hostname),
+            OIDC_PORT=str(port),
+            OIDC_ISSUERS=json.dumps(issuers),
+            OIDC_ACCOUNTS_FILE=str(self.accounts_file),
+            NODE_ENV="test",
+        )
+        self.log_path = work_dir / "provider.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - node and our own script
+                [node, str(PROVIDER_DIR / "provider.mjs")],
+                cwd=PROVIDER_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        discovery = f"{self.issuer(ISSUER_NAMES[0])}/.well-known/openid-configuration"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                if httpx2.get(discovery, timeout=1).status_code == 200:
+                    return
+            except httpx2.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        pytest.fail(f"the test OpenID provider did not start:\n{self.output()}", pytrace=False)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT_S)
+
+
+def _form_action(page: str, ending: str) -> str:
+    match = re.search(rf'action="([^"]*/{ending})"', page)
+    assert match is not None, f"no {ending} form on the provider's page:\n{page}"
+    return match.group(1)
+
+
+def start_provider(
+    work_dir: Path, redirect_uris: Mapping[str, list[str]], *, host: str = "127.0.0.1"
+) -> OpenIdProvider:
+    """The provider, listening on 127.0.0.1; `host` is the name in its issuer URLs."""
+    node = require_provider()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    accounts_file = work_dir / "accounts.json"
+    shutil.copyfile(ACCOUNTS, accounts_file)
+    provider = OpenIdProvider(
+        base_url=f"http://{host}:{free_port()}",
+        accounts_file=accounts_file,
+        redirect_uris={name: list(redirect_uris[name]) for name in ISSUER_NAMES},
+        client_secrets={name: secrets.token_urlsafe(32) for name in ISSUER_NAMES},
+    )
+    provider.start(node, work_dir)
+    return provider
+
+
+@pytest.fixture(scope="session")
+def openid_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenIdProvider]:
+    """The provider for in-process tests: it redirects back to Starlette's TestClient."""
+    provider = start_provider(
+        tmp_path_factory.mktemp("openid-provider"),
+        {name: [f"http://testserver/oidc/{name}/callback"] for name in ISSUER_NAMES},
+    )
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def idp(openid_provider: OpenIdProvider) -> Iterator[OpenIdProvider]:
+    """The shared provider, with its accounts as in accounts.json again after the test."""
+    yield openid_provider
+    openid_provider.reset_accounts()
