@@ -80,6 +80,7 @@ def app(engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world
         keys=keys,
         engine=engine,
         run_sequencer=False,
+        run_consent_sweep=False,
         second_factor_required=True,
         env=idp.secret_env(),
     )
@@ -614,6 +615,7 @@ def test_a_provider_that_cannot_be_reached(
         keys=keys,
         engine=engine,
         run_sequencer=False,
+        run_consent_sweep=False,
         env={"SAMSYN_OIDC_CLIENT_SECRET_SKOLA": "hemligt"},
     )
     with TestClient(app) as client:
