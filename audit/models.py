@@ -7,7 +7,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, LargeBinary, String, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+)
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -88,8 +98,12 @@ class AuditPending(SQLModel, table=True):
     """
 
     __tablename__ = "audit_pending"
+    __table_args__ = (Index("ix_audit_pending_occurred_at", "occurred_at", "event_id"),)
 
     event_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
+    # The event's own time, copied by the trigger: the sequencer takes the oldest first and
+    # never looks at events older than its look-back, all from this small table.
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 AUDIT_TABLES = ("audit_event", "audit_leaf", "audit_node", "audit_checkpoint")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode, AuditPending
+
+Row = TypeVar("Row")
 
 # Any constant works; it only has to be the same in every process of one installation.
 INTEGRATION_LOCK = 0x5A5D_A0D1
@@ -54,13 +56,23 @@ class AuditLogRepository:
 
     def pending_events(self, *, since: datetime, limit: int) -> Sequence[AuditEvent]:
         """Queued events, oldest first, looking back only to `since` (an older one was
-        inserted behind the application's back: verify reports it, nobody integrates it)."""
+        inserted behind the application's back: verify reports it, nobody integrates it).
+
+        The queue is read on its own, by its own index: joined to the events, the planners
+        may walk every event of the look-back by time and probe the queue for each
+        (measured: 319 ms per idle round on SQLite with a million recent events)."""
+        queued = self._session.exec(
+            select(AuditPending.event_id)
+            .where(col(AuditPending.occurred_at) >= since)
+            .order_by(col(AuditPending.occurred_at), col(AuditPending.event_id))
+            .limit(limit)
+        ).all()
+        if not queued:
+            return []
         statement = (
             select(AuditEvent)
-            .join(AuditPending, col(AuditPending.event_id) == col(AuditEvent.id))
-            .where(col(AuditEvent.occurred_at) >= since)
+            .where(col(AuditEvent.id).in_(queued))
             .order_by(col(AuditEvent.occurred_at), col(AuditEvent.id))
-            .limit(limit)
         )
         return self._session.exec(statement).all()
 
@@ -137,32 +149,49 @@ class AuditLogRepository:
 
     def leaves_with_events(
         self, batch: int = 5000
-    ) -> Generator[tuple[AuditLeaf, AuditEvent | None], None, None]:
+    ) -> Iterator[tuple[AuditLeaf, AuditEvent | None]]:
         """Every leaf in position order with its event (None if the event row is gone)."""
-        statement = (
-            select(AuditLeaf, AuditEvent)
-            .outerjoin(AuditEvent, col(AuditEvent.id) == col(AuditLeaf.event_id))
-            .order_by(col(AuditLeaf.position))
-            .execution_options(yield_per=batch)
-        )
-        result = self._session.exec(statement)
-        try:
-            yield from result
-        finally:  # a caller that stops early must not leave a server-side cursor open
-            result.close()
+
+        def page(after: int, size: int) -> Sequence[tuple[AuditLeaf, AuditEvent | None]]:
+            statement = (
+                select(AuditLeaf, AuditEvent)
+                .outerjoin(AuditEvent, col(AuditEvent.id) == col(AuditLeaf.event_id))
+                .where(col(AuditLeaf.position) > after)
+                .order_by(col(AuditLeaf.position))
+                .limit(size)
+            )
+            return [(leaf, event) for leaf, event in self._session.exec(statement).all()]
+
+        return self._in_pages(page, lambda row: row[0].position, batch)
 
     def nodes_of_level(self, level: int, batch: int = 5000) -> Iterator[AuditNode]:
-        statement = (
-            select(AuditNode)
-            .where(AuditNode.level == level)
-            .order_by(col(AuditNode.index))
-            .execution_options(yield_per=batch)
-        )
-        result = self._session.exec(statement)
-        try:
-            yield from result
-        finally:
-            result.close()
+        def page(after: int, size: int) -> Sequence[AuditNode]:
+            statement = (
+                select(AuditNode)
+                .where(AuditNode.level == level, col(AuditNode.index) > after)
+                .order_by(col(AuditNode.index))
+                .limit(size)
+            )
+            return self._session.exec(statement).all()
+
+        return self._in_pages(page, lambda node: node.index, batch)
+
+    def _in_pages(
+        self,
+        page: Callable[[int, int], Sequence[Row]],
+        key: Callable[[Row], int],
+        batch: int,
+    ) -> Iterator[Row]:
+        """Rows page by page (keyset on `key`), each page let go of before the next is read,
+        so memory stays flat however long the log grows."""
+        after = -1
+        while rows := page(after, batch):
+            for row in rows:
+                for item in row if isinstance(row, tuple) else (row,):
+                    if item is not None:
+                        self._session.expunge(item)
+            yield from rows
+            after = key(rows[-1])
 
     def max_node_level(self) -> int:
         level = self._session.exec(select(func.max(AuditNode.level))).one()

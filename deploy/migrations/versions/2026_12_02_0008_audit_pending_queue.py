@@ -26,12 +26,17 @@ def upgrade() -> None:
     op.create_table(
         "audit_pending",
         sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("event_id", name=op.f("pk_audit_pending")),
+    )
+    op.create_index(
+        "ix_audit_pending_occurred_at", "audit_pending", ["occurred_at", "event_id"], unique=False
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION audit_event_enqueue() RETURNS trigger LANGUAGE plpgsql AS "
-            "$$BEGIN INSERT INTO audit_pending (event_id) VALUES (NEW.id); RETURN NULL; END$$"
+            "$$BEGIN INSERT INTO audit_pending (event_id, occurred_at) "
+            "VALUES (NEW.id, NEW.occurred_at); RETURN NULL; END$$"
         )
         op.execute(
             "CREATE TRIGGER audit_event_enqueue AFTER INSERT ON audit_event "
@@ -40,10 +45,12 @@ def upgrade() -> None:
     else:
         op.execute(
             "CREATE TRIGGER audit_event_enqueue AFTER INSERT ON audit_event "
-            "BEGIN INSERT INTO audit_pending (event_id) VALUES (NEW.id); END"
+            "BEGIN INSERT INTO audit_pending (event_id, occurred_at) "
+            "VALUES (NEW.id, NEW.occurred_at); END"
         )
     op.execute(
-        "INSERT INTO audit_pending (event_id) SELECT e.id FROM audit_event e "
+        "INSERT INTO audit_pending (event_id, occurred_at) SELECT e.id, e.occurred_at "
+        "FROM audit_event e "
         "LEFT JOIN audit_leaf l ON l.event_id = e.id WHERE l.position IS NULL"
     )
 
@@ -54,4 +61,5 @@ def downgrade() -> None:
         op.execute("DROP FUNCTION IF EXISTS audit_event_enqueue()")
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_event_enqueue")
+    op.drop_index("ix_audit_pending_occurred_at", table_name="audit_pending")
     op.drop_table("audit_pending")
