@@ -251,18 +251,30 @@ def change_state(
         basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
     )
     if target_state is CaseState.CONSENT_PENDING:  # consent may already be on file
-        follow_consent(session, actor, case, effective_now(session, case.id))
+        follow_consent(
+            session,
+            actor,
+            case,
+            effective_now(session, case.id),
+            basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+        )
     return case
 
 
 def follow_consent(
-    session: Session, actor: Actor | None, case: Case, consent: EffectiveConsent
+    session: Session,
+    actor: Actor | None,
+    case: Case,
+    consent: EffectiveConsent,
+    *,
+    basis: dict[str, object] | None = None,
 ) -> Move | None:
     """Move `case` as the consent rules call for (`consent_move`), if they call for a move.
 
-    `actor` is the person whose change of consent triggered the move, or None when time did
-    (the consent sweep); the caller has already established the actor may manage the case.
-    Raises StaleVersion if the case changed since it was read.
+    `actor` is the person whose change of consent triggered the move, with `basis` from the
+    scope they manage the case by (the caller has checked it); or None when time did (the
+    consent sweep), and the basis is the system's. Raises StaleVersion if the case changed
+    since it was read.
     """
     move = consent_move(
         current=case.state,
@@ -271,14 +283,11 @@ def follow_consent(
     )
     if move is None:
         return None
-    basis: dict[str, object] = {
-        "kind": Basis.SYSTEM,
-        "consent_records": [str(record) for record in consent.basis],
-    }
-    if actor is not None:
-        basis = case_scope(session, actor).basis_for(
-            owner_agency_id=case.owner_agency_id, case_id=case.id
-        )
+    if basis is None:
+        basis = {
+            "kind": Basis.SYSTEM,
+            "consent_records": [str(record) for record in consent.basis],
+        }
     _move(
         session,
         case,

@@ -69,9 +69,10 @@ def managed_case(
     return case, scope
 
 
-def _follow_consent(session: Session, actor: Actor, case: Case) -> None:
+def _follow_consent(session: Session, actor: Actor, case: Case, scope: CaseScope) -> None:
     """Move the case to the state its consent now calls for, if any."""
-    cases.follow_consent(session, actor, case, effective_now(session, case.id))
+    basis = scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id)
+    cases.follow_consent(session, actor, case, effective_now(session, case.id), basis=basis)
 
 
 def record_consent(
@@ -152,7 +153,7 @@ def record_consent(
         case_id=case.id,
         basis={"decision": record.decision, "signer_kind": record.signer_kind},
     )
-    _follow_consent(session, actor, case)
+    _follow_consent(session, actor, case, scope)
     return record
 
 
@@ -162,7 +163,7 @@ def withdraw_consent(session: Session, actor: Actor, *, consent_id: uuid.UUID) -
     record = repository.record(consent_id)
     if record is None:
         raise NotFound()
-    case, _ = managed_case(session, actor, record.case_id, Permission.RECORD_CONSENT)
+    case, scope = managed_case(session, actor, record.case_id, Permission.RECORD_CONSENT)
     if record.decision != Decision.GIVEN.value:
         raise Conflict("Bara ett givet samtycke kan återkallas.")
     if repository.withdrawal_of(record.id) is not None:
@@ -180,7 +181,7 @@ def withdraw_consent(session: Session, actor: Actor, *, consent_id: uuid.UUID) -
         resource_id=record.id,
         case_id=case.id,
     )
-    _follow_consent(session, actor, case)
+    _follow_consent(session, actor, case, scope)
     return withdrawal
 
 

@@ -64,6 +64,7 @@ class Case:
         categories: list[str] | None = None,
         valid_until: date | None = None,
         signed_on: date | None = None,
+        valid_from: date | None = None,
     ) -> dict[str, Any]:
         response = self.client.post(
             f"/api/v1/cases/{self.id}/consents",
@@ -72,6 +73,7 @@ class Case:
                 "signer": signer,
                 "decision": decision,
                 "signed_on": str(signed_on or today()),
+                "valid_from": str(valid_from) if valid_from else None,
                 "valid_until": str(valid_until) if valid_until else None,
                 "agencies": agencies if agencies is not None else [self.school_id],
                 "categories": categories if categories is not None else ["basic", "school"],

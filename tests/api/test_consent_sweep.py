@@ -55,6 +55,14 @@ def log_in_again(case: Case, world: World) -> None:
     case.partner = token_for(case.client, world.usernames["school_contact"])
 
 
+def expire_and_sweep(case: Case, world: World, engine: Engine, travel: Any) -> None:
+    """Complete consent until day 3, then on day 4 the sweep pauses the case."""
+    case.all_sign(valid_until=today() + timedelta(days=3))
+    travel(4)
+    sweep(engine)
+    log_in_again(case, world)
+
+
 def read(case: Case) -> dict[str, Any]:
     body: dict[str, Any] = case.client.get(f"/api/v1/cases/{case.id}", headers=case.owner).json()
     return body
@@ -124,10 +132,7 @@ class TestResuming:
     def test_a_case_the_rules_paused_resumes_when_consent_is_complete_again(
         self, case: Case, world: World, engine: Engine, travel: Any
     ) -> None:
-        case.all_sign(valid_until=today() + timedelta(days=3))
-        travel(4)
-        sweep(engine)
-        log_in_again(case, world)
+        expire_and_sweep(case, world, engine, travel)
         case.all_sign()  # renewed: recording it resumes the case at once
         after = read(case)
         assert (after["state"], after["state_reason"]) == ("active", "consent_complete")
@@ -136,25 +141,8 @@ class TestResuming:
     def test_consent_starting_later_resumes_the_case_through_the_sweep(
         self, case: Case, world: World, engine: Engine, travel: Any
     ) -> None:
-        case.all_sign(valid_until=today() + timedelta(days=3))
-        travel(4)
-        sweep(engine)
-        log_in_again(case, world)
-        for signer in [*case.guardians, "young_person"]:  # signed now, valid from day 10
-            response = case.client.post(
-                f"/api/v1/cases/{case.id}/consents",
-                headers=case.owner,
-                json={
-                    "signer": signer,
-                    "decision": "given",
-                    "signed_on": str(today()),
-                    "valid_from": str(today() + timedelta(days=6)),
-                    "agencies": [case.school_id],
-                    "categories": ["basic"],
-                    "method": "paper_form",
-                },
-            )
-            assert response.status_code == 201, response.text
+        expire_and_sweep(case, world, engine, travel)
+        case.all_sign(valid_from=today() + timedelta(days=6), categories=["basic"])  # day 10
         assert read(case)["state"] == "paused"
         travel(10)
         log_in_again(case, world)
