@@ -38,7 +38,7 @@ from domain.auth.service import reset_second_factor
 from domain.cases.rules import STATE_LABELS, CaseState
 from domain.consents.sweep import sweep
 from domain.users.repository import UserRepository
-from domain.users.service import create_user, set_active, set_password
+from domain.users.service import create_user, set_active, set_password, set_programmes
 
 log = structlog.get_logger("samsyn.cli")
 
@@ -159,11 +159,21 @@ def cmd_user_create(args: argparse.Namespace) -> int:
             display_name=args.name,
             roles=args.role,
             password=_read_password(args),
+            programmes=args.programme or (),
         )
         session.commit()
         _out(f"{user.id}  {user.username}  {','.join(user.roles)}  {agency.name}")
         if user.password_hash is None:
             _out("Inget lösenord satt: använd 'samsyn user set-password'.")
+    return 0
+
+
+def cmd_user_set_programmes(args: argparse.Namespace) -> int:
+    _, engine = _open(_settings())
+    with new_session(engine) as session:
+        user = set_programmes(session, username=args.username, programmes=args.programme or ())
+        session.commit()
+    _out(f"{user.username} samordnar: {', '.join(user.programmes) or 'inga program'}.")
     return 0
 
 
@@ -414,7 +424,17 @@ def build_parser() -> argparse.ArgumentParser:
     ucreate.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
+    ucreate.add_argument(
+        "--programme",
+        action="append",
+        choices=["SSPF", "SIG"],
+        help="a coordinator's programme (repeat for both): they see its cases and no other",
+    )
     ucreate.set_defaults(func=cmd_user_create)
+    progs = user.add_parser("set-programmes", help="the programmes a coordinator coordinates")
+    progs.add_argument("--username", required=True)
+    progs.add_argument("--programme", action="append", choices=["SSPF", "SIG"])
+    progs.set_defaults(func=cmd_user_set_programmes)
     setpw = user.add_parser("set-password")
     setpw.add_argument("--username", required=True)
     setpw.add_argument("--password-stdin", action="store_true")

@@ -22,6 +22,7 @@ from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
 from common.db import UTCDateTime
+from common.guard import not_gated
 from common.ids import new_id
 
 
@@ -32,6 +33,9 @@ class Outcome(StrEnum):
 
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
+    __table_args__ = not_gated(
+        "the audit log holds ids and the disclosure basis only; the auditor role reads it"
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     occurred_at: datetime = Field(

@@ -15,6 +15,7 @@ class Actor:
     agency_id: uuid.UUID
     agency_kind: AgencyKind
     roles: frozenset[Role]
+    programmes: frozenset[str] = frozenset()  # the programmes a coordinator coordinates
 
     def can(self, permission: Permission) -> bool:
         return any(permission in PERMISSIONS[role] for role in self.roles)

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from common.clock import ensure_utc
 from common.crypto import field_keyring
+from common.guard import install_statement_guard
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -132,17 +133,20 @@ def _take_turns(engine: Engine) -> None:
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
+    """The application's engine. Every one refuses unmarked reads of consent-gated tables
+    (`common.guard`); hide_parameters keeps bound values out of error messages and logs."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False}
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         _take_turns(engine)
-        return engine
-    # hide_parameters: error messages must never carry bound values into the logs.
-    return create_engine(
-        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
-    )
+    else:
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
+        )
+    install_statement_guard(engine, metadata)
+    return engine
 
 
 def new_session(engine: Engine) -> Session:

@@ -11,6 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
 from common.db import EncryptedString, UTCDateTime
+from common.guard import gated
 from common.ids import new_id
 
 
@@ -31,6 +32,7 @@ class TeamMember(SQLModel, table=True):
     """A membership period. Removal sets `removed_at`; the row stays as history."""
 
     __tablename__ = "team_member"
+    __table_args__ = gated()
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(
@@ -69,6 +71,7 @@ class ConsentRecord(SQLModel, table=True):
     signer, a withdrawal is a separate `ConsentWithdrawal`."""
 
     __tablename__ = "consent_record"
+    __table_args__ = gated()
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(
@@ -98,6 +101,7 @@ class ConsentWithdrawal(SQLModel, table=True):
     """Withdrawal of one consent record; it takes effect at `withdrawn_at`."""
 
     __tablename__ = "consent_withdrawal"
+    __table_args__ = gated()
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     consent_id: uuid.UUID = Field(
@@ -119,6 +123,7 @@ class BreakGlassGrant(SQLModel, table=True):
     with a written reason (encrypted: it is free text) that the auditor reviews."""
 
     __tablename__ = "break_glass_grant"
+    __table_args__ = gated()
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(

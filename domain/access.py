@@ -1,7 +1,9 @@
 """Builds the actor's case scope: gathers the facts `consent.scope.decide` needs.
 
-Every service reading case data starts here; consent changes take effect on the very next
-request because nothing is cached.
+Every service reading case data starts here. The scope is built once per request: it is kept
+with the request's session (one session per request) and dropped when the session writes a
+consent-gated row (a consent, a team change, a case move) or its transaction ends, so a change
+takes effect within the same request and on the very next one.
 """
 
 from __future__ import annotations
@@ -9,16 +11,19 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from sqlalchemy import Table, event
+from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
-import consent.guard  # noqa: F401 - installs the guard against unscoped reads
 from common.actor import Actor
 from common.clock import STOCKHOLM, utcnow
+from common.guard import ACCESS, GATED
 from common.roles import AgencyKind, Role
 from consent.policy import signing_policy
 from consent.rules import EffectiveConsent, effective_consent, required_signers
 from consent.scope import BreakGlass, CaseScope, PartnerCase, decide
-from domain.consents.repository import CaseSituation, ConsentRepository
+from domain.consents.repository import CaseSituation, ScopeFacts
 
 
 def effective_for(situation: CaseSituation, *, at: datetime, today: date) -> EffectiveConsent:
@@ -36,14 +41,55 @@ def effective_now(
 ) -> EffectiveConsent:
     """The consent in effect for one case now (or at `at`)."""
     moment = at or utcnow()
-    situation = ConsentRepository(session).situations([case_id])[case_id]
+    situation = ScopeFacts(session).situations([case_id])[case_id]
     return effective_for(situation, at=moment, today=moment.astimezone(STOCKHOLM).date())
 
 
+_SCOPES = "samsyn_case_scopes"
+
+
 def case_scope(session: Session, actor: Actor, *, at: datetime | None = None) -> CaseScope:
+    """The actor's scope now (kept for the session), or at `at` (computed afresh)."""
+    if at is not None:
+        return _decide(session, actor, at)
+    scopes: dict[Actor, CaseScope] = session.info.setdefault(_SCOPES, {})
+    scope = scopes.get(actor)
+    if scope is None:
+        scope = scopes[actor] = _decide(session, actor, utcnow())
+    return scope
+
+
+def _forget_scopes(session: OrmSession) -> None:
+    session.info.pop(_SCOPES, None)
+
+
+def _is_gated(table: object) -> bool:
+    return isinstance(table, Table) and table.info.get(ACCESS) == GATED
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_after_gated_flush(session: Session, _context: object) -> None:
+    for instance in (*session.new, *session.dirty, *session.deleted):
+        if _is_gated(getattr(type(instance), "__table__", None)):
+            _forget_scopes(session)
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_after_gated_write(state: ORMExecuteState) -> None:
+    if not state.is_select and _is_gated(getattr(state.statement, "table", None)):
+        _forget_scopes(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_at_transaction_end(session: Session, *_args: object) -> None:
+    _forget_scopes(session)
+
+
+def _decide(session: Session, actor: Actor, moment: datetime) -> CaseScope:
     partner_cases: dict[uuid.UUID, PartnerCase] = {}
-    moment = at or utcnow()
-    repository = ConsentRepository(session)
+    repository = ScopeFacts(session)
     break_glass: dict[uuid.UUID, BreakGlass] = {}
     if actor.agency_kind is AgencyKind.SOCIAL_SERVICES:
         break_glass = {

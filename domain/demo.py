@@ -144,6 +144,7 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
             display_name=demo.display_name,
             roles=[demo.role.value],
             password=DEMO_PASSWORD,
+            programmes=("SSPF", "SIG") if demo.role is Role.COORDINATOR else (),
         )
         actors[demo.username] = actor_for(session, user)
 

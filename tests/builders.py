@@ -55,7 +55,11 @@ def make_user(
     *,
     username: str | None = None,
     password: str | None = PASSWORD,
+    programmes: tuple[str, ...] | None = None,
 ) -> User:
+    """A coordinator coordinates both programmes unless `programmes` says otherwise."""
+    if programmes is None:
+        programmes = ("SSPF", "SIG") if role is Role.COORDINATOR else ()
     return create_user(
         session,
         agency_id=agency.id,
@@ -63,14 +67,19 @@ def make_user(
         display_name=f"Testanvändare {role.value}",
         roles=[role.value],
         password=password,
+        programmes=programmes,
     )
 
 
 def make_actor(
-    session: Session, agency: Agency | None = None, role: Role = Role.SOCIAL_WORKER
+    session: Session,
+    agency: Agency | None = None,
+    role: Role = Role.SOCIAL_WORKER,
+    *,
+    programmes: tuple[str, ...] | None = None,
 ) -> Actor:
     agency = agency or make_agency(session)
-    return actor_for(session, make_user(session, agency, role))
+    return actor_for(session, make_user(session, agency, role, programmes=programmes))
 
 
 def make_young_person(

@@ -43,7 +43,9 @@ def register(
     person = people.register_young_person(
         session, actor, index=request.app.state.keys.blind_index, data=data
     )
-    return YoungPersonOut.of(people.get_young_person(session, actor, young_person_id=person.id))
+    return YoungPersonOut.of_view(
+        people.get_young_person(session, actor, young_person_id=person.id)
+    )
 
 
 @router.get(
@@ -53,6 +55,6 @@ def register(
     dependencies=[requires(Permission.READ_YOUNG_PERSON)],
 )
 def read(session: DbSession, actor: CurrentActor, young_person_id: uuid.UUID) -> YoungPersonOut:
-    return YoungPersonOut.of(
+    return YoungPersonOut.of_view(
         people.get_young_person(session, actor, young_person_id=young_person_id)
     )

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.schemas.people import PersonDetailsOut
 from domain.cases.models import Case
 from domain.cases.service import CasePage, CaseView
 
@@ -99,20 +100,18 @@ class StateChangeOut(BaseModel):
 
 
 class CaseOut(CaseSummaryOut):
-    young_person: PersonRef
+    young_person: PersonDetailsOut
     owner_agency_id: uuid.UUID
     owner_agency_name: str
     team: list[TeamMemberOut]
     history: list[StateChangeOut]
+    categories: list[str] = Field(description="The information categories you may see")
 
     @classmethod
     def of_view(cls, view: CaseView) -> CaseOut:
-        person = view.young_person
         return cls(
             **CaseSummaryOut.of(view.case).model_dump(),
-            young_person=PersonRef(
-                id=person.id, first_name=person.first_name, last_name=person.last_name
-            ),
+            young_person=PersonDetailsOut.of(view.young_person),
             owner_agency_id=view.owner_agency.id,
             owner_agency_name=view.owner_agency.name,
             team=[
@@ -136,4 +135,5 @@ class CaseOut(CaseSummaryOut):
                 )
                 for change, _ in view.history
             ],
+            categories=sorted(view.categories),
         )

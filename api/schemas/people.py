@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.people.rules import PersonDetails
 from domain.people.service import YoungPersonView
 
 
@@ -41,45 +43,68 @@ class CaseRef(BaseModel):
     state: str
 
 
-class YoungPersonOut(BaseModel):
+class PersonDetailsOut(BaseModel):
+    """A young person as the reader may see them: a field outside the reader's consented
+    categories, or withheld by protected identity, is null (README: "What each category
+    shows"). The case page shows exactly the same fields."""
+
     id: uuid.UUID
-    personnummer: str
-    is_coordination_number: bool
     first_name: str
     last_name: str
-    birth_date: date
-    gender: str
-    home_area: str | None
+    age: int
     protected_identity: bool
+    personnummer: str | None = Field(description="Social services only")
+    is_coordination_number: bool | None = Field(description="Social services only")
+    birth_date: date | None = Field(description="Social services only")
+    gender: str | None = Field(description="Social services only (for statistics)")
+    home_area: str | None = Field(
+        description="Category social; withheld under protected identity unless you own the case"
+    )
     school_name: str | None = Field(
-        description="Withheld (null) under protected identity unless you own the case"
+        description="Category school; withheld under protected identity unless you own the case"
     )
     address: str | None = Field(
-        description="Withheld (null) under protected identity unless you own the case"
+        description="Social services only; withheld under protected identity unless you own "
+        "the case"
     )
-    guardians: list[GuardianOut]
+    guardians: list[GuardianOut] | None = Field(description="Category social")
+
+    @classmethod
+    def of(cls, p: PersonDetails) -> PersonDetailsOut:
+        return cls(**_fields(p))
+
+
+def _fields(p: PersonDetails) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "age": p.age,
+        "protected_identity": p.protected_identity,
+        "personnummer": p.personnummer,
+        "is_coordination_number": p.is_coordination_number,
+        "birth_date": p.birth_date,
+        "gender": p.gender,
+        "home_area": p.home_area,
+        "school_name": p.school_name,
+        "address": p.address,
+        "guardians": None
+        if p.guardians is None
+        else [
+            GuardianOut(
+                id=g.id, name=g.name, has_custody=g.has_custody, phone=g.phone, email=g.email
+            )
+            for g in p.guardians
+        ],
+    }
+
+
+class YoungPersonOut(PersonDetailsOut):
     cases: list[CaseRef]
 
     @classmethod
-    def of(cls, view: YoungPersonView) -> YoungPersonOut:
-        p = view.person
+    def of_view(cls, view: YoungPersonView) -> YoungPersonOut:
         return cls(
-            id=p.id,
-            personnummer=p.personnummer,
-            is_coordination_number=p.is_coordination_number,
-            first_name=p.first_name,
-            last_name=p.last_name,
-            birth_date=p.birth_date,
-            gender=p.gender,
-            home_area=p.home_area,
-            protected_identity=p.protected_identity,
-            school_name=view.school_name,
-            address=p.address if view.shows_protected_details else None,
-            guardians=[
-                GuardianOut(
-                    id=g.id, name=g.name, has_custody=g.has_custody, phone=g.phone, email=g.email
-                )
-                for g in view.guardians
-            ],
+            **_fields(view.person),
             cases=[CaseRef(id=c.id, reference=c.reference, state=c.state) for c in view.cases],
         )

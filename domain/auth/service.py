@@ -60,6 +60,7 @@ def actor_for(session: Session, user: User) -> Actor:
         agency_id=agency.id,
         agency_kind=AgencyKind(agency.kind),
         roles=frozenset(Role(role) for role in user.roles),
+        programmes=frozenset(user.programmes),
     )
 
 

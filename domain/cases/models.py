@@ -8,6 +8,7 @@ from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
 from common.db import UTCDateTime
+from common.guard import gated
 from common.ids import new_id
 from consent.rules import MoveReason
 from domain.cases.rules import CaseState, Outcome, Programme
@@ -26,6 +27,7 @@ class Case(SQLModel, table=True):
         CheckConstraint(_in("state", CaseState), name="state"),
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', Outcome)}", name="outcome"),
         CheckConstraint(_in("state_reason", MoveReason), name="state_reason"),
+        gated(),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
@@ -69,6 +71,7 @@ class CaseStateChange(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("reason", MoveReason), name="reason"),
         CheckConstraint("changed_by IS NOT NULL OR reason != 'manual'", name="manual_has_a_person"),
+        gated(),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)

@@ -6,17 +6,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, false, func, or_, true, update
+from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from consent.guard import scoped, unscoped
+from consent.guard import system, unscoped
 from consent.models import TeamMember
-from consent.scope import CaseScope
 from domain.agencies.models import Agency
 from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
 from domain.people.models import YoungPerson
+from domain.scoping import ScopedRepository
 from domain.users.models import User
 
 
@@ -30,7 +30,9 @@ def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
     return session.exec(statement).first()
 
 
-class CaseRepository:
+class CaseRepository(ScopedRepository):
+    """Cases as the actor's scope lets them be seen; writes of cases the caller has read."""
+
     @staticmethod
     def references(session: Session, case_ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
         """References only, for the auditor's lists (like `case_id_by_reference`, no content)."""
@@ -42,34 +44,17 @@ class CaseRepository:
         )
         return dict(session.exec(statement).all())
 
-    def __init__(self, session: Session, scope: CaseScope) -> None:
-        self._session = session
-        self._scope = scope
-
-    def _visible(self) -> ColumnElement[bool]:
-        scope = self._scope
-        if scope.all_cases:
-            return true()
-        clauses: list[ColumnElement[bool]] = []
-        if scope.owner_agency_ids:
-            clauses.append(col(Case.owner_agency_id).in_(scope.owner_agency_ids))
-        if scope.extra_case_ids:
-            clauses.append(col(Case.id).in_(scope.extra_case_ids))
-        return or_(*clauses) if clauses else false()
-
     def get(self, case_id: uuid.UUID) -> Case | None:
-        statement = scoped(select(Case).where(Case.id == case_id, self._visible()))
+        statement = self._cases(select(Case).where(Case.id == case_id))
         return self._session.exec(statement).first()
 
     def list_with_people(
         self, *, states: Sequence[str] | None, offset: int, limit: int
     ) -> tuple[list[tuple[Case, YoungPerson]], int]:
         """A page of visible cases, newest first, with the total count for paging."""
-        where = [self._visible()]
-        if states:
-            where.append(col(Case.state).in_(states))
+        where = [col(Case.state).in_(states)] if states else []
         total = self._session.exec(
-            scoped(select(func.count()).select_from(Case).where(*where))
+            self._cases(select(func.count()).select_from(Case).where(*where))
         ).one()
         statement = (
             select(Case, YoungPerson)
@@ -80,16 +65,16 @@ class CaseRepository:
             .limit(limit)
         )
         return [
-            (case, person) for case, person in self._session.exec(scoped(statement)).all()
+            (case, person) for case, person in self._session.exec(self._cases(statement)).all()
         ], total
 
     def for_young_person(self, young_person_id: uuid.UUID) -> Sequence[Case]:
         statement = (
             select(Case)
-            .where(Case.young_person_id == young_person_id, self._visible())
+            .where(Case.young_person_id == young_person_id)
             .order_by(col(Case.opened_at).desc())
         )
-        return self._session.exec(scoped(statement)).all()
+        return self._session.exec(self._cases(statement)).all()
 
     def has_open_case(
         self, young_person_id: uuid.UUID, programme: str, open_states: Sequence[str]
@@ -181,25 +166,6 @@ class CaseRepository:
             set_committed_value(case, name, value)
         return True
 
-    @staticmethod
-    def open_cases_for_system(session: Session, states: Sequence[str]) -> Sequence[uuid.UUID]:
-        """Ids of the cases in `states`, for the consent sweep: ids only, no case data."""
-        statement = unscoped(
-            select(Case.id).where(col(Case.state).in_(states)).order_by(col(Case.id)),
-            "the consent sweep: the system finds the cases its rules may move",
-        )
-        return session.exec(statement).all()
-
-    @staticmethod
-    def lock_for_system(session: Session, case_id: uuid.UUID) -> Case | None:
-        """The case row, locked until the transaction ends (PostgreSQL; SQLite has one
-        writer at a time), for the consent sweep to move it by rule."""
-        statement = unscoped(
-            select(Case).where(col(Case.id) == case_id).with_for_update(),
-            "the consent sweep: the system moves a case by rule, no person reads it",
-        )
-        return session.exec(statement).first()
-
     def history(self, case: Case) -> Sequence[tuple[CaseStateChange, User | None]]:
         """The case's state changes in order, each with who made it (None: the system)."""
         statement = (
@@ -208,7 +174,8 @@ class CaseRepository:
             .where(CaseStateChange.case_id == case.id)
             .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
         )
-        return [(change, user) for change, user in self._session.exec(scoped(statement)).all()]
+        rows = self._session.exec(self._by_case(statement, CaseStateChange.case_id)).all()
+        return [(change, user) for change, user in rows]
 
     def team(self, case: Case) -> Sequence[tuple[TeamMember, User, Agency]]:
         statement = (
@@ -220,5 +187,32 @@ class CaseRepository:
         )
         return [
             (member, user, agency)
-            for member, user, agency in self._session.exec(scoped(statement)).all()
+            for member, user, agency in self._session.exec(
+                self._by_case(statement, TeamMember.case_id)
+            ).all()
         ]
+
+
+class SystemCaseRepository:
+    """Reads of the consent sweep: the system moves cases by rule, and no person reads them.
+    Nothing here may serve a page or an API response."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def open_case_ids(self, states: Sequence[str]) -> Sequence[uuid.UUID]:
+        """Ids of the cases in `states`: ids only, no case data."""
+        statement = system(
+            select(Case.id).where(col(Case.state).in_(states)).order_by(col(Case.id)),
+            "the consent sweep finds the cases its rules may move",
+        )
+        return self._session.exec(statement).all()
+
+    def lock(self, case_id: uuid.UUID) -> Case | None:
+        """The case row, locked until the transaction ends (PostgreSQL; SQLite has one
+        writer at a time), for the consent sweep to move it by rule."""
+        statement = system(
+            select(Case).where(col(Case.id) == case_id).with_for_update(),
+            "the consent sweep moves a case by rule",
+        )
+        return self._session.exec(statement).first()

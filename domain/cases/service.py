@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from audit import log as audit
 from common.actor import Actor
-from common.clock import STOCKHOLM, utcnow
+from common.clock import STOCKHOLM, today, utcnow
 from common.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from common.roles import Permission
 from consent.models import TeamMember, TeamRole
@@ -23,18 +23,30 @@ from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case, CaseStateChange
 from domain.cases.repository import CaseRepository
 from domain.cases.rules import OPEN_STATES, CaseState, Outcome, Programme, check_transition
-from domain.people.models import Guardian, YoungPerson
 from domain.people.repository import YoungPersonRepository
-from domain.people.rules import sees_protected_details
+from domain.people.rules import PersonDetails, person_details, sees_protected_details
 from domain.users.models import User
 
 MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True)
+class PersonName:
+    """A young person as a case list shows them (category `basic`)."""
+
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+@dataclass(frozen=True)
 class CaseListItem:
     case: Case
-    young_person: YoungPerson
+    young_person: PersonName
 
 
 @dataclass(frozen=True)
@@ -47,12 +59,12 @@ class CasePage:
 
 @dataclass(frozen=True)
 class CaseView:
+    """One reader's view of a case, decided here: for a partner only the fields of the
+    consented categories (`PersonDetails`) and only the team members of covered agencies."""
+
     case: Case
-    young_person: YoungPerson
-    guardians: Sequence[Guardian]
+    young_person: PersonDetails
     owner_agency: Agency
-    school_name: str | None
-    shows_protected_details: bool
     team: Sequence[tuple[TeamMember, User, Agency]]
     history: Sequence[tuple[CaseStateChange, User | None]]  # None: the system moved the case
     managed: bool  # read as social services (own unit or coordinator), not as a partner
@@ -74,7 +86,7 @@ def open_case(
     chosen = _parse_programme(programme)
     scope = case_scope(session, actor)
     person = YoungPersonRepository(session, scope).get(young_person_id)
-    if person is None or not scope.sees_everything_in(owner_agency_id=person.owner_agency_id):
+    if person is None or person.owner_agency_id not in scope.owner_agency_ids:
         raise NotFound()
     cases = CaseRepository(session, scope)
     if cases.has_open_case(person.id, chosen.value, [state.value for state in OPEN_STATES]):
@@ -117,7 +129,7 @@ def open_case(
         resource_type="case",
         resource_id=case.id,
         case_id=case.id,
-        basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+        basis=scope.basis_for(case),
     )
     return case
 
@@ -151,10 +163,18 @@ def list_cases(
             resource_type="case",
             resource_id=case.id,
             case_id=case.id,
-            basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+            basis=scope.basis_for(case),
         )
     return CasePage(
-        items=[CaseListItem(case=case, young_person=person) for case, person in rows],
+        items=[
+            CaseListItem(
+                case=case,
+                young_person=PersonName(
+                    id=person.id, first_name=person.first_name, last_name=person.last_name
+                ),
+            )
+            for case, person in rows
+        ],
         total=total,
         page=page,
         page_size=page_size,
@@ -176,11 +196,21 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
     owner_agency = agencies.get(case.owner_agency_id)
     if owner_agency is None:
         raise NotFound()
+    categories = scope.categories_for(case)
     shows_protected = sees_protected_details(actor, person, [case.owner_user_id])
     school = (
         agencies.get(person.school_agency_id)
         if person.school_agency_id and shows_protected
         else None
+    )
+    details = person_details(
+        person,
+        people.guardians_of(person) if Category.SOCIAL in categories else (),
+        school_name=school.name if school else None,
+        categories=categories,
+        in_full=scope.sees_in_full(case),
+        sees_protected=shows_protected,
+        today=today(),
     )
     audit.record(
         session,
@@ -189,23 +219,28 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         resource_type="case",
         resource_id=case.id,
         case_id=case.id,
-        basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+        basis=scope.basis_for(case),
     )
     return CaseView(
         case=case,
-        young_person=person,
-        guardians=people.guardians_of(person),
+        young_person=details,
         owner_agency=owner_agency,
-        school_name=school.name if school else None,
-        shows_protected_details=shows_protected,
-        team=cases.team(case),
+        team=visible_team(cases.team(case), scope.agencies_for(case)),
         history=cases.history(case),
-        managed=scope.sees_everything_in(owner_agency_id=case.owner_agency_id),
+        managed=scope.manages(case),
         break_glass_until=emergency.expires_at
         if (emergency := scope.break_glass.get(case.id))
         else None,
-        categories=scope.categories_for(case_id=case.id, owner_agency_id=case.owner_agency_id),
+        categories=categories,
     )
+
+
+def visible_team(
+    team: Sequence[tuple[TeamMember, User, Agency]], agencies: frozenset[uuid.UUID] | None
+) -> list[tuple[TeamMember, User, Agency]]:
+    """The members a reader may see: all (None), or those of the agencies the consent covers
+    and of the owning unit: a partner does not learn which other agencies are involved."""
+    return [row for row in team if agencies is None or row[2].id in agencies]
 
 
 def change_state(
@@ -231,7 +266,7 @@ def change_state(
     scope = case_scope(session, actor)
     case = CaseRepository(session, scope).get(case_id)
     # Partners and break-glass readers see a case; only its own unit or the coordinator moves it.
-    if case is None or not scope.sees_everything_in(owner_agency_id=case.owner_agency_id):
+    if case is None or not scope.manages(case):
         raise NotFound()
     if case.version != expected_version:
         raise StaleVersion()
@@ -248,7 +283,7 @@ def change_state(
         reason=MoveReason.MANUAL,
         outcome=chosen_outcome,
         changed_by=actor,
-        basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+        basis=scope.basis_for(case),
     )
     if target_state is CaseState.CONSENT_PENDING:  # consent may already be on file
         follow_consent(
@@ -256,7 +291,7 @@ def change_state(
             actor,
             case,
             effective_now(session, case.id),
-            basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+            basis=scope.basis_for(case),
         )
     return case
 

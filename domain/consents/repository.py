@@ -1,8 +1,9 @@
 """Queries behind the access decision and the consent pages.
 
-`situations` reads case, young-person and consent rows without a scope: it is what the scope
-is computed from, and its callers are `domain.access` and the consent service after a
-scoped check. It never returns names, personnummer or other encrypted data.
+`ScopeFacts` reads case, young-person and consent rows without a scope: it is what the scope
+is computed from (`domain.access`), and what the consent sweep and the tracker judge cases by.
+It never returns names, personnummer or other encrypted data. `ConsentRecords` is what the
+consent pages show, through the actor's scope.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from datetime import date, datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from consent.guard import exemption, unscoped
+from consent.guard import unscoped
 from consent.models import BreakGlassGrant, ConsentRecord, ConsentWithdrawal, TeamMember
 from consent.rules import Category, ConsentFact, Decision, GuardianInfo, Signer, SignerKind
 from domain.cases.models import Case
 from domain.people.models import Guardian, YoungPerson
+from domain.scoping import ScopedRepository
 
 
 @dataclass
@@ -54,7 +56,9 @@ def fact_of(record: ConsentRecord, withdrawal: ConsentWithdrawal | None) -> Cons
 SCOPE_FACTS = "the facts the access decision is computed from; never shown as they are"
 
 
-class ConsentRepository:
+class ScopeFacts:
+    """The facts the scope is decided from. No person reads these rows as they are."""
+
     def __init__(self, session: Session) -> None:
         self._session = session
 
@@ -127,6 +131,41 @@ class ConsentRepository:
         )
         return list(self._session.exec(unscoped(statement, SCOPE_FACTS)).all())
 
+
+class ConsentRecords(ScopedRepository):
+    """Consent records of the cases the actor's scope reaches."""
+
+    def for_case(self, case_id: uuid.UUID) -> list[tuple[ConsentRecord, ConsentWithdrawal | None]]:
+        statement = (
+            select(ConsentRecord, ConsentWithdrawal)
+            .outerjoin(
+                ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == col(ConsentRecord.id)
+            )
+            .where(ConsentRecord.case_id == case_id)
+            .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
+        )
+        rows = self._session.exec(self._by_case(statement, ConsentRecord.case_id)).all()
+        return [(record, withdrawal) for record, withdrawal in rows]
+
+    def get(self, consent_id: uuid.UUID) -> ConsentRecord | None:
+        statement = select(ConsentRecord).where(ConsentRecord.id == consent_id)
+        return self._session.exec(self._by_case(statement, ConsentRecord.case_id)).first()
+
+    def withdrawal_of(self, record: ConsentRecord) -> ConsentWithdrawal | None:
+        statement = (
+            select(ConsentWithdrawal)
+            .join(ConsentRecord, col(ConsentRecord.id) == col(ConsentWithdrawal.consent_id))
+            .where(ConsentWithdrawal.consent_id == record.id)
+        )
+        return self._session.exec(self._by_case(statement, ConsentRecord.case_id)).first()
+
+
+class ConsentRepository:
+    """Writes of consent and break-glass rows, and the auditor's list of break-glass grants."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
     def break_glass_grants(self, *, offset: int, limit: int) -> tuple[list[BreakGlassGrant], int]:
         total = self._session.exec(
             unscoped(select(func.count()).select_from(BreakGlassGrant), "the auditor's review")
@@ -139,20 +178,6 @@ class ConsentRepository:
         )
         rows = self._session.exec(unscoped(statement, "the auditor's review")).all()
         return list(rows), int(total)
-
-    def record(self, consent_id: uuid.UUID) -> ConsentRecord | None:
-        return self._session.get(
-            ConsentRecord,
-            consent_id,
-            execution_options=exemption(
-                "looked up to find its case; the caller checks that case's scope before use"
-            ),
-        )
-
-    def withdrawal_of(self, consent_id: uuid.UUID) -> ConsentWithdrawal | None:
-        statement = select(ConsentWithdrawal).where(ConsentWithdrawal.consent_id == consent_id)
-        checked_by_caller = "for a record whose case the caller has already checked"
-        return self._session.exec(unscoped(statement, checked_by_caller)).first()
 
     def add(self, row: ConsentRecord | ConsentWithdrawal | BreakGlassGrant) -> None:
         self._session.add(row)

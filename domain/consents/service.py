@@ -30,7 +30,7 @@ from domain.agencies.repository import AgencyRepository
 from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.cases.repository import CaseRepository
-from domain.consents.repository import ConsentRepository
+from domain.consents.repository import ConsentRecords, ConsentRepository
 from domain.people.models import Guardian
 from domain.people.repository import YoungPersonRepository
 
@@ -64,14 +64,14 @@ def managed_case(
     actor.require(permission)
     scope = case_scope(session, actor)
     case = CaseRepository(session, scope).get(case_id)
-    if case is None or not scope.sees_everything_in(owner_agency_id=case.owner_agency_id):
+    if case is None or not scope.manages(case):
         raise NotFound()
     return case, scope
 
 
 def _follow_consent(session: Session, actor: Actor, case: Case, scope: CaseScope) -> None:
     """Move the case to the state its consent now calls for, if any."""
-    basis = scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id)
+    basis = scope.basis_for(case)
     cases.follow_consent(session, actor, case, effective_now(session, case.id), basis=basis)
 
 
@@ -159,20 +159,21 @@ def record_consent(
 
 def withdraw_consent(session: Session, actor: Actor, *, consent_id: uuid.UUID) -> ConsentWithdrawal:
     """Takes effect at once: a partner's next request is answered as if the case did not exist."""
-    repository = ConsentRepository(session)
-    record = repository.record(consent_id)
+    actor.require(Permission.RECORD_CONSENT)
+    records = ConsentRecords(session, case_scope(session, actor))
+    record = records.get(consent_id)
     if record is None:
         raise NotFound()
     case, scope = managed_case(session, actor, record.case_id, Permission.RECORD_CONSENT)
     if record.decision != Decision.GIVEN.value:
         raise Conflict("Bara ett givet samtycke kan återkallas.")
-    if repository.withdrawal_of(record.id) is not None:
+    if records.withdrawal_of(record) is not None:
         raise Conflict("Samtycket är redan återkallat.")
     now = utcnow()
     withdrawal = ConsentWithdrawal(
         consent_id=record.id, withdrawn_at=now, recorded_by=actor.user_id, recorded_at=now
     )
-    repository.add(withdrawal)
+    ConsentRepository(session).add(withdrawal)
     audit.record(
         session,
         actor,
@@ -198,11 +199,11 @@ def consent_overview(session: Session, actor: Actor, *, case_id: uuid.UUID) -> C
         resource_type="case",
         resource_id=case.id,
         case_id=case.id,
-        basis=scope.basis_for(owner_agency_id=case.owner_agency_id, case_id=case.id),
+        basis=scope.basis_for(case),
     )
     return ConsentOverview(
         case=case,
         guardians=people.guardians_of(person),
-        records=ConsentRepository(session).records_for_cases([case.id]),
+        records=ConsentRecords(session, scope).for_case(case.id),
         effective=effective_now(session, case.id),
     )

@@ -31,9 +31,9 @@ from common.errors import StaleVersion
 from consent.rules import MoveReason, consent_move
 from domain.access import effective_for, effective_now
 from domain.cases import service as cases
-from domain.cases.repository import CaseRepository
+from domain.cases.repository import SystemCaseRepository
 from domain.cases.rules import CaseState
-from domain.consents.repository import ConsentRepository
+from domain.consents.repository import ScopeFacts
 
 log = structlog.get_logger("samsyn.consent.sweep")
 
@@ -62,7 +62,7 @@ def sweep(engine: Engine, *, at: datetime | None = None) -> SweepReport:
     """Move every case whose consent, as of `at` (default now), calls for a move."""
     moment = at or utcnow()
     with new_session(engine) as session:
-        case_ids = CaseRepository.open_cases_for_system(session, SWEPT_STATES)
+        case_ids = SystemCaseRepository(session).open_case_ids(SWEPT_STATES)
         candidates = _candidates(session, case_ids, moment)
     moved: list[SweptCase] = []
     raced = 0
@@ -88,7 +88,7 @@ def _candidates(session: Session, case_ids: Sequence[uuid.UUID], at: datetime) -
     today = at.astimezone(STOCKHOLM).date()
     return [
         case_id
-        for case_id, situation in ConsentRepository(session).situations(case_ids).items()
+        for case_id, situation in ScopeFacts(session).situations(case_ids).items()
         if consent_move(
             current=situation.state,
             paused_by_hand=situation.state_reason == MoveReason.MANUAL.value,
@@ -100,7 +100,7 @@ def _candidates(session: Session, case_ids: Sequence[uuid.UUID], at: datetime) -
 
 def sweep_case(session: Session, case_id: uuid.UUID, *, at: datetime) -> SweptCase | None:
     """Lock one case and move it if its consent at `at` calls for a move."""
-    case = CaseRepository.lock_for_system(session, case_id)
+    case = SystemCaseRepository(session).lock(case_id)
     if case is None:
         return None
     before = case.state

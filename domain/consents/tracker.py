@@ -17,7 +17,7 @@ from consent.policy import signing_policy
 from consent.rules import signer_changes_within
 from domain.access import case_scope, effective_for
 from domain.cases.repository import CaseRepository
-from domain.consents.repository import CaseSituation, ConsentRepository
+from domain.consents.repository import CaseSituation, ScopeFacts
 
 HORIZON_DAYS = 30
 WATCHED_STATES = ("consent_pending", "active", "paused")
@@ -92,10 +92,8 @@ def consent_tracker(
     cases, _ = CaseRepository(session, scope).list_with_people(
         states=WATCHED_STATES, offset=0, limit=10_000
     )
-    managed = [
-        (c, p) for c, p in cases if scope.sees_everything_in(owner_agency_id=c.owner_agency_id)
-    ]
-    situations = ConsentRepository(session).situations([c.id for c, _ in managed])
+    managed = [(c, p) for c, p in cases if scope.manages(c)]
+    situations = ScopeFacts(session).situations([c.id for c, _ in managed])
     rows = [
         TrackerRow(
             case.id,
@@ -110,17 +108,17 @@ def consent_tracker(
         for case, person in managed
         for concern, detail, on in _concerns(situations[case.id], now=now, today=today, days=days)
     ]
-    owners = {case.id: case.owner_agency_id for case, _ in managed}
-    for case_id in {r.case_id for r in rows}:  # the tracker shows names: each case shown is a read
-        owner = owners[case_id]
-        audit.record(
-            session,
-            actor,
-            action="consent.tracker",
-            resource_type="case",
-            resource_id=case_id,
-            case_id=case_id,
-            basis=scope.basis_for(owner_agency_id=owner, case_id=case_id),
-        )
+    shown = {r.case_id for r in rows}
+    for case, _ in managed:  # the tracker shows names: each case shown is a read
+        if case.id in shown:
+            audit.record(
+                session,
+                actor,
+                action="consent.tracker",
+                resource_type="case",
+                resource_id=case.id,
+                case_id=case.id,
+                basis=scope.basis_for(case),
+            )
     rows.sort(key=lambda r: (r.on or today, r.reference))
     return rows

@@ -9,6 +9,7 @@ from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
 from common.db import EncryptedString, UTCDateTime
+from common.guard import gated
 from common.ids import new_id
 
 
@@ -32,7 +33,7 @@ _GENDERS = ", ".join(f"'{g.value}'" for g in Gender)
 
 class YoungPerson(SQLModel, table=True):
     __tablename__ = "young_person"
-    __table_args__ = (CheckConstraint(f"gender IN ({_GENDERS})", name="gender"),)
+    __table_args__ = (CheckConstraint(f"gender IN ({_GENDERS})", name="gender"), gated())
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     personnummer_index: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
@@ -76,6 +77,7 @@ class Guardian(SQLModel, table=True):
     """Vårdnadshavare (or another adult of note when `has_custody` is false)."""
 
     __tablename__ = "guardian"
+    __table_args__ = gated()
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     young_person_id: uuid.UUID = Field(

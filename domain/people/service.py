@@ -15,6 +15,8 @@ from common.clock import today
 from common.crypto import BlindIndex
 from common.errors import FieldError, NotFound, ValidationFailed
 from common.roles import AgencyKind, Permission
+from consent.rules import Category
+from consent.scope import Basis
 from domain.access import case_scope
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case
@@ -22,7 +24,7 @@ from domain.cases.repository import CaseRepository
 from domain.people.models import Gender, Guardian, YoungPerson
 from domain.people.personnummer import InvalidPersonnummer, parse_personnummer
 from domain.people.repository import YoungPersonRepository
-from domain.people.rules import sees_protected_details
+from domain.people.rules import PersonDetails, person_details, sees_protected_details
 
 MAX_GUARDIANS = 4
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,20}$")
@@ -53,11 +55,10 @@ class YoungPersonInput:
 
 @dataclass(frozen=True)
 class YoungPersonView:
-    person: YoungPerson
-    guardians: Sequence[Guardian]
+    """A young person as social services reads them (partners never reach this view)."""
+
+    person: PersonDetails
     cases: Sequence[Case]
-    school_name: str | None
-    shows_protected_details: bool
 
 
 def _text(
@@ -198,7 +199,7 @@ def register_young_person(
         action="young_person.create",
         resource_type="young_person",
         resource_id=person.id,
-        basis=scope.basis_for(owner_agency_id=person.owner_agency_id),
+        basis={"kind": Basis.OWN_AGENCY, "agency_id": str(person.owner_agency_id)},
     )
     return person
 
@@ -225,12 +226,17 @@ def get_young_person(
         action="young_person.read",
         resource_type="young_person",
         resource_id=person.id,
-        basis=scope.basis_for(owner_agency_id=person.owner_agency_id),
+        basis=scope.basis_for_person(owner_agency_id=person.owner_agency_id, cases=cases),
     )
     return YoungPersonView(
-        person=person,
-        guardians=repository.guardians_of(person),
+        person=person_details(
+            person,
+            repository.guardians_of(person),
+            school_name=school.name if school else None,
+            categories=frozenset(Category),
+            in_full=True,
+            sees_protected=shows_protected,
+            today=today(),
+        ),
         cases=cases,
-        school_name=school.name if school else None,
-        shows_protected_details=shows_protected,
     )

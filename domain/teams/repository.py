@@ -4,17 +4,14 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from consent.guard import unscoped
 from consent.models import TeamMember
+from domain.scoping import ScopedRepository
 
 
-class TeamRepository:
-    """Team rows of a case the caller has already loaded through its scope."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
+class TeamRepository(ScopedRepository):
+    """Team rows of the cases the actor's scope reaches."""
 
     def current(self, case_id: uuid.UUID, user_id: uuid.UUID) -> TeamMember | None:
         statement = select(TeamMember).where(
@@ -22,9 +19,7 @@ class TeamRepository:
             TeamMember.user_id == user_id,
             col(TeamMember.removed_at).is_(None),
         )
-        return self._session.exec(
-            unscoped(statement, "membership of a case the caller loaded through its scope")
-        ).first()
+        return self._session.exec(self._by_case(statement, TeamMember.case_id)).first()
 
     def add(self, member: TeamMember) -> None:
         self._session.add(member)

@@ -37,7 +37,7 @@ def candidates(session: Session, actor: Actor) -> Sequence[tuple[User, Agency]]:
 def add_member(
     session: Session, actor: Actor, *, case_id: uuid.UUID, user_id: uuid.UUID
 ) -> TeamMember:
-    case, _ = managed_case(session, actor, case_id, Permission.MANAGE_TEAM)
+    case, scope = managed_case(session, actor, case_id, Permission.MANAGE_TEAM)
     if case.state == "closed":
         raise Conflict("Ärendet är avslutat: teamet kan inte ändras.")
     row = UserRepository(session).with_agency(user_id)
@@ -52,7 +52,7 @@ def add_member(
         role = TeamRole.CONTACT
     else:
         raise ValidationFailed.one("user_id", "Användaren har ingen roll som kan ingå i ett team.")
-    teams = TeamRepository(session)
+    teams = TeamRepository(session, scope)
     if teams.current(case.id, user.id) is not None:
         raise Conflict("Personen ingår redan i teamet.")
     member = TeamMember(
@@ -75,8 +75,8 @@ def remove_member(
     session: Session, actor: Actor, *, case_id: uuid.UUID, user_id: uuid.UUID
 ) -> None:
     """Access ends at once. The case owner cannot be removed."""
-    case, _ = managed_case(session, actor, case_id, Permission.MANAGE_TEAM)
-    teams = TeamRepository(session)
+    case, scope = managed_case(session, actor, case_id, Permission.MANAGE_TEAM)
+    teams = TeamRepository(session, scope)
     member = teams.current(case.id, user_id)
     if member is None:
         raise NotFound()

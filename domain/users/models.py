@@ -34,6 +34,11 @@ class User(SQLModel, table=True):
     username: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
     display_name: str = Field(sa_column=Column(String(200), nullable=False))
     roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The programmes (SSPF, SIG) a coordinator coordinates: they see those cases and no other.
+    programmes: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, default=list, server_default="[]"),
+    )
     password_hash: str | None = Field(default=None, sa_column=Column(String(300), nullable=True))
     is_active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     # The TOTP secret, encrypted with the field key ring. Enrolment stores it before the

@@ -42,6 +42,18 @@ def role_problems(session: Session, agency_id: uuid.UUID, roles: list[str]) -> l
     return errors
 
 
+PROGRAMMES = ("SSPF", "SIG")
+
+
+def programme_problems(roles: list[str], programmes: list[str]) -> list[FieldError]:
+    """Programmes belong to coordinators, and only SSPF and SIG exist."""
+    if any(p not in PROGRAMMES for p in programmes):
+        return [FieldError("programmes", "Välj program bland: SSPF, SIG.")]
+    if programmes and Role.COORDINATOR.value not in roles:
+        return [FieldError("programmes", "Bara en samordnare samordnar program.")]
+    return []
+
+
 def create_user(
     session: Session,
     *,
@@ -50,8 +62,10 @@ def create_user(
     display_name: str,
     roles: Iterable[str],
     password: str | None = None,
+    programmes: Iterable[str] = (),
     actor: Actor | None = None,
 ) -> User:
+    """`programmes`: for a coordinator, the programmes whose cases they see (DESIGN §1)."""
     errors: list[FieldError] = []
     username = username.strip().lower()
     if not _USERNAME.match(username):
@@ -62,6 +76,8 @@ def create_user(
         errors.append(FieldError("display_name", "Ange namn."))
     chosen = sorted(set(roles))
     errors.extend(role_problems(session, agency_id, chosen))
+    coordinated = sorted(set(programmes))
+    errors.extend(programme_problems(chosen, coordinated))
     if password is not None and (problem := password_problem(password)):
         errors.append(FieldError("password", problem))
     if errors:
@@ -74,6 +90,7 @@ def create_user(
         username=username,
         display_name=display_name.strip(),
         roles=chosen,
+        programmes=coordinated,
         password_hash=hash_password(password) if password is not None else None,
     )
     users.add(user)
@@ -83,7 +100,32 @@ def create_user(
         action="config.user.create",
         resource_type="user",
         resource_id=user.id,
-        basis={"roles": chosen, "agency_id": str(agency_id)},
+        basis={"roles": chosen, "programmes": coordinated, "agency_id": str(agency_id)},
+    )
+    return user
+
+
+def set_programmes(
+    session: Session, *, username: str, programmes: Iterable[str], actor: Actor | None = None
+) -> User:
+    """Which programmes' cases a coordinator sees; takes effect at their next request."""
+    users = UserRepository(session)
+    user = users.by_username(username.strip().lower())
+    if user is None:
+        raise NotFound()
+    chosen = sorted(set(programmes))
+    if errors := programme_problems(list(user.roles), chosen):
+        raise ValidationFailed(errors)
+    old = list(user.programmes)
+    user.programmes = chosen
+    users.add(user)
+    audit.record(
+        session,
+        actor,
+        action="config.user.programmes",
+        resource_type="user",
+        resource_id=user.id,
+        basis={"old": old, "new": chosen},
     )
     return user
 

@@ -22,7 +22,7 @@ from api.settings import Settings
 from common.clock import STOCKHOLM, reset_clock, set_clock, today
 from common.db import new_session
 from common.keys import KeySet
-from domain.cases.repository import CaseRepository
+from domain.cases.repository import SystemCaseRepository
 from domain.consents.sweep import _candidates, sweep, sweep_case
 from tests.api.conftest import World, token_for
 from tests.api.test_consent_sharing import Case, assert_hidden
@@ -221,7 +221,7 @@ class TestRaces:
         case.all_sign(valid_until=today() + timedelta(days=3))
         moment = travel(4)
         with new_session(engine) as session:
-            ids = CaseRepository.open_cases_for_system(session, ["active"])
+            ids = SystemCaseRepository(session).open_case_ids(["active"])
             assert _candidates(session, ids, moment) == ids
         log_in_again(case, world)
         current = read(case)

@@ -1,0 +1,78 @@
+"""The base of every repository that reads consent-gated rows for a person.
+
+The scope is applied here and nowhere else: `_visible_cases` is the one where-clause built
+from the actor's `CaseScope`, and every read a subclass makes goes through `_cases`,
+`_by_case`, `_people` or `_by_person`, which tie the statement's rows to a visible case (or
+young person) and mark it for the statement guard (`common.guard`). A subclass cannot be
+built without a scope, and a read it makes any other way is refused by the guard.
+
+Reads that must ignore the scope belong to a named system repository
+(`domain.cases.repository.SystemCaseRepository`, `domain.consents.repository.ScopeFacts`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, false, or_
+from sqlmodel import Session, col, select
+
+from consent.guard import scoped
+from consent.scope import CaseScope
+from domain.cases.models import Case
+from domain.people.models import YoungPerson
+
+S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+
+class ScopedRepository:
+    def __init__(self, session: Session, scope: CaseScope) -> None:
+        self._session = session
+        self._scope = scope
+
+    @property
+    def scope(self) -> CaseScope:
+        return self._scope
+
+    def _visible_cases(self) -> ColumnElement[bool]:
+        """The scope as a condition on `case_file`: deny by default."""
+        scope = self._scope
+        clauses: list[ColumnElement[bool]] = []
+        if scope.owner_agency_ids:
+            clauses.append(col(Case.owner_agency_id).in_(scope.owner_agency_ids))
+        if scope.programmes:
+            clauses.append(col(Case.programme).in_(scope.programmes))
+        if scope.extra_case_ids:
+            clauses.append(col(Case.id).in_(scope.extra_case_ids))
+        return or_(*clauses) if clauses else false()
+
+    def _visible_people(self) -> ColumnElement[bool]:
+        """A young person is visible when registered by the actor's own unit or when one of
+        their cases is visible."""
+        with_visible_case = select(Case.young_person_id).where(self._visible_cases())
+        clauses: list[ColumnElement[bool]] = [col(YoungPerson.id).in_(with_visible_case)]
+        if self._scope.owner_agency_ids:
+            clauses.append(col(YoungPerson.owner_agency_id).in_(self._scope.owner_agency_ids))
+        return or_(*clauses)
+
+    def _cases(self, statement: S) -> S:
+        """A statement that reads `case_file` (and what it joins to it)."""
+        return scoped(statement.where(self._visible_cases()))
+
+    def _by_case(self, statement: S, case_id: Any) -> S:
+        """A statement whose rows belong to the case in column `case_id`."""
+        visible = select(Case.id).where(self._visible_cases())
+        return scoped(statement.where(col(case_id).in_(visible)))
+
+    def _people(self, statement: S) -> S:
+        """A statement that reads `young_person`."""
+        return scoped(statement.where(self._visible_people()))
+
+    def _by_person(self, statement: S, young_person_id: Any) -> S:
+        """A statement whose rows belong to the young person in column `young_person_id`."""
+        visible = select(YoungPerson.id).where(self._visible_people())
+        return scoped(statement.where(col(young_person_id).in_(visible)))
+
+    def _one_case(self, case_id: uuid.UUID) -> Case | None:
+        return self._session.exec(self._cases(select(Case).where(Case.id == case_id))).first()
