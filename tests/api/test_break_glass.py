@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from common.clock import reset_clock, set_clock
 from tests.api.conftest import World, token_for
 from tests.api.test_cases import open_case
+from tests.api.test_pages import log_in
 
 REASON = "Akut oro: polisen larmar om hot mot den unga i kväll."
 
@@ -85,3 +86,35 @@ class TestBreakGlass:
             headers=owner,
         )
         assert response.status_code == 409
+
+    def test_the_break_glass_reader_opens_the_young_person_too(
+        self, client: TestClient, world: World
+    ) -> None:
+        """Was a 500 (no basis for the read): now the grant is the basis, on page and API."""
+        case = open_case(client, token_for(client, world.usernames["social_worker"]))
+        person_id = case["young_person"]["id"]
+        other = token_for(client, world.usernames["other_social_worker"])
+        assert client.get(f"/api/v1/young-persons/{person_id}", headers=other).status_code == 404
+        granted = client.post(
+            "/api/v1/break-glass",
+            json={"reference": case["reference"], "reason": REASON},
+            headers=other,
+        ).json()
+
+        read = client.get(f"/api/v1/young-persons/{person_id}", headers=other)
+        assert read.status_code == 200, read.text
+        assert read.json()["personnummer"] is not None
+        log_in(client, world.usernames["other_social_worker"])
+        page = client.get(f"/unga/{person_id}")
+        assert page.status_code == 200, page.text
+
+        auditor = token_for(client, world.usernames["auditor"])
+        reads = client.get(
+            "/api/v1/audit/events",
+            params={"action": "young_person.read"},
+            headers=auditor,
+        ).json()["items"]
+        reader = client.get("/api/v1/auth/me", headers=other).json()["user_id"]
+        assert [e["basis"] for e in reads if e["user_id"] == reader] == [
+            {"kind": "break_glass", "grant_id": granted["grant_id"]}
+        ] * 2
