@@ -16,7 +16,6 @@ from common.crypto import BlindIndex
 from common.errors import FieldError, NotFound, ValidationFailed
 from common.roles import AgencyKind, Permission
 from consent.rules import Category
-from consent.scope import Basis
 from domain.access import case_scope
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case
@@ -199,7 +198,7 @@ def register_young_person(
         action="young_person.create",
         resource_type="young_person",
         resource_id=person.id,
-        basis={"kind": Basis.OWN_AGENCY, "agency_id": str(person.owner_agency_id)},
+        basis=scope.basis_for_person(owner_agency_id=person.owner_agency_id, cases=()),
     )
     return person
 
