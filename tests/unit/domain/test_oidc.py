@@ -22,7 +22,7 @@ def config(**changes: Any) -> IssuerConfig:
         "role_claim": "groups",
         "role_map": {"sspf-kontakt": Role.CONTACT_PERSON, "granskare": Role.AUDITOR},
         "scopes": "openid profile",
-        "audience": "samsyn",
+        "audience": "urn:samsyn:api",
     }
     return IssuerConfig(**{**values, **changes})
 
