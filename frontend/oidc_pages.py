@@ -91,7 +91,8 @@ def provider_logout(request: Request, provider: ProviderSession | None) -> Respo
 
 @router.get("/oidc/{name}/logged-out")
 def oidc_logged_out(request: Request, name: str) -> Response:
-    """Where the provider sends the browser back after its logout."""
+    """Where the provider sends the browser back after its logout. The `state` it carries is
+    not checked: this only shows the login page, which a forged return cannot abuse."""
     _client(request, name)
     return RedirectResponse("/logga-in?utloggad=1", status_code=303)
 

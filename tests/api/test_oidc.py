@@ -813,6 +813,7 @@ class TestLogout:
             out = client.post("/logga-ut", data={"csrf_token": csrf_from(page.text)})
             # A page that goes on by itself: the form's CSP would stop a cross-site redirect.
             assert out.status_code == 200
+            assert out.headers["cache-control"] == "no-store"  # it carries the ID token
             assert not is_logged_in(client)
             url = _continue_url(out.text)
             assert f'href="{html.escape(url)}"' in out.text
