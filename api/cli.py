@@ -13,6 +13,7 @@ from pathlib import Path
 
 import structlog
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api.logging import configure_logging
@@ -96,15 +97,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not settings.second_factor_required:
         _out("Tvåstegsverifiering krävs inte (bara demon får stänga av kravet).")
     _out("Avsluta med Ctrl+C.\n")
-    uvicorn.run(
+    uvicorn.Server(server_config(app, settings)).run()
+    return 0
+
+
+def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    """How `samsyn run` serves the app. Proxy headers are believed only from the proxies in
+    SAMSYN_TRUSTED_PROXIES (uvicorn would otherwise believe any X-Forwarded-For from
+    127.0.0.1, and the lockout per client address would follow a forged header)."""
+    trusted = settings.trusted_proxy_list
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,
         server_header=False,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted,
     )
-    return 0
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from datetime import timedelta
 from enum import StrEnum
@@ -38,7 +39,20 @@ class OidcIssuerSettings(BaseModel):
     role_claim: str = Field(min_length=1, max_length=100)
     role_map: dict[str, Role] = Field(min_length=1)
     scopes: str = "openid profile"
+    # The API audience of the provider's access tokens for Samsyn; unset: no bearer tokens.
     audience: str | None = Field(default=None, min_length=1, max_length=300)
+    required_acr: list[str] = Field(default_factory=list, max_length=20)
+    required_amr: list[str] = Field(default_factory=list, max_length=20)
+    required_claims: dict[str, str] = Field(default_factory=dict, max_length=20)
+
+    @model_validator(mode="after")
+    def _audience_is_not_the_client_id(self) -> OidcIssuerSettings:
+        if self.audience is not None and self.audience == self.client_id:
+            raise ValueError(
+                "audience must be the API's own resource identifier, not the client id "
+                "(an ID token is issued to the client id)"
+            )
+        return self
 
     @field_validator("issuer")
     @classmethod
@@ -77,7 +91,10 @@ class OidcIssuerSettings(BaseModel):
             role_claim=self.role_claim,
             role_map=dict(self.role_map),
             scopes=self.scopes,
-            audience=self.audience or self.client_id,
+            audience=self.audience,
+            required_acr=tuple(self.required_acr),
+            required_amr=tuple(self.required_amr),
+            required_claims=dict(self.required_claims),
         )
 
 
@@ -107,6 +124,26 @@ class Settings(BaseSettings):
     consent_sweep_interval_seconds: int = Field(default=300, ge=0, le=86_400)
     oidc_issuers: list[OidcIssuerSettings] = Field(default_factory=list)
     public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+    # networks, comma-separated. Empty: none, the client address is the connection's peer.
+    trusted_proxies: str = Field(default="", max_length=2000)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/24)"
+                ) from None
+        return ",".join(entries)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @field_validator("oidc_issuers")
     @classmethod

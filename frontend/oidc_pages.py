@@ -7,6 +7,11 @@ same-site page that sets the cookie and goes on by itself (meta refresh, and a l
 The state, nonce and PKCE verifier stay in the database (`domain.auth.federation`). The
 browser gets only a random binding value in a short-lived HttpOnly cookie, SameSite=Lax so
 that it comes back on the provider's top-level redirect, and limited to /oidc/.
+
+Logging out of a session that came from a provider ends it at the provider too, where the
+provider offers an `end_session_endpoint` (OpenID Connect RP-Initiated Logout 1.0): otherwise
+the next click on its button would log the same person in again without a password, which on
+a shared computer is the next person's click.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from fastapi.responses import RedirectResponse, Response
 
 from common.errors import NotFound
 from domain.auth import federation
-from domain.auth.oidc import OidcError, OpenIdClient
+from domain.auth.oidc import OidcError, OpenIdClient, new_secret
+from domain.auth.service import ProviderSession
 from frontend import session_cookies as cookies
 from frontend.config import PageConfig
 from frontend.deps import PageDb
@@ -51,6 +57,44 @@ def _redirect_uri(request: Request, name: str) -> str:
     """`<base>/oidc/<name>/callback`, from SAMSYN_PUBLIC_URL when set (behind a proxy)."""
     base = _config(request).public_url or str(request.base_url)
     return f"{base.rstrip('/')}/oidc/{name}/callback"
+
+
+def _logged_out_uri(request: Request, name: str) -> str:
+    """`<base>/oidc/<name>/logged-out`: register it at the provider as a post-logout
+    redirect URI."""
+    base = _config(request).public_url or str(request.base_url)
+    return f"{base.rstrip('/')}/oidc/{name}/logged-out"
+
+
+def provider_logout(request: Request, provider: ProviderSession | None) -> Response | None:
+    """A page that sends the browser on to the provider's end-session endpoint, or None when
+    there is no provider session to end (or the provider offers no way to).
+
+    A page, not a redirect: the logout form's CSP (`form-action 'self'`) would stop a redirect
+    to another site; the page goes on by itself, like the login's continue page.
+    """
+    client = _config(request).federation.get(provider.issuer_name) if provider else None
+    if provider is None or client is None:
+        return None
+    try:
+        url = client.end_session_url(
+            id_token_hint=provider.id_token,
+            post_logout_redirect_uri=_logged_out_uri(request, provider.issuer_name),
+            state=new_secret(),
+        )
+    except OidcError:
+        return None
+    if url is None:
+        return None
+    return render(request, "oidc_logout.html", {"url": url})
+
+
+@router.get("/oidc/{name}/logged-out")
+def oidc_logged_out(request: Request, name: str) -> Response:
+    """Where the provider sends the browser back after its logout. The `state` it carries is
+    not checked: this only shows the login page, which a forged return cannot abuse."""
+    _client(request, name)
+    return RedirectResponse("/logga-in?utloggad=1", status_code=303)
 
 
 def _end_binding(response: Response) -> None:

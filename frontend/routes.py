@@ -21,7 +21,7 @@ from domain.cases.rules import TRANSITIONS, CaseState
 from domain.people import service as people
 from domain.people.service import GuardianInput, YoungPersonInput
 from domain.users.repository import UserRepository
-from frontend import csrf
+from frontend import csrf, oidc_pages
 from frontend import session_cookies as cookies
 from frontend.config import PageConfig
 from frontend.deps import MaybeActor, PageActor, PageDb
@@ -125,8 +125,9 @@ def logout(
     request: Request, session: PageDb, actor: PageActor, form: Annotated[CsrfForm, Form()]
 ) -> Response:
     csrf.check(request, form.csrf_token)
-    auth.logout(session, actor, request.state.user_session)
-    response = see_other("/logga-in?utloggad=1")
+    provider = auth.logout(session, actor, request.state.user_session)
+    # A session from an OpenID provider is ended there too (see frontend.oidc_pages).
+    response = oidc_pages.provider_logout(request, provider) or see_other("/logga-in?utloggad=1")
     response.delete_cookie(csrf.SESSION_COOKIE, path="/")
     return response
 
@@ -136,8 +137,9 @@ def logout_everywhere(
     request: Request, session: PageDb, actor: PageActor, form: Annotated[CsrfForm, Form()]
 ) -> Response:
     csrf.check(request, form.csrf_token)
+    provider = auth.provider_session(request.state.user_session)
     auth.logout_everywhere(session, actor)
-    response = see_other("/logga-in?utloggad=1")
+    response = oidc_pages.provider_logout(request, provider) or see_other("/logga-in?utloggad=1")
     response.delete_cookie(csrf.SESSION_COOKIE, path="/")
     return response
 

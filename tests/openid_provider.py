@@ -7,7 +7,9 @@ tests that need it skip, and `SAMSYN_REQUIRE_ALL_TESTS=1` (CI) turns those skips
 failures. The client secrets are made up here, at run time, and never written to the repo.
 
 The provider's pages are plain HTML forms; `OpenIdProvider.sign_in` fills them with httpx,
-as a browser would, and stops at the redirect back to the relying party.
+as a browser would, and stops at the redirect back to the relying party. By default every
+call is a fresh browser; pass `browser` (an httpx client, which keeps the provider's cookies)
+to be the same browser again, e.g. to see whether the provider still knows who it is.
 """
 
 from __future__ import annotations
@@ -121,49 +123,100 @@ class OpenIdProvider:
         until: str,
         password: str = IDP_PASSWORD,
         abort: bool = False,
+        browser: httpx2.Client | None = None,
+        pages: list[str] | None = None,
     ) -> str:
-        """Follow `url` through the provider's login and consent pages, as a fresh browser,
-        and return the first redirect that leads to `until` (the relying party)."""
-        with httpx2.Client(follow_redirects=False, timeout=15) as http:
-            for _ in range(MAX_HOPS):
-                if url.startswith(until):
-                    return url
-                response = http.get(url)
-                if response.is_redirect:
-                    url = urljoin(url, response.headers["location"])
-                    continue
-                assert response.status_code == 200, (url, response.status_code, response.text)
-                page = response.text
-                if abort:
-                    action, data = _form_action(page, "abort"), {}
-                elif 'name="password"' in page:
-                    action = _form_action(page, "login")
-                    data = {"login": login, "password": password}
-                else:
-                    action, data = _form_action(page, "confirm"), {}
-                response = http.post(urljoin(url, action), data=data)
-                assert response.is_redirect, (action, response.status_code, response.text)
+        """Follow `url` through the provider's login and consent pages, as a fresh browser or
+        as `browser`, and return the first redirect that leads to `until` (the relying party).
+        The kind of each page filled in ("login", "consent", "abort") is added to `pages`."""
+        if browser is None:
+            with new_browser() as fresh:
+                return self.sign_in(
+                    url,
+                    login,
+                    until=until,
+                    password=password,
+                    abort=abort,
+                    browser=fresh,
+                    pages=pages,
+                )
+        seen = pages if pages is not None else []
+        for _ in range(MAX_HOPS):
+            if url.startswith(until):
+                return url
+            response = browser.get(url)
+            if response.is_redirect:
                 url = urljoin(url, response.headers["location"])
+                continue
+            assert response.status_code == 200, (url, response.status_code, response.text)
+            page = response.text
+            if abort:
+                action, data = _form_action(page, "abort"), {}
+                seen.append("abort")
+            elif 'name="password"' in page:
+                action = _form_action(page, "login")
+                data = {"login": login, "password": password}
+                seen.append("login")
+            else:
+                action, data = _form_action(page, "confirm"), {}
+                seen.append("consent")
+            response = browser.post(urljoin(url, action), data=data)
+            assert response.is_redirect, (action, response.status_code, response.text)
+            url = urljoin(url, response.headers["location"])
         raise AssertionError(f"no redirect to {until} after {MAX_HOPS} steps")
 
-    def access_token(self, name: str, login: str, *, resource: str | None = None) -> dict[str, Any]:
+    def sign_out(self, url: str, *, until: str, browser: httpx2.Client) -> str:
+        """Follow `url` (an end-session request) as `browser`, confirm the provider's logout
+        form, and return the redirect that leads to `until` (the relying party)."""
+        response = browser.get(url)
+        assert response.status_code == 200, (url, response.status_code, response.text)
+        action = _form_action(response.text, "session/end/confirm")
+        xsrf = re.search(r'name="xsrf" value="([^"]+)"', response.text)
+        assert xsrf is not None, response.text
+        response = browser.post(urljoin(url, action), data={"xsrf": xsrf.group(1), "logout": "yes"})
+        for _ in range(MAX_HOPS):
+            assert response.is_redirect, (response.status_code, response.text)
+            target = urljoin(url, response.headers["location"])
+            if target.startswith(until):
+                return target
+            response = browser.get(target)
+        raise AssertionError(f"no redirect to {until} after {MAX_HOPS} steps")
+
+    def rotate_keys(self, name: str) -> None:
+        """A new signing key for issuer `name`; the old one is no longer published."""
+        response = httpx2.post(f"{self.issuer(name)}/_rotate-keys", timeout=15)
+        assert response.status_code == 200, response.text
+
+    def access_token(
+        self,
+        name: str,
+        login: str,
+        *,
+        resource: str | None = None,
+        nonce: bool = True,
+        offline: bool = False,
+    ) -> dict[str, Any]:
         """Tokens for `login` from issuer `name`, fetched the way an API client would: the
         authorization code flow with PKCE and a resource indicator, so the access token is a
-        JWT for that resource (RFC 8707, RFC 9068)."""
+        JWT for that resource (RFC 8707, RFC 9068). Without `nonce` the request has none (it
+        is optional in the code flow); `offline` asks for a refresh token too."""
         issuer = self.issuer(name)
         redirect_uri = self.redirect_uris[name][0]
         verifier = secrets.token_urlsafe(48)
         query = {
             "client_id": CLIENT_ID,
             "response_type": "code",
-            "scope": "openid api:read",
+            "scope": "openid api:read" + (" offline_access" if offline else ""),
             "redirect_uri": redirect_uri,
             "state": secrets.token_urlsafe(16),
-            "nonce": secrets.token_urlsafe(16),
             "code_challenge": s256(verifier),
             "code_challenge_method": "S256",
             "resource": resource or f"urn:samsyn:{name}:api",
         }
+        if nonce:
+            query["nonce"] = secrets.token_urlsafe(16)
+        if offline:
+            query["prompt"] = "consent"  # offline_access is granted only with consent
         back = self.sign_in(f"{issuer}/auth?{urlencode(query)}", login, until=redirect_uri)
         code = parse_qs(urlsplit(back).query)["code"][0]
         response = httpx2.post(
@@ -182,6 +235,22 @@ class OpenIdProvider:
         tokens: dict[str, Any] = response.json()
         return tokens
 
+    def refresh(self, name: str, refresh_token: str, *, resource: str) -> dict[str, Any]:
+        """The refresh grant: new tokens, among them a new ID token (which has no nonce)."""
+        response = httpx2.post(
+            f"{self.issuer(name)}/token",
+            data={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "resource": resource,
+            },
+            auth=(CLIENT_ID, self.client_secrets[name]),
+            timeout=15,
+        )
+        assert response.status_code == 200, response.text
+        tokens: dict[str, Any] = response.json()
+        return tokens
+
     # --- the process ------------------------------------------------------------------------
 
     def start(self, node: str, work_dir: Path) -> None:
@@ -192,6 +261,10 @@ class OpenIdProvider:
                 "client_id": CLIENT_ID,
                 "client_secret": self.client_secrets[name],
                 "redirect_uris": self.redirect_uris[name],
+                "post_logout_redirect_uris": [
+                    uri.removesuffix("/callback") + "/logged-out"
+                    for uri in self.redirect_uris[name]
+                ],
             }
             for name in ISSUER_NAMES
         ]
@@ -236,6 +309,11 @@ class OpenIdProvider:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=STOP_TIMEOUT_S)
+
+
+def new_browser() -> httpx2.Client:
+    """A browser at the provider: it keeps the provider's cookies, follows no redirect."""
+    return httpx2.Client(follow_redirects=False, timeout=15)
 
 
 def _form_action(page: str, ending: str) -> str:

@@ -67,6 +67,16 @@ NO_ROLE = (
     "behöver tillgång."
 )
 DISABLED = "Kontot är avstängt i Samsyn. Kontakta systemförvaltaren."
+SECOND_FACTOR_MISSING = (
+    "Din organisations inloggning gjordes utan den tvåstegsverifiering som Samsyn kräver. "
+    "Logga in igen med tvåstegsverifiering, till exempel BankID eller en engångskod. Kontakta "
+    "din organisations administratör om det inte går."
+)
+WRONG_ORGANISATION = (
+    "Ditt konto hos identitetsleverantören hör inte till den organisation som den här "
+    "inloggningen gäller. Välj din egen organisations inloggning, eller kontakta "
+    "systemförvaltaren."
+)
 MISCONFIGURED = (
     "Inloggningen via din organisation är inte rätt inställd i Samsyn. Kontakta systemförvaltaren."
 )
@@ -85,6 +95,9 @@ REFUSALS: dict[str, tuple[int, str]] = {
     "malformed_token": (401, UNVERIFIED),
     "bad_signature": (401, UNVERIFIED),
     "bad_id_token": (401, UNVERIFIED),
+    "acr_not_accepted": (403, SECOND_FACTOR_MISSING),
+    "amr_missing": (403, SECOND_FACTOR_MISSING),
+    "claim_mismatch": (403, WRONG_ORGANISATION),
     "no_role": (403, NO_ROLE),
     "account_disabled": (403, DISABLED),
     "agency_missing": (403, MISCONFIGURED),
@@ -195,9 +208,15 @@ def finish_login(
             tokens.id_token, nonce=login.nonce, access_token=tokens.access_token
         )
         subject = str(claims["sub"])
+        # acr and amr describe the login only as the signed ID token states them.
+        if problem := config.authentication_problem(claims):
+            acr, amr = _login_strength(claims)
+            return _refuse(session, config, problem, acr=acr, amr=amr)
         claims = {**client.userinfo(tokens.access_token, subject=subject), **claims}
     except OidcError as exc:
         return _refuse(session, config, exc.reason)
+    if (claim := config.claim_problem(claims)) is not None:
+        return _refuse(session, config, "claim_mismatch", claim=claim)
     user = _provision(session, config, subject, claims)
     if isinstance(user, FederatedLoginRefused):
         return user
@@ -210,8 +229,17 @@ def finish_login(
         client_address=client_address,
         now=now,
         basis={"method": "oidc", "issuer": config.name, "second_factor": "idp"},
+        oidc_issuer_name=config.name,
+        oidc_id_token=tokens.id_token,
     )
     return FederatedLogin(result=result, next_path=login.next_path)
+
+
+def _login_strength(claims: Mapping[str, Any]) -> tuple[str, str]:
+    """The acr and amr a refused login had, for the audit log (method names, no identity)."""
+    amr = claims.get("amr")
+    methods = sorted(m for m in amr if isinstance(m, str)) if isinstance(amr, list) else []
+    return str(claims.get("acr", ""))[:100], " ".join(methods)[:200]
 
 
 def _provision(

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx2
 from authlib.common.security import generate_token
@@ -37,12 +37,17 @@ from common.roles import Role
 ALLOWED_ALGORITHMS = ("RS256", "ES256", "PS256")
 HTTP_TIMEOUT_SECONDS = 10.0
 DISCOVERY_LIFETIME_SECONDS = 3600.0
+# Keys are trusted for at most this long after the provider last published them: a key the
+# provider removed stops verifying within the hour, even if no unknown key id ever arrives.
+JWKS_MAX_AGE_SECONDS = 3600.0
 # An unknown key id may mean the provider rotated its keys: fetch the JWKS again, but at most
-# this often, so tokens with made-up key ids cannot make us hammer the provider.
+# this often, so tokens with made-up key ids cannot make us hammer the provider. A failed
+# fetch is not retried more often either.
 JWKS_REFETCH_INTERVAL_SECONDS = 60.0
 CLOCK_SKEW_SECONDS = 60
-# Media types an access token may declare (RFC 9068 §2.1; "JWT" for providers before it).
-ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt", "jwt"})
+# The media types of an RFC 9068 access token (§2.1, §4). A plain "JWT", or no type at all, is
+# what an ID token carries: never an API grant.
+ACCESS_TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 
 
 class OidcError(Exception):
@@ -66,7 +71,45 @@ class IssuerConfig:
     role_claim: str
     role_map: Mapping[str, Role]
     scopes: str
-    audience: str
+    # The API audience (a resource indicator, RFC 8707) the provider's access tokens for
+    # Samsyn name; None: this issuer's tokens are not accepted on the API.
+    audience: str | None = None
+    # An accepted `acr` of the login (any one of them); empty: any or none.
+    required_acr: tuple[str, ...] = ()
+    # Methods that must all appear in the login's `amr`; empty: none required.
+    required_amr: tuple[str, ...] = ()
+    # Claims that must have this value (or, for a list claim, contain it).
+    required_claims: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.audience is not None and self.audience == self.client_id:
+            # The ID token's audience is the client id: an API audience equal to it would
+            # let an ID token pass for an access token.
+            raise ValueError(f"OpenID issuer {self.name!r}: audience must not be the client id")
+
+    def authentication_problem(self, claims: Mapping[str, Any]) -> str | None:
+        """Why the login these claims describe is not strong enough, or None: the reason
+        `acr_not_accepted` or `amr_missing` for the audit log."""
+        if self.required_acr and claims.get("acr") not in self.required_acr:
+            return "acr_not_accepted"
+        if self.required_amr:
+            amr = claims.get("amr")
+            methods = {m for m in amr if isinstance(m, str)} if isinstance(amr, list) else set()
+            if not set(self.required_amr) <= methods:
+                return "amr_missing"
+        return None
+
+    def claim_problem(self, claims: Mapping[str, Any], *, absent_ok: bool = False) -> str | None:
+        """The first required claim these claims do not satisfy, or None; with `absent_ok` a
+        claim that is not there at all is no problem (an access token may leave it out)."""
+        for name, wanted in sorted(self.required_claims.items()):
+            value = claims.get(name)
+            if value is None and absent_ok:
+                continue
+            if value == wanted or (isinstance(value, list) and wanted in value):
+                continue
+            return name
+        return None
 
     def roles_from(self, claims: Mapping[str, Any]) -> list[str]:
         """The Samsyn roles the role claim grants: a string or a list of strings, mapped."""
@@ -84,6 +127,7 @@ class ProviderMetadata:
     token_endpoint: str
     jwks_uri: str
     userinfo_endpoint: str | None
+    end_session_endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,28 +159,41 @@ def _get_json(url: str, reason: str, headers: Mapping[str, str] | None = None) -
 
 
 class JwksCache:
-    """The provider's signing keys, fetched once and again only for an unknown key id,
-    at most once per `refetch_interval` seconds."""
+    """The provider's signing keys.
+
+    Fetched at first use, again once they are `max_age` seconds old (a key the provider no
+    longer publishes is dropped then), and again for an unknown key id, at most once per
+    `refetch_interval` seconds. When the keys are too old and the provider cannot be reached,
+    tokens are refused rather than verified with keys that may have been withdrawn.
+    """
 
     def __init__(
         self,
         fetch: Callable[[], Mapping[str, Any]],
         *,
         refetch_interval: float = JWKS_REFETCH_INTERVAL_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
+        max_age: float = JWKS_MAX_AGE_SECONDS,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         self._fetch = fetch
         self._interval = refetch_interval
-        self._monotonic = monotonic
+        self._max_age = max_age
+        self._monotonic = monotonic or _clock_seconds
         self._lock = threading.Lock()
         self._keys: KeySet | None = None
         self._fetched_at = 0.0
+        self._tried_at: float | None = None
         self.fetches = 0
 
+    def _age(self, since: float) -> float:
+        age = self._monotonic() - since
+        # A clock set back makes the keys look new for ever: treat them as old instead.
+        return age if age >= 0 else float("inf")
+
     def _load(self) -> KeySet:
-        document = self._fetch()
-        self._fetched_at = self._monotonic()
+        self._tried_at = self._monotonic()
         self.fetches += 1
+        document = self._fetch()
         raw = document.get("keys")
         if not isinstance(raw, list):
             raise OidcError("jwks_unavailable", "no keys")
@@ -148,10 +205,23 @@ class JwksCache:
             and key.get("use", "sig") == "sig"
         ]
         try:
-            self._keys = KeySet.import_key_set({"keys": usable})
+            keys = KeySet.import_key_set({"keys": usable})
         except (JoseError, ValueError, TypeError) as exc:
             raise OidcError("jwks_unavailable", type(exc).__name__) from None
-        return self._keys
+        self._keys, self._fetched_at = keys, self._tried_at
+        return keys
+
+    def _may_retry(self) -> bool:
+        return self._tried_at is None or self._age(self._tried_at) >= self._interval
+
+    def _current(self) -> KeySet:
+        """The keys, fetched again when they are too old; a failed fetch is retried only
+        after `refetch_interval`, and until then tokens are refused."""
+        if self._keys is not None and self._age(self._fetched_at) < self._max_age:
+            return self._keys
+        if not self._may_retry():
+            raise OidcError("jwks_unavailable", "waiting to retry")
+        return self._load()
 
     def _knows(self, keys: KeySet, kid: str | None) -> bool:
         if kid is None:
@@ -160,14 +230,19 @@ class JwksCache:
 
     def keys_for(self, kid: str | None) -> KeySet:
         with self._lock:
-            keys = self._keys if self._keys is not None else self._load()
+            keys = self._current()
             if self._knows(keys, kid):
                 return keys
-            if self._monotonic() - self._fetched_at >= self._interval:
+            if self._may_retry():
                 keys = self._load()
                 if self._knows(keys, kid):
                     return keys
         raise OidcError("unknown_key")
+
+
+def _clock_seconds() -> float:
+    """Seconds on the application clock (`common.clock`), which tests can move."""
+    return utcnow().timestamp()
 
 
 def _unverified_claims(token: str) -> dict[str, Any]:
@@ -184,6 +259,11 @@ def _unverified_claims(token: str) -> dict[str, Any]:
     return payload
 
 
+def _optional_url(document: Mapping[str, Any], name: str) -> str | None:
+    value = document.get(name)
+    return str(value) if value else None
+
+
 def looks_like_jwt(token: str) -> bool:
     parts = token.split(".")
     return len(parts) == 3 and all(parts)
@@ -197,10 +277,10 @@ class OpenIdClient:
     """One configured issuer: its metadata, its keys, and the relying party's requests."""
 
     def __init__(
-        self, config: IssuerConfig, *, monotonic: Callable[[], float] = time.monotonic
+        self, config: IssuerConfig, *, monotonic: Callable[[], float] | None = None
     ) -> None:
         self.config = config
-        self._monotonic = monotonic
+        self._monotonic = monotonic or _clock_seconds
         self._lock = threading.Lock()
         self._metadata: ProviderMetadata | None = None
         self._metadata_at = 0.0
@@ -224,11 +304,8 @@ class OpenIdClient:
                     authorization_endpoint=str(document["authorization_endpoint"]),
                     token_endpoint=str(document["token_endpoint"]),
                     jwks_uri=str(document["jwks_uri"]),
-                    userinfo_endpoint=(
-                        str(document["userinfo_endpoint"])
-                        if document.get("userinfo_endpoint")
-                        else None
-                    ),
+                    userinfo_endpoint=_optional_url(document, "userinfo_endpoint"),
+                    end_session_endpoint=_optional_url(document, "end_session_endpoint"),
                 )
             except KeyError as exc:
                 raise OidcError("discovery_failed", f"missing {exc.args[0]}") from None
@@ -255,11 +332,32 @@ class OpenIdClient:
         self, *, redirect_uri: str, state: str, nonce: str, code_verifier: str
     ) -> str:
         endpoint = self.metadata().authorization_endpoint
+        extra = (
+            {"acr_values": " ".join(self.config.required_acr)} if self.config.required_acr else {}
+        )
         with self._oauth(redirect_uri) as client:
             url, _ = client.create_authorization_url(
-                endpoint, state=state, nonce=nonce, code_verifier=code_verifier
+                endpoint, state=state, nonce=nonce, code_verifier=code_verifier, **extra
             )
         return str(url)
+
+    def end_session_url(
+        self, *, id_token_hint: str, post_logout_redirect_uri: str, state: str
+    ) -> str | None:
+        """Where to send the browser to end its session at the provider too (OpenID Connect
+        RP-Initiated Logout 1.0), or None when the provider offers no `end_session_endpoint`."""
+        endpoint = self.metadata().end_session_endpoint
+        if endpoint is None:
+            return None
+        query = urlencode(
+            {
+                "id_token_hint": id_token_hint,
+                "client_id": self.config.client_id,
+                "post_logout_redirect_uri": post_logout_redirect_uri,
+                "state": state,
+            }
+        )
+        return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
     def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> Tokens:
         endpoint = self.metadata().token_endpoint
@@ -330,10 +428,13 @@ class OpenIdClient:
     # --- API bearer tokens ------------------------------------------------------------------
 
     def access_token_claims(self, token: str) -> dict[str, Any]:
-        """A JWT access token for our API: signature, iss, aud, exp, nbf and its type."""
+        """An RFC 9068 access token for our API: its type, signature, iss, aud (the configured
+        API audience, never the client id), exp and nbf, and the issuer's login requirements."""
+        if self.config.audience is None:
+            raise OidcError("no_api_audience")
         verified = self._verify(token)
-        token_type = str(verified.header.get("typ", "jwt")).lower()
-        if token_type not in ACCESS_TOKEN_TYPES:
+        token_type = verified.header.get("typ")
+        if not isinstance(token_type, str) or token_type.lower() not in ACCESS_TOKEN_TYPES:
             raise OidcError("not_an_access_token", "typ")
         if "nonce" in verified.claims:  # an ID token is proof of a login, not an API grant
             raise OidcError("not_an_access_token", "nonce")
@@ -349,6 +450,10 @@ class OpenIdClient:
             registry.validate(verified.claims)
         except (JoseError, ValueError) as exc:
             raise OidcError("bad_claims", type(exc).__name__) from None
+        if problem := self.config.authentication_problem(verified.claims):
+            raise OidcError(problem)
+        if self.config.claim_problem(verified.claims, absent_ok=True) is not None:
+            raise OidcError("claim_mismatch")
         return dict(verified.claims)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -22,7 +22,7 @@ from common.errors import Conflict, NotFound, Unauthenticated
 from common.roles import AgencyKind, Role, needs_second_factor
 from domain.auth import totp
 from domain.auth.lockout import LockoutPolicy, refused_until
-from domain.auth.passwords import burn_time, verify_password
+from domain.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from domain.users.models import LoginAttempt, User, UserSession
 from domain.users.repository import UserRepository
 
@@ -116,15 +116,29 @@ def login(
     address = client_address[:64]
     now = utcnow()
     user = users.by_username(name)
+    # A name or address already locked costs no password hash.
     until = _locked_until(users, name, address, now, lockout)
     if until is not None:
         _refusal_event(session, user, "locked_out", until=until.isoformat())
         return LoginRefused(retry_after=until, reason=RefusalReason.LOCKED_OUT)
+    rehashed = None
     if user is None or not user.is_active or user.password_hash is None:
         burn_time(password)
         succeeded, reason = False, "unknown_or_inactive"
     else:
         succeeded, reason = verify_password(password, user.password_hash), "bad_password"
+        if succeeded and needs_rehash(user.password_hash):
+            rehashed = hash_password(password)  # computed before the lock below is taken
+    # Attempts that raced this one were counted meanwhile: decide again under the lock, and
+    # say nothing about the password if they used up what the policy allows.
+    until = _locked_until(users, name, address, now, lockout, lock=True)
+    if until is not None:
+        _refusal_event(session, user, "locked_out", until=until.isoformat())
+        return LoginRefused(retry_after=until, reason=RefusalReason.LOCKED_OUT)
+    if rehashed is not None and user is not None:
+        user.password_hash = rehashed
+        session.add(user)
+        session.flush()
     if not succeeded or user is None:
         users.add_attempt(
             LoginAttempt(username=name, client_address=address, succeeded=False, attempted_at=now)
@@ -165,7 +179,7 @@ def continue_login(
     user, pending = _pending_login(users, pending_token, PendingKind.SECOND_FACTOR)
     address = client_address[:64]
     now = utcnow()
-    until = _locked_until(users, user.username, address, now, lockout)
+    until = _locked_until(users, user.username, address, now, lockout, lock=True)
     if until is not None:
         users.end_session(pending, now)
         _refusal_event(session, user, "locked_out", until=until.isoformat())
@@ -288,8 +302,20 @@ def reset_second_factor(session: Session, *, username: str, actor: Actor | None 
 
 
 def _locked_until(
-    users: UserRepository, name: str, address: str, now: datetime, lockout: LockoutPolicy
+    users: UserRepository,
+    name: str,
+    address: str,
+    now: datetime,
+    lockout: LockoutPolicy,
+    *,
+    lock: bool = False,
 ) -> datetime | None:
+    """When the name or address may try again, if not now. With `lock`, the name's and the
+    address's lock rows are held to the end of the transaction first, so the attempts read
+    here include those of every login that decided before this one, and a concurrent login
+    decides only after this one has recorded its attempt."""
+    if lock:
+        users.lock_login_slots((f"name:{name}", f"address:{address}"), now)
     name_failures, address_failures = users.recent_failures(
         username=name, client_address=address, since=now - lockout.window
     )
@@ -376,6 +402,8 @@ def open_session(
     client_address: str,
     now: datetime,
     basis: dict[str, str],
+    oidc_issuer_name: str | None = None,
+    oidc_id_token: str | None = None,
 ) -> LoginResult:
     """The one way a login becomes a session, whatever proved who the user is (a password and
     maybe a TOTP code, or an OpenID provider): a successful attempt, which ends the name's run
@@ -397,6 +425,8 @@ def open_session(
         created_at=now,
         last_seen_at=now,
         expires_at=now + policy.absolute,
+        oidc_issuer_name=oidc_issuer_name,
+        oidc_id_token=oidc_id_token,
     )
     users.add_session(user_session)
     audit.record(
@@ -470,7 +500,24 @@ def logout_everywhere(session: Session, actor: Actor) -> int:
     return ended
 
 
-def logout(session: Session, actor: Actor, user_session: UserSession) -> None:
+@dataclass(frozen=True)
+class ProviderSession:
+    """What ending a federated session at its OpenID provider needs (RP-Initiated Logout)."""
+
+    issuer_name: str
+    id_token: str = field(repr=False)
+
+
+def provider_session(user_session: UserSession) -> ProviderSession | None:
+    if user_session.oidc_issuer_name and user_session.oidc_id_token:
+        return ProviderSession(user_session.oidc_issuer_name, user_session.oidc_id_token)
+    return None
+
+
+def logout(session: Session, actor: Actor, user_session: UserSession) -> ProviderSession | None:
+    """End the session; for one that came from an OpenID provider, what the caller needs to
+    end the provider's session too (the stored ID token is deleted here)."""
+    provider = provider_session(user_session)
     UserRepository(session).end_session(user_session, utcnow())
     audit.record(
         session,
@@ -478,4 +525,6 @@ def logout(session: Session, actor: Actor, user_session: UserSession) -> None:
         action="auth.logout",
         resource_type="user_session",
         resource_id=user_session.id,
+        basis={"provider": provider.issuer_name} if provider else None,
     )
+    return provider

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Index,
+    Integer,
     String,
     UniqueConstraint,
     false,
@@ -85,6 +86,27 @@ class UserSession(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # A login through an OpenID provider keeps the issuer's name and its ID token (encrypted)
+    # until the session ends: logging out sends it back as `id_token_hint`, so the provider
+    # ends its own session too (RP-Initiated Logout). Cleared when the session ends.
+    oidc_issuer_name: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    oidc_id_token: str | None = Field(
+        default=None,
+        repr=False,
+        sa_column=Column(EncryptedString("user_session.oidc_id_token"), nullable=True),
+    )
+
+
+class LoginLock(SQLModel, table=True):
+    """Rows locked while a login's outcome is decided, so that concurrent attempts for one
+    name or from one address are counted one after the other (see `domain.auth.service`).
+
+    A name or address maps onto one of a fixed number of slots, so the table never grows."""
+
+    __tablename__ = "login_lock"
+
+    slot: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    taken_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class LoginAttempt(SQLModel, table=True):

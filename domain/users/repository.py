@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from domain.agencies.models import Agency
-from domain.users.models import LoginAttempt, OidcLogin, User, UserSession
+from domain.users.models import LoginAttempt, LoginLock, OidcLogin, User, UserSession
+
+LOGIN_LOCK_SLOTS = 4096
 
 
 class UserRepository:
@@ -81,6 +85,22 @@ class UserRepository:
         ).all()
         return name_failures, list(address_failures)
 
+    def lock_login_slots(self, keys: Sequence[str], now: datetime) -> None:
+        """Lock the rows of these keys (a name, an address) until the transaction ends: a
+        concurrent login for the same name or from the same address waits here, and then
+        reads the attempts this one records. Slots are taken in one order, so two logins never
+        wait for each other. On SQLite the write takes the database's one write lock."""
+        insert = (
+            postgresql.insert
+            if self._session.get_bind().dialect.name == "postgresql"
+            else sqlite.insert
+        )
+        for slot in sorted({_slot(key) for key in keys}):
+            statement = insert(LoginLock).values(slot=slot, taken_at=now)
+            self._session.execute(
+                statement.on_conflict_do_update(index_elements=["slot"], set_={"taken_at": now})
+            )
+
     def add_attempt(self, attempt: LoginAttempt) -> None:
         self._session.add(attempt)
         self._session.flush()
@@ -102,7 +122,7 @@ class UserRepository:
         result = self._session.execute(
             update(UserSession)
             .where(col(UserSession.user_id) == user_id, col(UserSession.ended_at).is_(None))
-            .values(ended_at=now)
+            .values(ended_at=now, oidc_id_token=None)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
@@ -126,7 +146,7 @@ class UserRepository:
         self._session.execute(
             update(UserSession)
             .where(col(UserSession.id) == user_session.id, col(UserSession.ended_at).is_(None))
-            .values(ended_at=now)
+            .values(ended_at=now, oidc_id_token=None)
         )
 
     # --- logins in progress at an OpenID provider ----------------------------------------
@@ -161,3 +181,9 @@ class UserRepository:
             delete(OidcLogin).where(col(OidcLogin.expires_at) < expired_before)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _slot(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8", "replace")).digest()[:4]) % (
+        LOGIN_LOCK_SLOTS
+    )

@@ -3,12 +3,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from common.clock import reset_clock, set_clock
 from common.db import new_session
+from domain.auth import passwords
+from domain.users.models import User
 from tests.api.conftest import World, token_for
 from tests.builders import PASSWORD
 
@@ -124,3 +128,61 @@ class TestLogoutEverywhere:
         assert client.get("/api/v1/auth/me", headers=first).status_code == 401
         assert client.get("/api/v1/auth/me", headers=second).status_code == 401
         assert client.get("/api/v1/auth/me", headers=other).status_code == 200
+
+
+class TestRehashOnLogin:
+    """A hash made with weaker parameters than today's default is replaced at login. The
+    parameters are explicit here: the tests' default is cheap (tests/conftest.py)."""
+
+    OLD = passwords.ScryptParams(n=2**10, r=8, p=1)
+    NEW = passwords.ScryptParams(n=2**11, r=8, p=1)
+
+    def _store(self, engine: Engine, username: str, params: passwords.ScryptParams) -> str:
+        stored = passwords.hash_password(PASSWORD, params)
+        with new_session(engine) as session:
+            user = session.exec(select(User).where(User.username == username)).one()
+            user.password_hash = stored
+            session.add(user)
+            session.commit()
+        return stored
+
+    def _stored(self, engine: Engine, username: str) -> str:
+        with new_session(engine) as session:
+            user = session.exec(select(User).where(User.username == username)).one()
+            assert user.password_hash is not None
+            return user.password_hash
+
+    def test_a_weaker_hash_is_replaced(
+        self, client: TestClient, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        name = world.usernames["social_worker"]
+        old = self._store(engine, name, self.OLD)
+        monkeypatch.setattr(passwords, "DEFAULT_PARAMS", self.NEW)
+        token_for(client, name)
+        new = self._stored(engine, name)
+        assert new != old
+        assert new.startswith("scrypt$2048$8$1$")
+        assert passwords.verify_password(PASSWORD, new)
+        token_for(client, name)  # the new hash logs in; it is not replaced again
+        assert self._stored(engine, name) == new
+
+    def test_a_wrong_password_changes_nothing(
+        self, client: TestClient, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        name = world.usernames["social_worker"]
+        old = self._store(engine, name, self.OLD)
+        monkeypatch.setattr(passwords, "DEFAULT_PARAMS", self.NEW)
+        response = client.post(
+            "/api/v1/auth/token", data={"username": name, "password": "fel-lösenord-123"}
+        )
+        assert response.status_code == 401
+        assert self._stored(engine, name) == old
+
+    def test_a_stronger_hash_is_kept(
+        self, client: TestClient, world: World, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        name = world.usernames["social_worker"]
+        strong = self._store(engine, name, passwords.ScryptParams(n=2**12, r=8, p=1))
+        monkeypatch.setattr(passwords, "DEFAULT_PARAMS", self.NEW)
+        token_for(client, name)
+        assert self._stored(engine, name) == strong

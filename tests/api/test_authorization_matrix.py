@@ -130,8 +130,13 @@ ROUTES: dict[tuple[str, str], Route] = {
 }
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
 # Logging in through an OpenID provider: public by design (the provider authenticates), and
-# only for configured issuers; covered by tests/api/test_oidc.py.
-PUBLIC_OIDC = {("GET", "/oidc/{name}/login"), ("GET", "/oidc/{name}/callback")}
+# only for configured issuers; covered by tests/api/test_oidc.py. `logged-out` is where the
+# provider returns the browser after RP-initiated logout; it only shows the login page.
+PUBLIC_OIDC = {
+    ("GET", "/oidc/{name}/login"),
+    ("GET", "/oidc/{name}/callback"),
+    ("GET", "/oidc/{name}/logged-out"),
+}
 
 
 def _url(ctx: Ctx, path: str, case: Case) -> str:

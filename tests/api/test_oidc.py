@@ -7,7 +7,9 @@ production; the provider runs under node and is driven with httpx like a browser
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from fastapi.testclient import TestClient
 from httpx2 import Response
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -34,7 +37,9 @@ from domain.auth import federation
 from domain.users.models import OidcLogin, User, UserSession
 from domain.users.service import set_active
 from tests.api.conftest import World, token_for
-from tests.openid_provider import OpenIdProvider, free_port, s256
+from tests.api.test_pages import csrf_from
+from tests.builders import PASSWORD
+from tests.openid_provider import OpenIdProvider, free_port, new_browser, s256
 
 SCHOOL_LABEL = "Logga in med Skolans inloggning"
 SOCIAL_LABEL = "Logga in med Socialtjänstens inloggning"
@@ -55,9 +60,11 @@ def issuer_settings_for(issuer: str, world: World) -> dict[str, Any]:
     }
 
 
-def issuer_settings(idp: OpenIdProvider, world: World) -> list[dict[str, Any]]:
+def issuer_settings(idp: OpenIdProvider, world: World, **school: Any) -> list[dict[str, Any]]:
+    """ "skola" with an API audience (and `school` changes), "soc" without: its tokens are
+    for browser logins only."""
     return [
-        issuer_settings_for(idp.issuer("skola"), world),
+        {**issuer_settings_for(idp.issuer("skola"), world), **school},
         {
             "name": "soc",
             "label": SOCIAL_LABEL,
@@ -71,10 +78,11 @@ def issuer_settings(idp: OpenIdProvider, world: World) -> list[dict[str, Any]]:
     ]
 
 
-@pytest.fixture
-def app(engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world: World) -> FastAPI:
+def make_app(
+    engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world: World, **school: Any
+) -> FastAPI:
     """Production rules for logging in: TOTP is required for local accounts."""
-    settings = Settings(data_dir=tmp_path, oidc_issuers=issuer_settings(idp, world))
+    settings = Settings(data_dir=tmp_path, oidc_issuers=issuer_settings(idp, world, **school))
     return create_app(
         settings,
         keys=keys,
@@ -84,6 +92,11 @@ def app(engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world
         second_factor_required=True,
         env=idp.secret_env(),
     )
+
+
+@pytest.fixture
+def app(engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world: World) -> FastAPI:
+    return make_app(engine, keys, tmp_path, idp, world)
 
 
 @pytest.fixture
@@ -536,12 +549,75 @@ class TestBearerTokens:
     def test_an_id_token_is_no_access_token(
         self, client: TestClient, idp: OpenIdProvider, karin_token: str
     ) -> None:
-        """For "soc" the API audience is the client id, which is also the ID token's audience."""
         log_in(client, idp, "handlaggare-hanna", name="soc")
         client.cookies.clear()
-        id_token = idp.access_token("soc", "handlaggare-hanna")["id_token"]
-        assert _claims(id_token)["aud"] == "samsyn"
-        assert client.get("/api/v1/auth/me", headers=bearer(id_token)).status_code == 401
+        for name, login in (("soc", "handlaggare-hanna"), ("skola", "kontakt-karin")):
+            id_token = idp.access_token(name, login)["id_token"]
+            assert _claims(id_token)["aud"] == "samsyn"
+            assert client.get("/api/v1/auth/me", headers=bearer(id_token)).status_code == 401
+
+    def test_the_providers_access_tokens_are_rfc_9068(
+        self, idp: OpenIdProvider, karin_token: str
+    ) -> None:
+        header = json.loads(base64.urlsafe_b64decode(karin_token.split(".")[0] + "=="))
+        assert header["typ"] == "at+jwt"
+        assert _claims(karin_token)["aud"] == "urn:samsyn:skola:api"
+
+    def test_an_id_token_without_a_nonce_is_no_access_token(
+        self, client: TestClient, idp: OpenIdProvider, karin_token: str
+    ) -> None:
+        """The code flow needs no nonce; such an ID token once passed for an access token of
+        an issuer whose API audience was the client id (the old default)."""
+        log_in(client, idp, "handlaggare-hanna", name="soc")
+        client.cookies.clear()
+        for name, login in (("soc", "handlaggare-hanna"), ("skola", "kontakt-karin")):
+            id_token = idp.access_token(name, login, nonce=False)["id_token"]
+            assert "nonce" not in _claims(id_token)
+            assert client.get("/api/v1/auth/me", headers=bearer(id_token)).status_code == 401
+
+    def test_an_id_token_from_a_refresh_grant_is_no_access_token(
+        self, client: TestClient, idp: OpenIdProvider, karin_token: str
+    ) -> None:
+        log_in(client, idp, "handlaggare-hanna", name="soc")
+        client.cookies.clear()
+        for name, login in (("soc", "handlaggare-hanna"), ("skola", "kontakt-karin")):
+            resource = f"urn:samsyn:{name}:api"
+            # oidc-provider repeats the first request's nonce in a refreshed ID token; the
+            # first request here has none, as an API client's need not.
+            first = idp.access_token(name, login, offline=True, nonce=False)
+            renewed = idp.refresh(name, first["refresh_token"], resource=resource)
+            assert "nonce" not in _claims(renewed["id_token"])
+            me = client.get("/api/v1/auth/me", headers=bearer(renewed["id_token"]))
+            assert me.status_code == 401
+            if name == "skola":  # the refreshed access token itself is fine
+                me = client.get("/api/v1/auth/me", headers=bearer(renewed["access_token"]))
+                assert me.status_code == 200
+
+    def test_an_issuer_without_an_api_audience_takes_no_bearer_tokens(
+        self, client: TestClient, idp: OpenIdProvider, karin_token: str
+    ) -> None:
+        log_in(client, idp, "handlaggare-hanna", name="soc")
+        client.cookies.clear()
+        token = idp.access_token("soc", "handlaggare-hanna")["access_token"]
+        assert _claims(token)["aud"] == "urn:samsyn:soc:api"
+        assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
+
+    def test_a_key_the_provider_withdrew_stops_working_within_the_hour(
+        self, client: TestClient, idp: OpenIdProvider, karin_token: str
+    ) -> None:
+        assert client.get("/api/v1/auth/me", headers=bearer(karin_token)).status_code == 200
+        idp.rotate_keys("skola")
+        # Within the hour the keys fetched before still count: no request reaches the provider.
+        assert client.get("/api/v1/auth/me", headers=bearer(karin_token)).status_code == 200
+        later = utcnow() + timedelta(minutes=61)
+        set_clock(lambda: later)
+        try:
+            assert _claims(karin_token)["exp"] > later.timestamp()  # not expired: withdrawn
+            assert client.get("/api/v1/auth/me", headers=bearer(karin_token)).status_code == 401
+            fresh = idp.access_token("skola", "kontakt-karin")["access_token"]
+            assert client.get("/api/v1/auth/me", headers=bearer(fresh)).status_code == 200
+        finally:
+            reset_clock()
 
     def test_a_disabled_account_is_refused(
         self, client: TestClient, idp: OpenIdProvider, engine: Engine, karin_token: str
@@ -625,3 +701,183 @@ def test_a_provider_that_cannot_be_reached(
         claims = {"iss": nowhere, "aud": "urn:x", "sub": "x", "exp": 2**40}
         token = ".".join([_b64({"alg": "RS256", "kid": "k"}), _b64(claims), "AAAA"])
         assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 401
+
+
+class TestLoginRequirements:
+    """Per-issuer acr, amr and claim requirements. At the test provider Karin logs in with a
+    password only (acr urn:samsyn:test:pwd, amr ["pwd"]) and belongs to org "skolan"; Gustav
+    adds a one-time code (urn:samsyn:test:mfa, ["pwd", "otp"]) and belongs to "polisen"."""
+
+    def test_a_login_without_a_second_factor_is_refused(
+        self, engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world: World
+    ) -> None:
+        app = make_app(engine, keys, tmp_path, idp, world, required_amr=["pwd", "otp"])
+        with TestClient(app) as client:
+            refused = log_in(client, idp, "kontakt-karin")
+            assert refused.status_code == 403
+            assert federation.SECOND_FACTOR_MISSING in refused.text
+            assert "samsyn_session" not in refused.headers.get("set-cookie", "")
+            assert not is_logged_in(client)
+            assert log_in(client, idp, "granskare-gustav").status_code == 200
+            assert is_logged_in(client)
+        assert user_of(engine, idp, "kontakt-karin") is None
+        assert refusals(engine) == [
+            {
+                "method": "oidc",
+                "issuer": "skola",
+                "reason": "amr_missing",
+                "acr": "urn:samsyn:test:pwd",
+                "amr": "pwd",
+            }
+        ]
+
+    def test_an_acr_not_accepted_is_refused_and_the_request_asks_for_one(
+        self, engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world: World
+    ) -> None:
+        app = make_app(engine, keys, tmp_path, idp, world, required_acr=["urn:samsyn:test:mfa"])
+        with TestClient(app) as client:
+            query = parse_qs(urlsplit(start(client)).query)
+            assert query["acr_values"] == ["urn:samsyn:test:mfa"]
+            refused = log_in(client, idp, "kontakt-karin")
+            assert refused.status_code == 403
+            assert federation.SECOND_FACTOR_MISSING in refused.text
+            assert log_in(client, idp, "granskare-gustav").status_code == 200
+        assert [r["reason"] for r in refusals(engine)] == ["acr_not_accepted"]
+
+    def test_someone_from_another_organisation_at_the_same_provider_is_refused(
+        self, engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world: World
+    ) -> None:
+        """A provider serving several agencies: police staff must not become school staff."""
+        app = make_app(engine, keys, tmp_path, idp, world, required_claims={"org": "skolan"})
+        with TestClient(app) as client:
+            refused = log_in(client, idp, "granskare-gustav")
+            assert refused.status_code == 403
+            assert federation.WRONG_ORGANISATION in refused.text
+            assert log_in(client, idp, "kontakt-karin").status_code == 200
+        assert user_of(engine, idp, "granskare-gustav") is None
+        assert refusals(engine) == [
+            {"method": "oidc", "issuer": "skola", "reason": "claim_mismatch", "claim": "org"}
+        ]
+
+    def test_bearer_tokens_meet_the_same_second_factor_requirement(
+        self, engine: Engine, keys: KeySet, tmp_path: Path, idp: OpenIdProvider, world: World
+    ) -> None:
+        relaxed = make_app(engine, keys, tmp_path, idp, world)
+        with TestClient(relaxed) as client:  # both accounts exist from a browser login
+            log_in(client, idp, "kontakt-karin")
+            log_in(client, idp, "granskare-gustav")
+        karin = idp.access_token("skola", "kontakt-karin")["access_token"]
+        gustav = idp.access_token("skola", "granskare-gustav")["access_token"]
+        assert _claims(karin)["amr"] == ["pwd"]
+        strict = make_app(engine, keys, tmp_path, idp, world, required_amr=["otp"])
+        with TestClient(strict) as client:
+            assert client.get("/api/v1/auth/me", headers=bearer(karin)).status_code == 401
+            assert client.get("/api/v1/auth/me", headers=bearer(gustav)).status_code == 200
+
+
+def _continue_url(page: str) -> str:
+    match = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', page)
+    assert match is not None, page
+    return html.unescape(match.group(1))
+
+
+class TestLogout:
+    """RP-Initiated Logout: "Logga ut" ends the provider's session too, so the next click on
+    the provider's button asks for the password again (a shared school computer)."""
+
+    def test_without_it_the_provider_logs_the_same_person_in_again(
+        self, client: TestClient, idp: OpenIdProvider
+    ) -> None:
+        with new_browser() as browser:
+            first: list[str] = []
+            callback = idp.sign_in(
+                start(client), "kontakt-karin", until=BASE, browser=browser, pages=first
+            )
+            client.get(callback)
+            client.cookies.clear()  # only Samsyn forgets: the provider's session is open
+            again: list[str] = []
+            callback = idp.sign_in(
+                start(client), "kontakt-karin", until=BASE, browser=browser, pages=again
+            )
+            assert client.get(callback).status_code == 200
+        assert "login" in first
+        assert again == []  # no password asked: whoever clicks is Karin
+
+    def test_logging_out_ends_the_providers_session_too(
+        self, client: TestClient, idp: OpenIdProvider, engine: Engine
+    ) -> None:
+        with new_browser() as browser:
+            callback = idp.sign_in(start(client), "kontakt-karin", until=BASE, browser=browser)
+            client.get(callback)
+            page = client.get("/arenden")
+            out = client.post("/logga-ut", data={"csrf_token": csrf_from(page.text)})
+            # A page that goes on by itself: the form's CSP would stop a cross-site redirect.
+            assert out.status_code == 200
+            assert out.headers["cache-control"] == "no-store"  # it carries the ID token
+            assert not is_logged_in(client)
+            url = _continue_url(out.text)
+            assert f'href="{html.escape(url)}"' in out.text
+            parts = urlsplit(url)
+            query = {k: v[0] for k, v in parse_qs(parts.query).items()}
+            assert f"{parts.scheme}://{parts.netloc}{parts.path}" == (
+                idp.issuer("skola") + "/session/end"
+            )
+            assert query["post_logout_redirect_uri"] == "http://testserver/oidc/skola/logged-out"
+            assert query["client_id"] == "samsyn"
+            assert len(query["state"]) >= 32
+            assert _claims(query["id_token_hint"])["sub"] == idp.sub("kontakt-karin")
+            back = idp.sign_out(url, until=BASE, browser=browser)
+            assert parse_qs(urlsplit(back).query)["state"] == [query["state"]]
+            landed = client.get(back, follow_redirects=False)
+            assert landed.status_code == 303
+            assert landed.headers["location"] == "/logga-in?utloggad=1"
+            pages: list[str] = []
+            callback = idp.sign_in(
+                start(client), "kontakt-karin", until=BASE, browser=browser, pages=pages
+            )
+            assert "login" in pages  # the provider asks for the password again
+        with new_session(engine) as session:
+            stored = session.exec(select(UserSession)).all()
+        assert [s.oidc_issuer_name for s in stored] == ["skola"]
+        assert stored[0].oidc_id_token is None  # not kept once the session ended
+        assert [e.basis for e in events(engine, "auth.logout")] == [{"provider": "skola"}]
+
+    def test_the_id_token_is_stored_encrypted(
+        self, client: TestClient, idp: OpenIdProvider, engine: Engine
+    ) -> None:
+        log_in(client, idp, "kontakt-karin")
+        with new_session(engine) as session:
+            [(raw,)] = session.execute(text("SELECT oidc_id_token FROM user_session")).all()
+            [decrypted] = session.exec(select(UserSession.oidc_id_token)).all()
+        assert decrypted is not None
+        assert _claims(decrypted)["sub"] == idp.sub("kontakt-karin")
+        assert decrypted not in raw
+        assert decrypted.split(".")[1] not in raw
+
+    def test_logging_out_everywhere_ends_the_providers_session_too(
+        self, client: TestClient, idp: OpenIdProvider
+    ) -> None:
+        log_in(client, idp, "kontakt-karin")
+        page = client.get("/arenden")
+        out = client.post("/logga-ut-overallt", data={"csrf_token": csrf_from(page.text)})
+        assert out.status_code == 200
+        assert _continue_url(out.text).startswith(idp.issuer("skola") + "/session/end?")
+        assert not is_logged_in(client)
+
+    def test_a_local_account_logs_out_here_only(self, client: TestClient, world: World) -> None:
+        # The administrator's role does not read case data: no TOTP needed for the page.
+        page = client.get("/logga-in")
+        client.post(
+            "/logga-in",
+            data={
+                "csrf_token": csrf_from(page.text),
+                "username": world.usernames["administrator"],
+                "password": PASSWORD,
+                "nasta": "/start",
+            },
+        )
+        page = client.get("/start")
+        out = client.post(
+            "/logga-ut", data={"csrf_token": csrf_from(page.text)}, follow_redirects=False
+        )
+        assert (out.status_code, out.headers["location"]) == (303, "/logga-in?utloggad=1")

@@ -328,7 +328,7 @@ class TestOidcSettings:
         assert (issuer.name, issuer.scopes, issuer.audience) == (
             "skola-nord",
             "openid profile",
-            "samsyn",  # the audience defaults to the client id
+            None,  # no API audience: the issuer's tokens are not accepted on the API
         )
         assert issuer.client_secret == "s3"
         assert "s3" not in repr(issuer)
@@ -355,6 +355,10 @@ class TestOidcSettings:
             ([_issuer(name="Skola A")], "name"),
             ([_issuer(issuer="ftp://idp.example.se")], "http"),
             ([_issuer(scopes="profile email")], "openid"),
+            # An ID token's audience is the client id: it must never pass for the API's.
+            ([_issuer(audience="samsyn")], "not the client id"),
+            ([_issuer(required_amr="otp")], "required_amr"),
+            ([_issuer(required_claims={"org": ["skolan"]})], "required_claims.org"),
         ],
     )
     def test_clear_errors(
@@ -362,6 +366,24 @@ class TestOidcSettings:
     ) -> None:
         with pytest.raises(ValidationError, match=re.escape(message)):
             Settings(data_dir=tmp_path, oidc_issuers=issuers)
+
+    def test_login_requirements_are_read(self, tmp_path: Path) -> None:
+        settings = Settings(
+            data_dir=tmp_path,
+            oidc_issuers=[
+                _issuer(
+                    audience="urn:samsyn:api",
+                    required_acr=["https://refeds.org/profile/mfa"],
+                    required_amr=["pwd", "otp"],
+                    required_claims={"org": "skolan"},
+                )
+            ],
+        )
+        [issuer] = settings.oidc_issuer_configs({"SAMSYN_OIDC_CLIENT_SECRET_SKOLA": "s3"})
+        assert issuer.audience == "urn:samsyn:api"
+        assert issuer.required_acr == ("https://refeds.org/profile/mfa",)
+        assert issuer.required_amr == ("pwd", "otp")
+        assert issuer.required_claims == {"org": "skolan"}
 
     def test_production_needs_https(self, tmp_path: Path) -> None:
         with pytest.raises(ValidationError, match="production needs https"):

@@ -55,3 +55,28 @@ def test_a_contact_person_logs_in_with_the_schools_login(
     page.goto("/start")
     expect(page.get_by_text("Du loggar in via din organisations inloggning")).to_be_visible()
     expect(page.get_by_role("link", name="Aktivera tvåstegsverifiering")).to_have_count(0)
+
+
+def test_logging_out_ends_the_session_at_the_provider_too(
+    federated_page: Page, federated: FederatedSetup
+) -> None:
+    """On a shared computer the next person's click on the school's button must meet the
+    provider's password page, not Karin's open session there."""
+    page = federated_page
+    page.goto("/logga-in")
+    page.get_by_role("link", name=SCHOOL_LOGIN_LABEL).click()
+    page.get_by_label("Användar-id").fill("kontakt-karin")
+    page.get_by_label("Lösenord").fill(IDP_PASSWORD)
+    page.get_by_role("button", name="Logga in hos IdP").click()
+    page.get_by_role("button", name="Godkänn").click()
+    expect(page.locator(".who")).to_have_text("Karin Kontaktsson (test)")
+
+    page.get_by_role("button", name="Logga ut").click()
+    # Samsyn's page goes on by itself to the provider, which asks to confirm.
+    expect(page).to_have_url(re.compile("^" + re.escape(federated.provider.issuer("skola"))))
+    page.get_by_role("button", name="Logga ut").click()
+    expect(page).to_have_url(f"{federated.server.url}/logga-in?utloggad=1")
+    expect(page.get_by_role("status")).to_have_text("Du är utloggad.")
+
+    page.get_by_role("link", name=SCHOOL_LOGIN_LABEL).click()
+    expect(page.get_by_label("Användar-id")).to_be_visible()  # the password is asked again

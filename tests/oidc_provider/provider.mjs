@@ -7,15 +7,22 @@
 //                       the provider another site than a relying party on 127.0.0.1)
 //   OIDC_ISSUERS        JSON list, one entry per issuer, mounted at http://HOST:PORT/<name>:
 //                         {"name": "skola", "client_id": "...", "client_secret": "...",
-//                          "redirect_uris": ["http://.../oidc/skola/callback"]}
+//                          "redirect_uris": ["http://.../oidc/skola/callback"],
+//                          "post_logout_redirect_uris": ["http://.../oidc/skola/logged-out"]}
 //   OIDC_ACCOUNTS_FILE  JSON file of accounts (default: accounts.json next to this file),
 //                       read again at every use, so a test can change a user's claims:
 //                         {"kontakt-karin": {"issuer": "skola", "sub": "...",
-//                          "password": "...", "claims": {"name": "...", "groups": [...]}}}
+//                          "password": "...", "acr": "...", "amr": ["pwd"],
+//                          "claims": {"name": "...", "groups": [...]}}}
+//                       "acr" and "amr" say how the login went (amr ["pwd", "otp"]: with a
+//                       second factor); they go into the ID token and the access token.
 //
-// Resource indicators (RFC 8707) give JWT access tokens (RFC 9068) for the resources
-// "urn:samsyn:<name>:api" and "urn:annan:<name>:api" (the latter for a wrong-audience test).
-// Logging in and consenting are plain HTML forms under /<name>/interaction/<uid>.
+// Resource indicators (RFC 8707) give JWT access tokens (RFC 9068, typ at+jwt) for the
+// resources "urn:samsyn:<name>:api" and "urn:annan:<name>:api" (the latter for a
+// wrong-audience test). The client may use refresh tokens (scope offline_access).
+// Logging in, consenting and logging out (RP-Initiated Logout) are plain HTML forms.
+// POST /<name>/_rotate-keys replaces the issuer's signing key: the old one is no longer
+// published (the issuer's sessions and grants start afresh).
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -64,6 +71,20 @@ function signingKey() {
   return { ...privateKey.export({ format: 'jwk' }), kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
 }
 
+const ACR_VALUES = ['urn:samsyn:test:pwd', 'urn:samsyn:test:mfa'];
+
+function accountBySub(name, sub) {
+  return Object.entries(accounts()).find(([, account]) => account.issuer === name && account.sub === sub);
+}
+
+function logoutSource(ctx, form) {
+  ctx.type = 'html';
+  ctx.body = `<!doctype html><html lang="sv"><head><meta charset="utf-8"><title>Logga ut</title></head>`
+    + `<body><main><h1>Logga ut</h1>${form}`
+    + '<button type="submit" form="op.logoutForm" value="yes" name="logout">Logga ut</button>'
+    + '</main></body></html>';
+}
+
 function makeProvider(base, entry) {
   const { name } = entry;
   const resources = new Set([`urn:samsyn:${name}:api`, `urn:annan:${name}:api`]);
@@ -72,21 +93,34 @@ function makeProvider(base, entry) {
       client_id: entry.client_id,
       client_secret: entry.client_secret,
       redirect_uris: entry.redirect_uris,
-      grant_types: ['authorization_code'],
+      post_logout_redirect_uris: entry.post_logout_redirect_uris || [],
+      grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     }],
     jwks: { keys: [signingKey()] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
+    acrValues: ACR_VALUES,
+    // acr and amr in every ID token, as most providers do (by default oidc-provider gives
+    // them only on request).
     claims: {
-      openid: ['sub'],
-      profile: ['name', 'preferred_username'],
+      openid: ['sub', 'acr', 'amr'],
+      profile: ['name', 'preferred_username', 'org'],
       groups: ['groups'],
     },
-    scopes: ['openid', 'profile', 'groups', 'api:read'],
+    scopes: ['openid', 'offline_access', 'profile', 'groups', 'api:read'],
     pkce: { required: () => true },
+    // RFC 9068 §2.2.1: the access token says how the user authenticated, as the ID token does.
+    async extraTokenClaims(_ctx, token) {
+      if (token.kind !== 'AccessToken' || !token.accountId) return undefined;
+      const found = accountBySub(name, token.accountId);
+      if (!found) return undefined;
+      const [, account] = found;
+      return { ...(account.acr ? { acr: account.acr } : {}), ...(account.amr ? { amr: account.amr } : {}) };
+    },
     features: {
       devInteractions: { enabled: false },
+      rpInitiatedLogout: { enabled: true, logoutSource },
       resourceIndicators: {
         enabled: true,
         defaultResource: async (_ctx, _client, oneOf) => oneOf,
@@ -96,7 +130,7 @@ function makeProvider(base, entry) {
           return {
             scope: 'api:read',
             audience: resource,
-            accessTokenTTL: 600,
+            accessTokenTTL: 7200,
             accessTokenFormat: 'jwt',
             jwt: { sign: { alg: 'RS256' } },
           };
@@ -105,8 +139,7 @@ function makeProvider(base, entry) {
     },
     interactions: { url: (_ctx, interaction) => `/${name}/interaction/${interaction.uid}` },
     async findAccount(_ctx, sub) {
-      const found = Object.entries(accounts())
-        .find(([, account]) => account.issuer === name && account.sub === sub);
+      const found = accountBySub(name, sub);
       if (!found) return undefined;
       const [login, account] = found;
       return {
@@ -162,7 +195,10 @@ async function interaction(provider, name, req, res, rest) {
     if (!account || account.issuer !== name || account.password !== form.get('password')) {
       return page(res, 401, `Logga in (${name})`, loginForm(uid, name, 'Fel användar-id eller lösenord.'));
     }
-    return provider.interactionFinished(req, res, { login: { accountId: account.sub } },
+    const result = { accountId: account.sub };
+    if (account.acr) result.acr = account.acr;
+    if (account.amr) result.amr = account.amr;
+    return provider.interactionFinished(req, res, { login: result },
       { mergeWithLastSubmission: false });
   }
   if (action === 'confirm') {
@@ -183,8 +219,15 @@ async function interaction(provider, name, req, res, rest) {
 }
 
 const base = `http://${host}:${port}`;
+const entries = new Map(issuers.map((entry) => [entry.name, entry]));
 const providers = new Map(issuers.map((entry) => [entry.name, makeProvider(base, entry)]));
 const callbacks = new Map([...providers].map(([name, provider]) => [name, provider.callback()]));
+
+function rotateKeys(name) {
+  const provider = makeProvider(base, entries.get(name));
+  providers.set(name, provider);
+  callbacks.set(name, provider.callback());
+}
 
 const server = http.createServer(async (req, res) => {
   try {
@@ -193,6 +236,10 @@ const server = http.createServer(async (req, res) => {
     const provider = providers.get(name);
     if (!provider) return page(res, 404, 'Finns inte', '');
     if (rest[0] === 'interaction') return await interaction(provider, name, req, res, rest.slice(1));
+    if (rest[0] === '_rotate-keys' && req.method === 'POST') {
+      rotateKeys(name);
+      return page(res, 200, 'Nya nycklar', '');
+    }
     // Mounted under /<name>: oidc-provider reads the mount path from originalUrl.
     req.originalUrl = req.url;
     req.url = req.url.slice(name.length + 1) || '/';

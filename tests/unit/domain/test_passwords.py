@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -116,12 +117,83 @@ class TestStoredParameters:
         assert fields(stored)[1:4] == ["512", "2", "1"]
         assert verify_password(PASSWORD, stored) is True
 
-    def test_production_parameters_are_not_weaker_than_n_2_15_r_8(self) -> None:
+    def test_production_parameters_are_n_2_17_r_8(self) -> None:
+        """OWASP's scrypt parameters; 128 MiB each, within what a stored hash may ask for."""
         params = ScryptParams()
 
-        assert params.n >= 2**15
-        assert params.r >= 8
-        assert params.p >= 1
+        assert (params.n, params.r, params.p) == (2**17, 8, 1)
+        assert 128 * 2**20 <= params.memory_bytes <= passwords.MAX_MEMORY_BYTES
+
+    def test_the_production_parameters_work_with_the_library(self) -> None:
+        """One real hash at 2^17 (the library's memory limit must allow 128 MiB)."""
+        stored = hash_password(PASSWORD, ScryptParams())
+
+        assert fields(stored)[1:4] == [str(2**17), "8", "1"]
+        assert verify_password(PASSWORD, stored) is True
+
+
+class TestNeedsRehash:
+    CURRENT = ScryptParams(n=2**11, r=8, p=1)
+
+    @pytest.mark.parametrize(
+        ("made_with", "rehash"),
+        [
+            (ScryptParams(n=2**10, r=8, p=1), True),  # fewer iterations
+            (ScryptParams(n=2**11, r=4, p=1), True),  # smaller blocks
+            (ScryptParams(n=2**12, r=4, p=1), True),  # one weaker parameter is enough
+            (ScryptParams(n=2**11, r=8, p=1), False),
+            (ScryptParams(n=2**12, r=8, p=1), False),  # stronger: never weakened
+            (ScryptParams(n=2**11, r=8, p=2), False),
+        ],
+    )
+    def test_a_hash_weaker_than_the_current_parameters(
+        self, made_with: ScryptParams, rehash: bool
+    ) -> None:
+        assert passwords.needs_rehash(hash_password(PASSWORD, made_with), self.CURRENT) is rehash
+
+    def test_the_current_default_is_the_measure(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        stored = hash_password(PASSWORD, ScryptParams(n=2**10))
+        monkeypatch.setattr(passwords, "DEFAULT_PARAMS", ScryptParams(n=2**10))
+        assert passwords.needs_rehash(stored) is False
+        monkeypatch.setattr(passwords, "DEFAULT_PARAMS", ScryptParams(n=2**11))
+        assert passwords.needs_rehash(stored) is True
+
+    def test_text_that_is_no_hash_needs_one(self) -> None:
+        assert passwords.needs_rehash("plain text") is True
+
+
+def test_at_most_a_few_hashes_are_computed_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each hash takes 128 MiB: a burst of logins must not take it many times over."""
+    limit = passwords.MAX_CONCURRENT_HASHES
+    lock, entered, release = threading.Lock(), threading.Semaphore(0), threading.Event()
+    inside = most = 0
+
+    class HeldScrypt:
+        def __init__(self, **_params: object) -> None:
+            pass
+
+        def derive(self, _password: bytes) -> bytes:
+            nonlocal inside, most
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            entered.release()
+            release.wait(30)
+            with lock:
+                inside -= 1
+            return bytes(32)
+
+    monkeypatch.setattr(passwords, "Scrypt", HeldScrypt)
+    threads = [threading.Thread(target=hash_password, args=(PASSWORD,)) for _ in range(limit + 3)]
+    for thread in threads:
+        thread.start()
+    for _ in range(limit):
+        assert entered.acquire(timeout=30)
+    assert not entered.acquire(timeout=0.5)  # the others wait for a turn
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert most == limit
 
 
 def replace_field(stored: str, index: int, value: str) -> str:
