@@ -22,13 +22,13 @@ from tests.api.test_young_persons import person_body
 from tests.builders import make_agency, make_user, valid_personnummer
 
 HOME_AREA = "Stadsdelen Påhittad"
-GUARDIAN = {
+GUARDIAN: dict[str, Any] = {
     "name": "Vera Vårdnadshavarsdotter",
     "has_custody": True,
     "phone": "070-111 22 33",
     "email": "vera@exempel.se",
 }
-SECOND_GUARDIAN = {"name": "Olle Vårdnadshavarsson", "has_custody": True}
+SECOND_GUARDIAN: dict[str, Any] = {"name": "Olle Vårdnadshavarsson", "has_custody": True}
 POLICE_NAME = "Lokalpolisen Påhittad"
 LEISURE_NAME = "Fritidsgården Påhittad"
 
@@ -175,15 +175,16 @@ def test_page_and_json_show_each_reader_the_same_fields(
         values = _field_values(data)
         for field, value in values.items():
             assert (value is not None) == (value is not None and _shown(page, value)), (who, field)
-        for field, value in {
+        stored: dict[str, str] = {
             "personnummer": f"{scene.personnummer[:8]}-{scene.personnummer[8:]}",
             "home_area": HOME_AREA,
             "school_name": scene.school_name,
             "guardian name": GUARDIAN["name"],
             "guardian phone": GUARDIAN["phone"],
-        }.items():
+        }
+        for field, secret in stored.items():
             if values[field] is None:
-                assert not _shown(page, value), (who, field, "on the page but not in the JSON")
+                assert not _shown(page, secret), (who, field, "on the page but not in the JSON")
 
         expected = _expected_fields(setting, partner=partner, owner=who == "social_worker")
         shown = {field for field, value in values.items() if value is not None}

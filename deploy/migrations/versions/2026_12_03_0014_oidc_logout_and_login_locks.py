@@ -2,7 +2,7 @@
 the rows that serialise concurrent login attempts
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-03 01:00:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
