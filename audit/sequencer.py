@@ -318,6 +318,19 @@ class Sequencer:
             self._leader = None
             raise
 
+    def _latest_signed(self, session: Session, anchor: Checkpoint | None) -> str | None:
+        """The note of the stored checkpoint at the log's end, if it is valid and newer than
+        the export (the tree was just checked to extend the export)."""
+        log_rows = AuditLogRepository(session)
+        size = log_rows.size()
+        row = log_rows.checkpoint(size) if size else None
+        if row is None or (anchor is not None and anchor.size >= size):
+            return None
+        checkpoint = self._signer.verifies(row.note)
+        if checkpoint is None or checkpoint.size != size or checkpoint.root != row.root:
+            return None
+        return row.note
+
     def run_once(self) -> Integration | None:
         try:
             return self._round()
@@ -342,12 +355,19 @@ class Sequencer:
         anchor = None
         if self._export_dir is not None:
             anchor = read_export(self._export_dir, self._signer)
+        catch_up = None
         with new_session(self._engine) as session:
             batch = integrate(session, self._signer, anchor=anchor)
-            if batch is None and anchor is not None and not self._checked_export:
-                check_current_tree(session, anchor)  # once at start, even with nothing queued
+            if batch is None and self._export_dir is not None and not self._checked_export:
+                # Once at start, even with nothing queued: refuse at once if the log no longer
+                # extends the export, and bring a missing or lagging export up to date.
+                if anchor is not None:
+                    check_current_tree(session, anchor)
+                catch_up = self._latest_signed(session, anchor)
             session.commit()
         self._checked_export = True
+        if catch_up is not None and self._export_dir is not None:
+            export_note(catch_up, self._export_dir)
         if batch is not None and not batch.stored:
             self.status.count_skipped_row()
         if batch is not None and self._export_dir is not None:
