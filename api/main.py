@@ -184,7 +184,7 @@ def create_app(
         database_answers(session)
         audit_state = audit_health(
             session,
-            status=app.state.sequencer.status if run_sequencer else None,
+            status=app.state.sequencer.status,
             signer=app.state.log_signer,
             export_dir=settings.audit_export_dir,
             stall_after=timedelta(seconds=settings.audit_stall_seconds),
