@@ -290,7 +290,7 @@ class Sequencer:
         # A round that integrated something may have left more: it runs again at once.
         self._thread = Periodic("audit-sequencer", interval, lambda: self.run_once() is not None)
         self._leader: Connection | None = None
-        self._checked_export = False
+        self._checked_export: tuple[Checkpoint | None, int] | None = None
         self.status = SequencerStatus()
 
     def start(self) -> None:
@@ -358,14 +358,17 @@ class Sequencer:
         catch_up = None
         with new_session(self._engine) as session:
             batch = integrate(session, self._signer, anchor=anchor)
-            if batch is None and self._export_dir is not None and not self._checked_export:
-                # Once at start, even with nothing queued: refuse at once if the log no longer
+            if batch is None and self._export_dir is not None:
+                # With nothing queued, whenever the log's size or the export changed since the
+                # last look (one index probe otherwise): refuse at once if the log no longer
                 # extends the export, and bring a missing or lagging export up to date.
-                if anchor is not None:
-                    check_current_tree(session, anchor)
-                catch_up = self._latest_signed(session, anchor)
+                seen = (anchor, AuditLogRepository(session).size())
+                if seen != self._checked_export:
+                    if anchor is not None:
+                        check_current_tree(session, anchor)
+                    catch_up = self._latest_signed(session, anchor)
+                    self._checked_export = seen
             session.commit()
-        self._checked_export = True
         if catch_up is not None and self._export_dir is not None:
             export_note(catch_up, self._export_dir)
         if batch is not None and not batch.stored:

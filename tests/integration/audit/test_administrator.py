@@ -48,6 +48,15 @@ def clock() -> Iterator[list[datetime]]:
     reset_clock()
 
 
+@pytest.fixture
+def sequencers() -> Iterator[list[Sequencer]]:
+    """Sequencers made by a test, stopped after it (on PostgreSQL the leader holds a connection)."""
+    made: list[Sequencer] = []
+    yield made
+    for sequencer in made:
+        sequencer.stop()
+
+
 def an_event(session: Session, occurred_at: datetime) -> AuditEvent:
     event = AuditEvent(
         action="case.read", resource_type="case", outcome="allowed", occurred_at=occurred_at
@@ -111,9 +120,16 @@ class TestDeletedCheckpoints:
 
 class TestExportConsistency:
     def test_a_truncated_log_restarted_on_the_same_export_is_refused(
-        self, session: Session, keys: KeySet, signer: LogSigner, engine: object, tmp_path: Path
+        self,
+        session: Session,
+        keys: KeySet,
+        signer: LogSigner,
+        engine: object,
+        tmp_path: Path,
+        sequencers: list[Sequencer],
     ) -> None:
         sequencer = Sequencer(engine, signer, export_dir=tmp_path)  # type: ignore[arg-type]
+        sequencers.append(sequencer)
         some_events(session, keys, signer, cases=1)  # integrated, not exported yet
         make_case(session, make_actor(session), keys)
         session.commit()
@@ -126,6 +142,8 @@ class TestExportConsistency:
             session.execute(text(f"DELETE FROM {table}"))
         session.execute(text("DELETE FROM audit_event"))
         session.commit()
+        assert sequencer.run_once() is None  # refused at once, even before a new event
+        assert sequencer.status.state == "refusing"
         an_event(session, utcnow())
         assert sequencer.run_once() is None
         assert sequencer.status.state == "refusing"
@@ -271,7 +289,13 @@ class TestJunkCheckpointRows:
         "note", ["garbage", "copy of the latest note"], ids=["garbage", "wrong size"]
     )
     def test_a_junk_row_at_the_next_size_is_skipped_and_reported(
-        self, session: Session, keys: KeySet, signer: LogSigner, engine: object, note: str
+        self,
+        session: Session,
+        keys: KeySet,
+        signer: LogSigner,
+        engine: object,
+        note: str,
+        sequencers: list[Sequencer],
     ) -> None:
         some_events(session, keys, signer, cases=1)
         repository = AuditLogRepository(session)
@@ -293,6 +317,7 @@ class TestJunkCheckpointRows:
         )
         session.commit()
         sequencer = Sequencer(engine, signer)  # type: ignore[arg-type]
+        sequencers.append(sequencer)
         batch = sequencer.run_once()
         assert batch is not None
         assert not batch.stored
