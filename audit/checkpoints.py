@@ -1,11 +1,13 @@
 """Signed checkpoints: C2SP tlog-checkpoint bodies in C2SP signed notes, Ed25519 only.
 
 A checkpoint states a log's origin, tree size and RFC 6962 root. The note text is
-``origin\\nsize\\nbase64(root)\\n`` followed by at most one extension line (C2SP
-tlog-checkpoint allows extension lines between the root hash and the blank line):
-``time <unix seconds>\\n``, the moment the log signed this tree head. The time is inside the
-signed text, so nobody without the key can move it; notes written before the line existed
-(without it) still parse and verify. No other extension line is accepted.
+``origin\\nsize\\nbase64(root)\\n`` followed by up to two extension lines, in this order
+(C2SP tlog-checkpoint allows extension lines between the root hash and the blank line):
+- ``time <unix seconds>``: the moment the log signed this tree head;
+- ``previous <size>``: the size of the checkpoint the log signed before this one (0 for the
+  first), so that a deleted checkpoint is missed by its successor.
+Both are inside the signed text, so nobody without the key can move or drop them; notes
+written before the lines existed still parse and verify. No other extension line is accepted.
 
 A note carries one or more signature lines, ``— name base64(key_hash || signature)``: the
 log's own, and perhaps cosignatures of witnesses. A verifier looks only at the lines that
@@ -40,6 +42,7 @@ MAX_TREE_SIZE = 2**64 - 1  # the size is a uint64 in every other implementation
 MAX_TIME = 2**63 - 1
 MAX_SIGNATURES = 100  # as golang.org/x/mod/sumdb/note
 TIME_PREFIX = "time "
+PREVIOUS_PREFIX = "previous "
 SIGNATURE_PREFIX = "\u2014 "  # EM DASH, space
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -91,12 +94,14 @@ def _raw_public_key(public_key: Ed25519PublicKey) -> bytes:
 @dataclass(frozen=True)
 class Checkpoint:
     """A tree head: non-empty single-line origin, 0 <= size < 2**64, 32-byte root, and the
-    signing time in whole Unix seconds (None in notes written before times were signed)."""
+    signing time in whole Unix seconds and the size of the log's checkpoint before this one
+    (each None in notes written before the log signed them)."""
 
     origin: str
     size: int
     root: bytes
     time: int | None = None
+    previous: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.origin, str) or not self.origin:
@@ -118,10 +123,19 @@ class Checkpoint:
             or not 0 <= self.time <= MAX_TIME
         ):
             raise CheckpointError(f"invalid time {self.time!r}")
+        if self.previous is not None and (
+            not isinstance(self.previous, int)
+            or isinstance(self.previous, bool)
+            or not 0 <= self.previous < max(self.size, 1)
+        ):
+            raise CheckpointError(f"invalid previous size {self.previous!r}")
 
     def body(self) -> bytes:
-        """The signed note text, UTF-8: ``origin\\nsize\\nbase64(root)\\n[time t\\n]``."""
+        """The signed note text, UTF-8: ``origin\\nsize\\nbase64(root)\\n`` and the
+        extension lines ``time t\\n`` and ``previous p\\n`` where set."""
         extension = "" if self.time is None else f"{TIME_PREFIX}{self.time}\n"
+        if self.previous is not None:
+            extension += f"{PREVIOUS_PREFIX}{self.previous}\n"
         return f"{self.origin}\n{self.size}\n{_b64encode(self.root)}\n{extension}".encode()
 
 
@@ -235,23 +249,32 @@ def verify_signed(
 
 def _parse_body(text: str) -> Checkpoint:
     lines = text.split("\n")
-    if len(lines) not in (4, 5) or lines[-1] != "":
+    if not 4 <= len(lines) <= 6 or lines[-1] != "":
         raise CheckpointError(
-            "checkpoint body must be exactly origin, size and root lines, and a time line"
+            "checkpoint body must be origin, size and root lines, then at most a time and a "
+            "previous line"
         )
     origin, size_text, root_text = lines[:3]
     if not _DECIMAL.fullmatch(size_text):
         raise CheckpointError("tree size must be decimal digits without leading zeros")
     root = _b64decode(root_text, "root hash")
-    time = None
-    if len(lines) == 5:
-        extension = lines[3]
-        if not extension.startswith(TIME_PREFIX) or not _DECIMAL.fullmatch(
-            extension[len(TIME_PREFIX) :]
-        ):
-            raise CheckpointError("the only extension line is 'time <decimal seconds>'")
-        time = int(extension[len(TIME_PREFIX) :])
-    return Checkpoint(origin=origin, size=int(size_text), root=root, time=time)
+    values: dict[str, int] = {}
+    expected = [TIME_PREFIX, PREVIOUS_PREFIX]  # each optional, in this order
+    for extension in lines[3:-1]:
+        prefix = next((p for p in expected if extension.startswith(p)), None)
+        if prefix is None or not _DECIMAL.fullmatch(extension[len(prefix) :]):
+            raise CheckpointError(
+                "extension lines are 'time <decimal>' and then 'previous <decimal>'"
+            )
+        values[prefix] = int(extension[len(prefix) :])
+        expected = expected[expected.index(prefix) + 1 :]
+    return Checkpoint(
+        origin=origin,
+        size=int(size_text),
+        root=root,
+        time=values.get(TIME_PREFIX),
+        previous=values.get(PREVIOUS_PREFIX),
+    )
 
 
 def _parse_signature_line(line: str) -> NoteSignature:

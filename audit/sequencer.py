@@ -98,10 +98,12 @@ def integrate(
 
     `anchor` is the checkpoint exported before; the new tree must extend it (consistency
     proof), or `ExportMismatch` is raised and nothing may be committed. The note carries the
-    signing time, never earlier than the previous checkpoint's. A row already stored at the
-    new size (only someone writing behind the sequencer's back puts one there; the table is
-    append-only, so it cannot be replaced) is left alone and logged; the note is still
-    returned so that it can be exported."""
+    signing time, never earlier than the previous checkpoint's, and the previous checkpoint's
+    size (every batch ends in a checkpoint, so that is the tree size before this batch).
+
+    A row already stored at the new size (only someone writing behind the sequencer's back
+    puts one there; the table is append-only, so it cannot be replaced) is left alone and
+    logged; the note is still returned so that it can be exported."""
     log_rows = AuditLogRepository(session)
     log_rows.lock_for_integration()
     size = log_rows.size()
@@ -135,7 +137,7 @@ def integrate(
         _check_extends(log_rows, anchor, tree.size, root)
     time = max(_unix_seconds(now), _previous_time(log_rows, signer, size, anchor))
     signed = sign_checkpoint(
-        Checkpoint(origin=signer.origin, size=tree.size, root=root, time=time),
+        Checkpoint(origin=signer.origin, size=tree.size, root=root, time=time, previous=size),
         signer.key,
         signer.key_name,
     )

@@ -12,7 +12,8 @@ What it catches, and how it names it:
 - the log cut back to an earlier state: a checkpoint held outside the database is larger than
   the log or has another root;
 - stored checkpoints deleted from some position on: the stored checkpoints no longer reach
-  the log's end;
+  the log's end; deleted anywhere else: a later checkpoint names, in its signed `previous`
+  line, a size that has no checkpoint any more;
 - an event inserted afterwards with an old time (back-dated), judged by signed times only.
 
 Back-dating. Each checkpoint signed since times were signed carries its signing time T (whole
@@ -131,6 +132,7 @@ def verify_log(
             continue
         outside[signed.checkpoint.size] = signed.checkpoint
     times = _signed_times(report, [*stored.values(), *outside.values()])
+    _check_chain(report, stored, outside)
 
     tree = CompactRange()
     leaves: list[bytes] = []
@@ -223,6 +225,26 @@ def verify_log(
         )
     report.problems.sort(key=lambda p: (p.position is None, not p.exact, p.position or 0))
     return report
+
+
+def _check_chain(
+    report: VerifyReport, stored: dict[int, Checkpoint], outside: dict[int, Checkpoint]
+) -> None:
+    """Every checkpoint's signed `previous` size has a valid checkpoint, stored or exported
+    (the first one's is 0). Checkpoints signed before the line existed name none."""
+    known = {0, *stored, *outside}
+    for checkpoint in sorted([*stored.values(), *outside.values()], key=lambda c: c.size):
+        previous = checkpoint.previous
+        if previous is not None and previous not in known:
+            report.problems.append(
+                Problem(
+                    previous,
+                    f"the checkpoint at size {previous}, named as the previous one by the "
+                    f"checkpoint at size {checkpoint.size}, is missing: checkpoints were deleted",
+                    exact=False,
+                )
+            )
+            known.add(previous)  # one report per missing checkpoint
 
 
 def _signed_times(report: VerifyReport, checkpoints: Sequence[Checkpoint]) -> dict[int, int]:

@@ -109,6 +109,16 @@ class TestDeletedCheckpoints:
         assert report.first_bad_position == 3
         assert "checkpoints end at size 3" in str(report.problems[0])
 
+    def test_deleting_checkpoints_in_the_middle_is_caught(
+        self, session: Session, signer: LogSigner, log: int
+    ) -> None:
+        drop_triggers(session)
+        session.execute(text("DELETE FROM audit_checkpoint WHERE size IN (3, 4, 5)"))
+        session.commit()
+        report = verify(session, signer)
+        assert report.first_bad_position == 5
+        assert "checkpoint at size 5, named as the previous one" in str(report.problems[0])
+
     def test_deleting_every_checkpoint_is_caught(
         self, session: Session, signer: LogSigner, log: int
     ) -> None:
@@ -198,6 +208,12 @@ class TestSignedTimes:
         report = verify(session, signer, external=[older_export])
         assert report.first_bad_position == 5, report.problems
         assert "dated before an earlier checkpoint was signed" in str(report.problems[0])
+        # Deleting the checkpoints signed after the forged date does not hide it either.
+        session.execute(text("DELETE FROM audit_checkpoint WHERE size < 6"))
+        session.commit()
+        report = verify(session, signer)
+        assert report.first_bad_position == 5, report.problems
+        assert "checkpoints were deleted" in str(report.problems[0])
         assert AuditLogRepository(session).leaf_of_event(forged.id) is not None
 
     def test_signed_times_are_in_the_notes_and_never_go_backwards(

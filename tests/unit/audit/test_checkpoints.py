@@ -442,6 +442,16 @@ class TestSignedTime:
         dropped = parse_note(note.replace("time 1764720000\n", ""))
         assert not verify_signed(dropped, PUBLIC_KEY)
 
+    def test_the_previous_size_follows_the_time(self) -> None:
+        chained = Checkpoint(ORIGIN, 12345, ROOT, time=1_764_720_000, previous=12000)
+        assert chained.body().decode().endswith("\ntime 1764720000\nprevious 12000\n")
+        note = sign_checkpoint(chained, PRIVATE_KEY, ORIGIN).to_note()
+        assert parse_note(note).checkpoint == chained
+        with pytest.raises(CheckpointError):
+            parse_note(note.replace("time 1764720000\nprevious 12000", "previous 12000\ntime 1"))
+        with pytest.raises(CheckpointError):
+            Checkpoint(ORIGIN, 12345, ROOT, previous=12345)  # a previous tree is smaller
+
     def test_a_note_without_a_time_still_verifies(self) -> None:
         parsed = parse_note(NOTE)
         assert parsed.checkpoint.time is None
