@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -140,6 +141,8 @@ class TestProofs:
         case = open_case(client, worker)
         integrate(app, engine)
         old = client.get("/api/v1/audit/checkpoint", headers=auditor).json()
+        assert old["signed_at"] is not None
+        assert f"time {int(datetime.fromisoformat(old['signed_at']).timestamp())}\n" in old["note"]
         for _ in range(3):
             client.get(f"/api/v1/cases/{case['id']}", headers=worker)
         integrate(app, engine)
