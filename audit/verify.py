@@ -17,19 +17,22 @@ What it catches, and how it names it:
 - an event inserted afterwards with an old time (back-dated), judged by signed times only.
 
 Back-dating. Each checkpoint signed since times were signed carries its signing time T (whole
-seconds) inside the signed note; a row's `created_at` is never trusted. For the event at
-position p:
-- let B be the largest signed time of a checkpoint of size <= p. Such a tree head was signed
-  before p was given out, so the event was committed after B. Its `occurred_at` is taken when
-  the request starts, before its commit, so it may be earlier than B only by the length of one
-  request transaction plus clock skew between processes: `occurred_at >= B - TOLERANCE`;
+seconds) and the size of the checkpoint before it inside the signed note; a row's
+`created_at` is never trusted. For the event at position p:
+- let B be the largest signed time of a checkpoint of size <= p whose batch did not fill
+  (size - previous < BATCH_SIZE). Such a batch took everything committed in the queue, so an
+  event placed after it was committed after B was signed. Its `occurred_at` is taken when the
+  request starts, before its commit, so it may be earlier than B only by the length of one
+  request transaction plus clock skew between processes: `occurred_at >= B - TOLERANCE`.
+  (A full batch may leave older events queued — the backlog of an outage — so its time
+  bounds nothing below it.);
 - let A be the signed time of the first checkpoint of size > p, the first to include it. The
   event existed when that head was signed: `occurred_at <= A + TOLERANCE`.
 Signed times never decrease with the size (the sequencer signs max(now, previous time)); a
 decrease is itself reported. Exported notes count as signed checkpoints like stored ones.
 Checkpoints from before the time line carry no time and constrain nothing: for that old part
-of a log, back-dating is not judged. A queued event dated before the latest signed time minus
-the tolerance will land after that head, so it is reported before it is even integrated.
+of a log, back-dating is not judged. A queued event dated before B of the log's end minus the
+tolerance will land after that head, so it is reported before it is even integrated.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from audit.checkpoints import (
 from audit.merkle import HASH_SIZE, CompactRange, leaf_hash, node_hash
 from audit.models import AuditCheckpoint, AuditEvent
 from audit.repository import AuditLogRepository, StoredLeaf, stored_form_columns
+from audit.sequencer import BATCH_SIZE
 
 # The longest a request transaction lives plus clock skew between processes: an event's time
 # may lie this far on the wrong side of a signed time and still have come through the
@@ -105,10 +109,12 @@ def verify_log(
     key_name: str | None = None,
     external: Sequence[SignedCheckpoint] = (),
     export_expected: bool = False,
+    batch_size: int = BATCH_SIZE,
 ) -> VerifyReport:
     """`key_name` is the verifier key's name (default: the origin); only signature lines of
     that name and key count, others (a witness's cosignature) are ignored. `export_expected`:
-    an export directory is configured, so a non-empty log must have an exported checkpoint."""
+    an export directory is configured, so a non-empty log must have an exported checkpoint.
+    `batch_size` is the sequencer's (tests that integrate in small batches pass theirs)."""
     name = origin if key_name is None else key_name
     repository = AuditLogRepository(session)
     report = VerifyReport()
@@ -131,7 +137,14 @@ def verify_log(
             )
             continue
         outside[signed.checkpoint.size] = signed.checkpoint
-    times = _signed_times(report, [*stored.values(), *outside.values()])
+    heads = {**outside, **stored}
+    times = _signed_times(report, list(heads.values()))
+    # B candidates: the heads whose batch emptied the queue (see the module docstring).
+    emptied = {
+        size: time
+        for size, time in times.items()
+        if (previous := heads[size].previous) is None or size - previous < batch_size
+    }
     _check_chain(report, stored, outside)
 
     tree = CompactRange()
@@ -140,7 +153,8 @@ def verify_log(
     expected = 0
     dialect = session.get_bind().dialect
     time_before: int | None = None  # B: the latest signed time of a head of size <= position
-    upcoming = sorted(times.items())  # (size, time), consumed as the tree grows
+    lower = sorted(emptied.items())  # (size, time), consumed as the tree grows
+    upcoming = sorted(times.items())
     for stored_leaf in repository.leaves_with_events():
         leaf, event = stored_leaf.leaf, stored_leaf.event
         if leaf.position != expected:
@@ -148,8 +162,10 @@ def verify_log(
                 Problem(expected, f"missing: the next stored leaf is at {leaf.position}")
             )
             break
+        while lower and lower[0][0] <= expected:
+            time_before = lower.pop(0)[1]
         while upcoming and upcoming[0][0] <= expected:
-            time_before = upcoming.pop(0)[1]
+            upcoming.pop(0)
         # Only hashes recomputed here are hashed further: stored ones may be any bytes at all.
         if event is None:
             report.problems.append(Problem(expected, f"the event {leaf.event_id} is missing"))
@@ -204,8 +220,8 @@ def verify_log(
             Problem(None, "no exported checkpoint of this log was found in the export directory")
         )
     _check_nodes(report, repository, leaves)
-    if times:
-        latest_time = max(times.values())
+    if emptied:
+        latest_time = max(emptied.values())
         threshold = datetime.fromtimestamp(latest_time, UTC) - TOLERANCE
         for pending in repository.pending_dated_before(threshold):
             report.problems.append(

@@ -89,6 +89,29 @@ class TestOutage:
         report = verify(session, signer)
         assert report.ok, report.problems
 
+    def test_a_backlog_of_several_batches_verifies(
+        self, session: Session, signer: LogSigner, clock: list[datetime]
+    ) -> None:
+        """The first batch after the outage is signed now, yet the next batch still holds
+        events from hours ago: a full batch does not bound the times of what follows it."""
+        an_event(session, T0)
+        integrate_all(session, signer)
+        session.commit()
+        for minutes in range(10, 130, 20):  # six events, three batches of two
+            clock[0] = T0 + timedelta(minutes=minutes)
+            an_event(session, clock[0])
+        clock[0] = T0 + timedelta(hours=3)
+        while integrate(session, signer, batch_size=2) is not None:
+            session.commit()
+            clock[0] += timedelta(seconds=1)
+        report = verify(session, signer, batch_size=2)
+        assert report.ok, report.problems
+        # A back-dated event after the backlog is still caught: that batch did not fill.
+        an_event(session, T0 - timedelta(days=1))
+        integrate(session, signer, batch_size=2)
+        session.commit()
+        assert verify(session, signer, batch_size=2).first_bad_position == 7
+
 
 class TestDeletedCheckpoints:
     @pytest.fixture
