@@ -294,6 +294,12 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     if latest is None:
         _out("Loggen är tom: ingen kontrollpunkt ännu.")
         return 0
+    signed = signer.verifies(latest.note)
+    if signed is None or signed.size != latest.size:
+        _out(
+            f"Kontrollpunkten vid storlek {latest.size} har ingen giltig signatur: exporteras inte."
+        )
+        return 1
     if export_dir is not None and (anchor is None or anchor.size < latest.size):
         export_note(latest.note, export_dir)
     if args.export:
