@@ -93,15 +93,18 @@ def create_app(
     install_runtime(settings, keys)
     engine = engine or make_engine(settings.resolved_database_url)
 
-    sequencer = Sequencer(
-        engine,
-        log_signer(settings, keys),
-        interval=settings.audit_sequencer_interval_ms / 1000,
-        export_dir=settings.audit_export_dir,
-    )
+    def new_sequencer() -> Sequencer:
+        return Sequencer(
+            engine,
+            log_signer(settings, keys),
+            interval=settings.audit_sequencer_interval_ms / 1000,
+            export_dir=settings.audit_export_dir,
+        )
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A fresh one per start (a thread starts once); /healthz reads the current one.
+        sequencer = app.state.sequencer = new_sequencer()
         sweeper = consent_sweeper(engine, interval=settings.consent_sweep_interval_seconds)
         sweeping = run_consent_sweep and settings.consent_sweep_interval_seconds > 0
         if run_sequencer:
@@ -132,7 +135,7 @@ def create_app(
     app.state.keys = keys
     app.state.engine = engine
     app.state.log_signer = log_signer(settings, keys)
-    app.state.sequencer = sequencer
+    app.state.sequencer = new_sequencer()  # replaced at each start; idle until then
     app.state.second_factor_required = (
         settings.second_factor_required
         if second_factor_required is None
