@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from structlog.testing import capture_logs
 
 from api.main import create_app
 from api.settings import Settings
@@ -245,8 +246,12 @@ class TestHealth:
         (export_dir / "latest.note").write_text(ahead.to_note(), encoding="utf-8")
         with TestClient(app, raise_server_exceptions=False) as client:
             token_for(client, world.usernames["social_worker"])  # an event to integrate
-            assert app.state.sequencer.run_once() is None
+            with capture_logs() as logs:  # (also: the CLI tests leave logging on a closed file)
+                assert app.state.sequencer.run_once() is None
             response = client.get("/healthz")
+        assert {e["event"] for e in logs if e["log_level"] == "error"} == {
+            "audit_export_inconsistent"
+        }
         assert response.status_code == 503
         body = response.json()
         assert body["status"] == "degraded"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlmodel import Session
+from structlog.testing import capture_logs
 
 from audit.checkpoints import Checkpoint, parse_note, sign_checkpoint
 from audit.health import audit_health
@@ -175,11 +176,15 @@ class TestExportConsistency:
             session.execute(text(f"DELETE FROM {table}"))
         session.execute(text("DELETE FROM audit_event"))
         session.commit()
-        assert sequencer.run_once() is None  # refused at once, even before a new event
+        with capture_logs() as logs:
+            assert sequencer.run_once() is None  # refused at once, even before a new event
+            assert sequencer.status.state == "refusing"
+            an_event(session, utcnow())
+            assert sequencer.run_once() is None
         assert sequencer.status.state == "refusing"
-        an_event(session, utcnow())
-        assert sequencer.run_once() is None
-        assert sequencer.status.state == "refusing"
+        levels = [e["log_level"] for e in logs if e["event"] == "audit_export_inconsistent"]
+        assert levels  # logged when it starts refusing (and again if the reason changes)
+        assert set(levels) == {"error"}
         assert (tmp_path / LATEST_NOTE).read_text(encoding="utf-8") == exported  # not overwritten
         assert AuditLogRepository(session).size() == 0  # nothing signed on the fork
         health = audit_health(
@@ -357,7 +362,13 @@ class TestJunkCheckpointRows:
         session.commit()
         sequencer = Sequencer(engine, signer)  # type: ignore[arg-type]
         sequencers.append(sequencer)
-        batch = sequencer.run_once()
+        with capture_logs() as logs:
+            batch = sequencer.run_once()
+        assert {
+            "event": "audit_checkpoint_row_skipped",
+            "log_level": "error",
+            "size": junk_size,
+        } in logs
         assert batch is not None
         assert not batch.stored
         assert repository.size() == junk_size  # integrated all the same
