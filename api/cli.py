@@ -19,11 +19,22 @@ from sqlalchemy.engine import Engine
 from api.logging import configure_logging
 from api.main import create_app, install_runtime, load_app_keys, log_signer
 from api.settings import Settings
-from audit.checkpoints import CheckpointError, SignedCheckpoint, parse_note, public_key_text
+from audit.checkpoints import (
+    CheckpointError,
+    SignedCheckpoint,
+    parse_note,
+    parse_public_key_text,
+    public_key_text,
+)
 from audit.log import record
-from audit.proofs import prove_consistency, prove_inclusion
-from audit.repository import AuditLogRepository
-from audit.sequencer import integrate_all
+from audit.proofs import latest_checkpoint, prove_consistency, prove_inclusion
+from audit.sequencer import (
+    ExportMismatch,
+    check_current_tree,
+    export_note,
+    integrate_all,
+    read_export,
+)
 from audit.verify import verify_log
 from common.db import make_engine, new_session
 from common.errors import DomainError
@@ -284,16 +295,34 @@ def cmd_consent_sweep(_args: argparse.Namespace) -> int:
 
 
 def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
-    """Integrate whatever waits, then print (and optionally export) the latest signed note."""
+    """Integrate whatever waits, then print (and export) the latest signed note. With an
+    export directory configured, the log must extend the note there, as for the sequencer."""
     settings = _settings()
     keys, engine = _open(settings)
-    with new_session(engine) as session:
-        integrate_all(session, log_signer(settings, keys))
-        session.commit()
-        latest = AuditLogRepository(session).latest_checkpoint()
+    signer = log_signer(settings, keys)
+    export_dir = settings.audit_export_dir
+    try:
+        anchor = read_export(export_dir, signer) if export_dir is not None else None
+        with new_session(engine) as session:
+            integrate_all(session, signer, anchor=anchor)
+            if anchor is not None:
+                check_current_tree(session, anchor)
+            session.commit()
+            latest = latest_checkpoint(session)
+    except ExportMismatch as exc:
+        _out(f"VÄGRAR SIGNERA: {exc}. Loggen stämmer inte med den exporterade kontrollpunkten.")
+        return 1
     if latest is None:
         _out("Loggen är tom: ingen kontrollpunkt ännu.")
         return 0
+    signed = signer.verifies(latest.note)
+    if signed is None or signed.size != latest.size:
+        _out(
+            f"Kontrollpunkten vid storlek {latest.size} har ingen giltig signatur: exporteras inte."
+        )
+        return 1
+    if export_dir is not None and (anchor is None or anchor.size < latest.size):
+        export_note(latest.note, export_dir)
     if args.export:
         Path(args.export).parent.mkdir(parents=True, exist_ok=True)
         Path(args.export).write_text(latest.note, encoding="utf-8")
@@ -301,10 +330,9 @@ def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     return 0
 
 
-def _external_checkpoints(paths: Sequence[str]) -> list[SignedCheckpoint]:
+def _external_checkpoints(paths: Sequence[Path]) -> list[SignedCheckpoint]:
     found: list[SignedCheckpoint] = []
-    for given in paths:
-        path = Path(given)
+    for path in paths:
         files = sorted(path.glob("*.note")) if path.is_dir() else [path]
         for file in files:
             try:
@@ -315,15 +343,35 @@ def _external_checkpoints(paths: Sequence[str]) -> list[SignedCheckpoint]:
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Check the log against the verifier key only: the signing key is never read, so an
+    auditor's machine (or one whose key file was replaced) checks independently."""
     settings = _settings()
-    keys, engine = _open(settings)
-    external = _external_checkpoints(args.checkpoint or [])
+    vkey = args.vkey or settings.audit_verifier_key
+    if not vkey:
+        _out(
+            "Ange verifieringsnyckeln med --vkey eller SAMSYN_AUDIT_VERIFIER_KEY "
+            "(skriv ut den med `samsyn audit public-key` och förvara den utanför systemet)."
+        )
+        return 2
+    try:
+        key_name, public_key = parse_public_key_text(vkey.strip())
+    except CheckpointError as exc:
+        _out(f"Ogiltig verifieringsnyckel: {exc}")
+        return 2
+    engine = make_engine(settings.resolved_database_url)
+    paths = [Path(given) for given in args.checkpoint or []]
+    export_dir = None if args.no_export_dir else settings.audit_export_dir
+    if export_dir is not None and export_dir.is_dir():
+        paths.append(export_dir)
+    external = _external_checkpoints(paths)
     with new_session(engine) as session:
         report = verify_log(
             session,
-            public_key=keys.audit_signing.public_key(),
+            public_key=public_key,
+            key_name=key_name,
             origin=settings.audit_origin,
             external=external,
+            export_expected=export_dir is not None,
         )
     _out(
         f"Löv: {report.size}, kontrollpunkter i databasen: {report.checkpoints_checked}, "
@@ -475,20 +523,49 @@ def build_parser() -> argparse.ArgumentParser:
         dest="audit_command", required=True
     )
     checkpoint = audit_cmd.add_parser(
-        "checkpoint", help="integrate pending events, print the latest signed note"
+        "checkpoint",
+        help="integrate pending events, print the latest signed note",
+        description=(
+            "Integrate pending events and print the latest signed note. With "
+            "SAMSYN_AUDIT_EXPORT_DIR set, the log must extend the note exported there "
+            "(else nothing is signed and the exit status is 1), and the new note is exported."
+        ),
     )
     checkpoint.add_argument(
         "--export", metavar="FILE", help="also write the note to FILE (keep it elsewhere)"
     )
     checkpoint.set_defaults(func=cmd_audit_checkpoint)
     verify = audit_cmd.add_parser(
-        "verify", help="recompute the whole log and check every checkpoint"
+        "verify",
+        help="recompute the whole log and check every checkpoint against the verifier key",
+        description=(
+            "Recompute the whole log and check it against the signed checkpoints, using only "
+            "the verifier key (never the signing key). Reads the notes in "
+            "SAMSYN_AUDIT_EXPORT_DIR too, when set. Exit status 0: intact; 1: not intact; "
+            "2: no usable verifier key."
+        ),
+    )
+    verify.add_argument(
+        "--vkey",
+        metavar="KEY",
+        help=(
+            "the log's verifier key, name+hash+key (C2SP vkey, from `samsyn audit public-key`); "
+            "default SAMSYN_AUDIT_VERIFIER_KEY"
+        ),
     )
     verify.add_argument(
         "--checkpoint",
         action="append",
         metavar="PATH",
-        help="a signed note kept outside the database, or a directory of *.note files",
+        help=(
+            "a signed note kept outside the database, or a directory of *.note files "
+            "(witness cosignatures are accepted; only the log key's signature counts)"
+        ),
+    )
+    verify.add_argument(
+        "--no-export-dir",
+        action="store_true",
+        help="do not read SAMSYN_AUDIT_EXPORT_DIR",
     )
     verify.set_defaults(func=cmd_audit_verify)
     inclusion = audit_cmd.add_parser("prove-inclusion", help="inclusion proof for one event")
@@ -501,9 +578,10 @@ def build_parser() -> argparse.ArgumentParser:
     consistency.add_argument("old_size", type=int)
     consistency.add_argument("new_size", type=int, nargs="?")
     consistency.set_defaults(func=cmd_audit_prove_consistency)
-    audit_cmd.add_parser("public-key", help="the checkpoint verifier key").set_defaults(
-        func=cmd_audit_public_key
-    )
+    audit_cmd.add_parser(
+        "public-key",
+        help="print the verifier key (C2SP vkey) for `audit verify --vkey`; keep it elsewhere",
+    ).set_defaults(func=cmd_audit_public_key)
 
     consent_cmd = sub.add_parser("consent", help="consent").add_subparsers(
         dest="consent_command", required=True

@@ -7,8 +7,9 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
-from fastapi import APIRouter, Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
 from api.routers import audit, auth, breakglass, cases, consents, people
 from api.settings import Settings
+from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
 from common.crypto import install_field_keyring
 from common.db import make_engine
@@ -36,8 +38,21 @@ from frontend.config import PageConfig
 STATIC_DIR = Path(pages.__file__).parent / "static"
 
 
+class AuditHealthOut(BaseModel):
+    """The audit log's state; `problems` names each reason for "degraded" (alert on it)."""
+
+    status: Literal["ok", "degraded"]
+    sequencer: str
+    problems: list[str]
+    log_size: int
+    oldest_pending_seconds: int | None
+    exported_size: int | None
+    skipped_checkpoint_rows: int
+
+
 class HealthOut(BaseModel):
-    status: str
+    status: Literal["ok", "degraded"]
+    audit: AuditHealthOut
 
 
 def load_app_keys(settings: Settings, env: dict[str, str]) -> KeySet:
@@ -78,14 +93,18 @@ def create_app(
     install_runtime(settings, keys)
     engine = engine or make_engine(settings.resolved_database_url)
 
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        sequencer = Sequencer(
+    def new_sequencer() -> Sequencer:
+        return Sequencer(
             engine,
             log_signer(settings, keys),
             interval=settings.audit_sequencer_interval_ms / 1000,
             export_dir=settings.audit_export_dir,
         )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # A fresh one per start (a thread starts once); /healthz reads the current one.
+        sequencer = app.state.sequencer = new_sequencer()
         sweeper = consent_sweeper(engine, interval=settings.consent_sweep_interval_seconds)
         sweeping = run_consent_sweep and settings.consent_sweep_interval_seconds > 0
         if run_sequencer:
@@ -116,6 +135,7 @@ def create_app(
     app.state.keys = keys
     app.state.engine = engine
     app.state.log_signer = log_signer(settings, keys)
+    app.state.sequencer = new_sequencer()  # replaced at each start; idle until then
     app.state.second_factor_required = (
         settings.second_factor_required
         if second_factor_required is None
@@ -156,10 +176,37 @@ def create_app(
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 
-    @app.get("/healthz", response_model=HealthOut, tags=["operations"])
-    def health(session: DbSession) -> HealthOut:
+    @app.get(
+        "/healthz",
+        response_model=HealthOut,
+        tags=["operations"],
+        responses={503: {"model": HealthOut, "description": "degraded"}},
+    )
+    def health(session: DbSession, response: Response) -> HealthOut:
+        """200 when healthy; 503 with the same body when degraded (see `audit.problems`)."""
         database_answers(session)
-        return HealthOut(status="ok")
+        audit_state = audit_health(
+            session,
+            status=app.state.sequencer.status,
+            signer=app.state.log_signer,
+            export_dir=settings.audit_export_dir,
+            stall_after=timedelta(seconds=settings.audit_stall_seconds),
+        )
+        status: Literal["ok", "degraded"] = "ok" if audit_state.ok else "degraded"
+        if not audit_state.ok:
+            response.status_code = 503
+        return HealthOut(
+            status=status,
+            audit=AuditHealthOut(
+                status=status,
+                sequencer=audit_state.sequencer,
+                problems=audit_state.problems,
+                log_size=audit_state.log_size,
+                oldest_pending_seconds=audit_state.oldest_pending_seconds,
+                exported_size=audit_state.exported_size,
+                skipped_checkpoint_rows=audit_state.skipped_checkpoint_rows,
+            ),
+        )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)

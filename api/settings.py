@@ -120,6 +120,12 @@ class Settings(BaseSettings):
     audit_origin: str = Field(default="samsyn/audit", pattern=r"^[A-Za-z0-9._/-]{1,100}$")
     audit_export_dir: Path | None = None
     audit_sequencer_interval_ms: int = Field(default=500, ge=50, le=60_000)
+    # The log's verifier key (C2SP vkey, `samsyn audit public-key`), for `samsyn audit verify`
+    # on a machine that does not hold the signing key. Public: not a secret.
+    audit_verifier_key: str | None = None
+    # /healthz reports the audit log degraded when an event has waited this long for its
+    # position, or the export directory's note has lagged behind the log this long.
+    audit_stall_seconds: int = Field(default=120, ge=5, le=86_400)
     # How often cases are moved for consent that time changed (expiry, birthdays); 0 = never.
     consent_sweep_interval_seconds: int = Field(default=300, ge=0, le=86_400)
     oidc_issuers: list[OidcIssuerSettings] = Field(default_factory=list)

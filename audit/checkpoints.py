@@ -1,8 +1,17 @@
 """Signed checkpoints: C2SP tlog-checkpoint bodies in C2SP signed notes, Ed25519 only.
 
-A checkpoint states a log's origin, tree size and RFC 6962 root. The note text is exactly
-``origin\\nsize\\nbase64(root)\\n``; this module neither writes nor accepts extension lines.
-A note carries exactly one signature line, ``— name base64(key_hash || signature)``.
+A checkpoint states a log's origin, tree size and RFC 6962 root. The note text is
+``origin\\nsize\\nbase64(root)\\n`` followed by up to two extension lines, in this order
+(C2SP tlog-checkpoint allows extension lines between the root hash and the blank line):
+- ``time <unix seconds>``: the moment the log signed this tree head;
+- ``previous <size>``: the size of the checkpoint the log signed before this one (0 for the
+  first), so that a deleted checkpoint is missed by its successor.
+Both are inside the signed text, so nobody without the key can move or drop them; notes
+written before the lines existed still parse and verify. No other extension line is accepted.
+
+A note carries one or more signature lines, ``— name base64(key_hash || signature)``: the
+log's own, and perhaps cosignatures of witnesses. A verifier looks only at the lines that
+carry its key's name and key hash and ignores the rest (C2SP signed-note).
 
 Everything parsed is held to the canonical form this module writes, so a parsed checkpoint
 re-serialises to the very bytes that were signed.
@@ -30,6 +39,10 @@ KEY_HASH_SIZE = 4
 SIGNATURE_SIZE = 64
 PUBLIC_KEY_SIZE = 32
 MAX_TREE_SIZE = 2**64 - 1  # the size is a uint64 in every other implementation
+MAX_TIME = 2**63 - 1
+MAX_SIGNATURES = 100  # as golang.org/x/mod/sumdb/note
+TIME_PREFIX = "time "
+PREVIOUS_PREFIX = "previous "
 SIGNATURE_PREFIX = "\u2014 "  # EM DASH, space
 
 _DECIMAL = re.compile(r"0|[1-9][0-9]*")
@@ -80,11 +93,15 @@ def _raw_public_key(public_key: Ed25519PublicKey) -> bytes:
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A tree head: non-empty single-line origin, 0 <= size < 2**64, 32-byte root."""
+    """A tree head: non-empty single-line origin, 0 <= size < 2**64, 32-byte root, and the
+    signing time in whole Unix seconds and the size of the log's checkpoint before this one
+    (each None in notes written before the log signed them)."""
 
     origin: str
     size: int
     root: bytes
+    time: int | None = None
+    previous: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.origin, str) or not self.origin:
@@ -100,38 +117,91 @@ class Checkpoint:
             raise CheckpointError(f"invalid tree size {self.size!r}")
         if not isinstance(self.root, bytes) or len(self.root) != HASH_SIZE:
             raise CheckpointError(f"root must be {HASH_SIZE} bytes")
+        if self.time is not None and (
+            not isinstance(self.time, int)
+            or isinstance(self.time, bool)
+            or not 0 <= self.time <= MAX_TIME
+        ):
+            raise CheckpointError(f"invalid time {self.time!r}")
+        if self.previous is not None and (
+            not isinstance(self.previous, int)
+            or isinstance(self.previous, bool)
+            or not 0 <= self.previous < max(self.size, 1)
+        ):
+            raise CheckpointError(f"invalid previous size {self.previous!r}")
 
     def body(self) -> bytes:
-        """The signed note text, UTF-8: ``origin\\nsize\\nbase64(root)\\n``."""
-        return f"{self.origin}\n{self.size}\n{_b64encode(self.root)}\n".encode()
+        """The signed note text, UTF-8: ``origin\\nsize\\nbase64(root)\\n`` and the
+        extension lines ``time t\\n`` and ``previous p\\n`` where set."""
+        extension = "" if self.time is None else f"{TIME_PREFIX}{self.time}\n"
+        if self.previous is not None:
+            extension += f"{PREVIOUS_PREFIX}{self.previous}\n"
+        return f"{self.origin}\n{self.size}\n{_b64encode(self.root)}\n{extension}".encode()
 
 
 @dataclass(frozen=True)
-class SignedCheckpoint:
-    """A checkpoint with one Ed25519 signature over ``checkpoint.body()``.
+class NoteSignature:
+    """One signature line: key name, 4-byte key hash and the signature bytes. An Ed25519
+    signature is 64 bytes; other kinds (a witness's cosignature) may have other lengths."""
 
-    Construction checks only the shape (valid key name, 4-byte key hash, 64-byte signature);
-    `verify_signed` checks the signature.
-    """
-
-    checkpoint: Checkpoint
     key_name: str
     key_hash: bytes
     signature: bytes
 
     def __post_init__(self) -> None:
-        if not isinstance(self.checkpoint, Checkpoint):
-            raise CheckpointError("checkpoint must be a Checkpoint")
         _check_key_name(self.key_name)
         if not isinstance(self.key_hash, bytes) or len(self.key_hash) != KEY_HASH_SIZE:
             raise CheckpointError(f"key hash must be {KEY_HASH_SIZE} bytes")
-        if not isinstance(self.signature, bytes) or len(self.signature) != SIGNATURE_SIZE:
-            raise CheckpointError(f"signature must be {SIGNATURE_SIZE} bytes")
+        if not isinstance(self.signature, bytes) or not self.signature:
+            raise CheckpointError("a signature must not be empty")
+
+    def line(self) -> str:
+        return f"{SIGNATURE_PREFIX}{self.key_name} {_b64encode(self.key_hash + self.signature)}"
+
+
+@dataclass(frozen=True)
+class SignedCheckpoint:
+    """A checkpoint with its signature lines, in note order (at least one).
+
+    Construction checks only the shape; `verify_signed` checks a signature. `key_name`,
+    `key_hash` and `signature` are the first line's, which this log always writes itself.
+    """
+
+    checkpoint: Checkpoint
+    signatures: tuple[NoteSignature, ...]
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.checkpoint, Checkpoint):
+            raise CheckpointError("checkpoint must be a Checkpoint")
+        if not isinstance(self.signatures, tuple) or not self.signatures:
+            raise CheckpointError("a signed note needs at least one signature")
+        if len(self.signatures) > MAX_SIGNATURES:
+            raise CheckpointError(f"more than {MAX_SIGNATURES} signatures")
+        if not all(isinstance(s, NoteSignature) for s in self.signatures):
+            raise CheckpointError("signatures must be NoteSignature")
+        if len({s.line() for s in self.signatures}) != len(self.signatures):
+            raise CheckpointError("a signature line appears twice")
+
+    @property
+    def key_name(self) -> str:
+        return self.signatures[0].key_name
+
+    @property
+    def key_hash(self) -> bytes:
+        return self.signatures[0].key_hash
+
+    @property
+    def signature(self) -> bytes:
+        return self.signatures[0].signature
+
+    def cosigned(self, *others: NoteSignature) -> SignedCheckpoint:
+        """The same note with more signature lines appended (a witness's cosignature)."""
+        return SignedCheckpoint(self.checkpoint, (*self.signatures, *others))
 
     def to_note(self) -> str:
-        """Body, blank line, one signature line."""
-        blob = _b64encode(self.key_hash + self.signature)
-        return f"{self.checkpoint.body().decode()}\n{SIGNATURE_PREFIX}{self.key_name} {blob}\n"
+        """Body, blank line, the signature lines."""
+        lines = "".join(f"{s.line()}\n" for s in self.signatures)
+        return f"{self.checkpoint.body().decode()}\n{lines}"
 
 
 def key_hash(key_name: str, public_key: Ed25519PublicKey) -> bytes:
@@ -144,41 +214,70 @@ def key_hash(key_name: str, public_key: Ed25519PublicKey) -> bytes:
 def sign_checkpoint(
     checkpoint: Checkpoint, private_key: Ed25519PrivateKey, key_name: str
 ) -> SignedCheckpoint:
-    return SignedCheckpoint(
-        checkpoint=checkpoint,
+    line = NoteSignature(
         key_name=key_name,
         key_hash=key_hash(key_name, private_key.public_key()),
         signature=private_key.sign(checkpoint.body()),
     )
+    return SignedCheckpoint(checkpoint=checkpoint, signatures=(line,))
 
 
-def verify_signed(signed: SignedCheckpoint, public_key: Ed25519PublicKey) -> bool:
-    """True iff the key hash is this key's under this name and the signature verifies."""
+def verify_signed(
+    signed: SignedCheckpoint, public_key: Ed25519PublicKey, key_name: str | None = None
+) -> bool:
+    """True iff the note carries a signature line of this key under `key_name` (default: the
+    first line's name) and every such line verifies. Lines of other keys are ignored, as
+    C2SP signed-note asks: a witness may cosign with a key this verifier does not know."""
+    name = signed.key_name if key_name is None else key_name
     try:
-        expected = key_hash(signed.key_name, public_key)
+        expected = key_hash(name, public_key)
     except CheckpointError:
         return False
-    if signed.key_hash != expected:
+    mine = [s for s in signed.signatures if s.key_name == name and s.key_hash == expected]
+    if not mine:
         return False
-    try:
-        public_key.verify(signed.signature, signed.checkpoint.body())
-    except InvalidSignature:
-        return False
+    body = signed.checkpoint.body()
+    for line in mine:
+        if len(line.signature) != SIGNATURE_SIZE:
+            return False
+        try:
+            public_key.verify(line.signature, body)
+        except InvalidSignature:
+            return False
     return True
 
 
 def _parse_body(text: str) -> Checkpoint:
     lines = text.split("\n")
-    if len(lines) != 4 or lines[3] != "":
-        raise CheckpointError("checkpoint body must be exactly origin, size and root lines")
+    if not 4 <= len(lines) <= 6 or lines[-1] != "":
+        raise CheckpointError(
+            "checkpoint body must be origin, size and root lines, then at most a time and a "
+            "previous line"
+        )
     origin, size_text, root_text = lines[:3]
     if not _DECIMAL.fullmatch(size_text):
         raise CheckpointError("tree size must be decimal digits without leading zeros")
     root = _b64decode(root_text, "root hash")
-    return Checkpoint(origin=origin, size=int(size_text), root=root)
+    values: dict[str, int] = {}
+    expected = [TIME_PREFIX, PREVIOUS_PREFIX]  # each optional, in this order
+    for extension in lines[3:-1]:
+        prefix = next((p for p in expected if extension.startswith(p)), None)
+        if prefix is None or not _DECIMAL.fullmatch(extension[len(prefix) :]):
+            raise CheckpointError(
+                "extension lines are 'time <decimal>' and then 'previous <decimal>'"
+            )
+        values[prefix] = int(extension[len(prefix) :])
+        expected = expected[expected.index(prefix) + 1 :]
+    return Checkpoint(
+        origin=origin,
+        size=int(size_text),
+        root=root,
+        time=values.get(TIME_PREFIX),
+        previous=values.get(PREVIOUS_PREFIX),
+    )
 
 
-def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:
+def _parse_signature_line(line: str) -> NoteSignature:
     if not line.startswith(SIGNATURE_PREFIX):
         raise CheckpointError("signature line must start with an em dash and a space")
     fields = line[len(SIGNATURE_PREFIX) :].split(" ")
@@ -187,9 +286,9 @@ def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:
     name, blob_text = fields
     _check_key_name(name)
     blob = _b64decode(blob_text, "signature")
-    if len(blob) != KEY_HASH_SIZE + SIGNATURE_SIZE:
-        raise CheckpointError("signature must be a 4-byte key hash and a 64-byte Ed25519 signature")
-    return name, blob[:KEY_HASH_SIZE], blob[KEY_HASH_SIZE:]
+    if len(blob) <= KEY_HASH_SIZE:
+        raise CheckpointError("signature must be a 4-byte key hash and the signature bytes")
+    return NoteSignature(name, blob[:KEY_HASH_SIZE], blob[KEY_HASH_SIZE:])
 
 
 def parse_note(text: str) -> SignedCheckpoint:
@@ -202,13 +301,13 @@ def parse_note(text: str) -> SignedCheckpoint:
         raise CheckpointError("note must be text, a blank line and signature lines")
     body, signatures = text[: separator + 1], text[separator + 2 :]
     signature_lines = signatures[:-1].split("\n")
-    if len(signature_lines) != 1:
-        raise CheckpointError("note must carry exactly one signature line")
-    name, hash_bytes, signature = _parse_signature_line(signature_lines[0])
+    if len(signature_lines) > MAX_SIGNATURES:
+        raise CheckpointError(f"more than {MAX_SIGNATURES} signature lines")
+    lines = tuple(_parse_signature_line(line) for line in signature_lines)
     checkpoint = _parse_body(body)
     if checkpoint.body() != body.encode():
         raise CheckpointError("checkpoint body is not in canonical form")
-    return SignedCheckpoint(checkpoint, name, hash_bytes, signature)
+    return SignedCheckpoint(checkpoint, lines)
 
 
 def public_key_text(public_key: Ed25519PublicKey, key_name: str) -> str:

@@ -105,8 +105,8 @@ class AuditPending(SQLModel, table=True):
     __table_args__ = (Index("ix_audit_pending_occurred_at", "occurred_at", "event_id"),)
 
     event_id: uuid.UUID = Field(sa_column=Column(Uuid, primary_key=True))
-    # The event's own time, copied by the trigger: the sequencer takes the oldest first and
-    # never looks at events older than its look-back, all from this small table.
+    # The event's own time, copied by the trigger: the sequencer takes the oldest first, and
+    # /healthz reads the oldest waiting one, both from this small table's index.
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

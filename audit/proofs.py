@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from audit.checkpoints import CheckpointError, parse_note
 from audit.merkle import consistency_proof, inclusion_proof
 from audit.models import AuditCheckpoint
 from audit.repository import AuditLogRepository
@@ -29,8 +30,29 @@ class ConsistencyProof:
     path: list[bytes]
 
 
+# How many rows from the top `latest` looks through for one that is well formed.
+LATEST_SEARCH = 100
+
+
+def _well_formed(row: AuditCheckpoint, log_size: int) -> bool:
+    """The row's note parses and states the row's own size and root, within the log. (Rows are
+    written by the sequencer only; one that is not so was put there behind its back. Whether
+    the signature holds is for the client and `verify` to judge, with the verifier key.)"""
+    try:
+        checkpoint = parse_note(row.note).checkpoint
+    except CheckpointError:
+        return False
+    return checkpoint.size == row.size and checkpoint.root == row.root and (row.size <= log_size)
+
+
 def _checkpoint(repository: AuditLogRepository, size: int | None, field: str) -> AuditCheckpoint:
-    checkpoint = repository.latest_checkpoint() if size is None else repository.checkpoint(size)
+    log_size = repository.size()
+    if size is None:
+        rows = repository.latest_checkpoints(LATEST_SEARCH)
+        checkpoint = next((row for row in rows if _well_formed(row, log_size)), None)
+    else:
+        row = repository.checkpoint(size)
+        checkpoint = row if row is not None and _well_formed(row, log_size) else None
     if checkpoint is None:
         raise ValidationFailed.one(field, "Ingen signerad kontrollpunkt har den storleken.")
     return checkpoint
@@ -71,3 +93,12 @@ def prove_consistency(
     return ConsistencyProof(
         old=old, new=new, path=consistency_proof(old.size, new.size, repository.node)
     )
+
+
+def latest_checkpoint(session: Session) -> AuditCheckpoint | None:
+    """The latest well-formed signed tree head, passing over rows written behind the
+    sequencer's back (garbage, another size's note, a size beyond the log)."""
+    repository = AuditLogRepository(session)
+    log_size = repository.size()
+    rows = repository.latest_checkpoints(LATEST_SEARCH)
+    return next((row for row in rows if _well_formed(row, log_size)), None)

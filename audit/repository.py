@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, func, insert, type_coerce
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import NullType
 from sqlmodel import Session, col, select
 
 from audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode, AuditPending
@@ -30,6 +31,24 @@ class EventFilter:
     outcome: str | None = None
     occurred_from: datetime | None = None
     occurred_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class StoredLeaf:
+    leaf: AuditLeaf
+    event: AuditEvent | None
+    raw: dict[str, Any]  # see `stored_form_columns`
+
+
+def stored_form_columns() -> list[tuple[str, Any]]:
+    """The columns whose stored form verify compares with the form the value is written in."""
+    return [
+        ("leaf_event_id", AuditLeaf.__table__.c.event_id),  # type: ignore[attr-defined]
+        *(
+            (name, AuditEvent.__table__.c[name])  # type: ignore[attr-defined]
+            for name in ("id", "occurred_at", "user_id", "agency_id", "case_id")
+        ),
+    ]
 
 
 def try_to_lead(connection: Connection) -> bool:
@@ -54,16 +73,14 @@ class AuditLogRepository:
         last = self._session.exec(select(func.max(AuditLeaf.position))).one()
         return 0 if last is None else int(last) + 1
 
-    def pending_events(self, *, since: datetime, limit: int) -> Sequence[AuditEvent]:
-        """Queued events, oldest first, looking back only to `since` (an older one was
-        inserted behind the application's back: verify reports it, nobody integrates it).
+    def pending_events(self, *, limit: int) -> Sequence[AuditEvent]:
+        """Queued events, oldest first, however old: an event that waited through a long
+        outage is integrated like any other (verify judges times against signed checkpoints).
 
         The queue is read on its own, by its own index: joined to the events, the planners
-        may walk every event of the look-back by time and probe the queue for each
-        (measured: 319 ms per idle round on SQLite with a million recent events)."""
+        may walk every event by time and probe the queue for each."""
         queued = self._session.exec(
             select(AuditPending.event_id)
-            .where(col(AuditPending.occurred_at) >= since)
             .order_by(col(AuditPending.occurred_at), col(AuditPending.event_id))
             .limit(limit)
         ).all()
@@ -73,6 +90,23 @@ class AuditLogRepository:
             select(AuditEvent)
             .where(col(AuditEvent.id).in_(queued))
             .order_by(col(AuditEvent.occurred_at), col(AuditEvent.id))
+        )
+        return self._session.exec(statement).all()
+
+    def oldest_pending_at(self) -> datetime | None:
+        """The time of the oldest queued event (one index probe), None if the queue is empty."""
+        return self._session.exec(
+            select(AuditPending.occurred_at).order_by(col(AuditPending.occurred_at)).limit(1)
+        ).first()
+
+    def pending_dated_before(self, moment: datetime, limit: int = 100) -> Sequence[AuditEvent]:
+        """Queued events dated before `moment`, oldest first."""
+        statement = (
+            select(AuditEvent)
+            .join(AuditPending, col(AuditPending.event_id) == col(AuditEvent.id))
+            .where(col(AuditPending.occurred_at) < moment)
+            .order_by(col(AuditPending.occurred_at))
+            .limit(limit)
         )
         return self._session.exec(statement).all()
 
@@ -95,16 +129,6 @@ class AuditLogRepository:
             .outerjoin(AuditLeaf, col(AuditLeaf.event_id) == col(AuditEvent.id))
             .outerjoin(AuditPending, col(AuditPending.event_id) == col(AuditEvent.id))
             .where(col(AuditLeaf.position).is_(None), col(AuditPending.event_id).is_(None))
-            .order_by(col(AuditEvent.occurred_at))
-            .limit(limit)
-        )
-        return self._session.exec(statement).all()
-
-    def unintegrated_before(self, moment: datetime, limit: int = 100) -> Sequence[AuditEvent]:
-        statement = (
-            select(AuditEvent)
-            .outerjoin(AuditLeaf, col(AuditLeaf.event_id) == col(AuditEvent.id))
-            .where(col(AuditLeaf.position).is_(None), col(AuditEvent.occurred_at) < moment)
             .order_by(col(AuditEvent.occurred_at))
             .limit(limit)
         )
@@ -139,30 +163,46 @@ class AuditLogRepository:
     def checkpoint(self, size: int) -> AuditCheckpoint | None:
         return self._session.get(AuditCheckpoint, size)
 
-    def checkpoints(self) -> Sequence[AuditCheckpoint]:
-        return self._session.exec(select(AuditCheckpoint).order_by(col(AuditCheckpoint.size))).all()
+    def checkpoints(self, *, after: int = -1) -> Sequence[AuditCheckpoint]:
+        statement = select(AuditCheckpoint).where(col(AuditCheckpoint.size) > after)
+        return self._session.exec(statement.order_by(col(AuditCheckpoint.size))).all()
+
+    def latest_checkpoints(self, limit: int) -> Sequence[AuditCheckpoint]:
+        """The rows of the largest sizes, largest first."""
+        statement = select(AuditCheckpoint).order_by(col(AuditCheckpoint.size).desc())
+        return self._session.exec(statement.limit(limit)).all()
 
     def leaf_of_event(self, event_id: uuid.UUID) -> AuditLeaf | None:
         return self._session.exec(select(AuditLeaf).where(AuditLeaf.event_id == event_id)).first()
 
     # --- verification -----------------------------------------------------------------
 
-    def leaves_with_events(
-        self, batch: int = 5000
-    ) -> Iterator[tuple[AuditLeaf, AuditEvent | None]]:
-        """Every leaf in position order with its event (None if the event row is gone)."""
+    def leaves_with_events(self, batch: int = 5000) -> Iterator[StoredLeaf]:
+        """Every leaf in position order with its event (None if the event row is gone) and the
+        values of the id and time columns exactly as stored, before the column type parsed
+        them: on SQLite one UUID or time has many spellings that parse alike."""
+        names = [name for name, _ in stored_form_columns()]
+        raw_columns = [
+            type_coerce(column, NullType()).label(f"raw_{index}")
+            for index, (_, column) in enumerate(stored_form_columns())
+        ]
 
-        def page(after: int, size: int) -> Sequence[tuple[AuditLeaf, AuditEvent | None]]:
+        def page(after: int, size: int) -> Sequence[StoredLeaf]:
             statement = (
-                select(AuditLeaf, AuditEvent)
+                select(AuditLeaf, AuditEvent, *raw_columns)
                 .outerjoin(AuditEvent, col(AuditEvent.id) == col(AuditLeaf.event_id))
                 .where(col(AuditLeaf.position) > after)
                 .order_by(col(AuditLeaf.position))
                 .limit(size)
             )
-            return [(leaf, event) for leaf, event in self._session.exec(statement).all()]
+            found: list[StoredLeaf] = []
+            for row in self._session.exec(statement).all():
+                values: list[Any] = list(row)
+                raw = dict(zip(names, values[2:], strict=True))
+                found.append(StoredLeaf(values[0], values[1], raw))
+            return found
 
-        return self._in_pages(page, lambda row: row[0].position, batch)
+        return self._in_pages(page, lambda row: row.leaf.position, batch)
 
     def nodes_of_level(self, level: int, batch: int = 5000) -> Iterator[AuditNode]:
         def page(after: int, size: int) -> Sequence[AuditNode]:
@@ -187,7 +227,8 @@ class AuditLogRepository:
         after = -1
         while rows := page(after, batch):
             for row in rows:
-                for item in row if isinstance(row, tuple) else (row,):
+                items = (row.leaf, row.event) if isinstance(row, StoredLeaf) else (row,)
+                for item in items:
                     if item is not None:
                         self._session.expunge(item)
             yield from rows

@@ -10,8 +10,9 @@ sequencers can never give out the same position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
 from audit.canonical import header, payload_hash
-from audit.checkpoints import Checkpoint, sign_checkpoint
-from audit.merkle import CompactRange, leaf_hash
+from audit.checkpoints import (
+    Checkpoint,
+    CheckpointError,
+    parse_note,
+    sign_checkpoint,
+    verify_signed,
+)
+from audit.merkle import EMPTY_ROOT, CompactRange, consistency_proof, leaf_hash, verify_consistency
 from audit.models import AuditCheckpoint
 from audit.repository import AuditLogRepository, try_to_lead
 from common.background import Periodic
@@ -31,9 +38,6 @@ from common.db import new_session
 
 log = structlog.get_logger("samsyn.audit.sequencer")
 
-# Events are picked up only this far back; older unintegrated events are reported by verify
-# (no request transaction lives this long, so such an event was inserted behind our back).
-LOOKBACK = timedelta(hours=1)
 BATCH_SIZE = 1000
 LATEST_NOTE = "latest.note"
 
@@ -47,15 +51,63 @@ class LogSigner:
     def key_name(self) -> str:
         return self.origin
 
+    def verifies(self, note: str) -> Checkpoint | None:
+        """The checkpoint of `note` if it is this log's and carries a valid signature of its key."""
+        try:
+            signed = parse_note(note)
+        except CheckpointError:
+            return None
+        if signed.checkpoint.origin != self.origin or not verify_signed(
+            signed, self.key.public_key(), self.key_name
+        ):
+            return None
+        return signed.checkpoint
+
+
+class ExportMismatch(Exception):
+    """The log in the database does not extend the checkpoint exported before: it was cut back,
+    replaced or rewritten. Signing on would publish a fork, so the sequencer refuses."""
+
+
+@dataclass(frozen=True)
+class Integration:
+    """One integrated batch: the signed note, and whether its checkpoint row could be stored
+    (False: a row already sat at that size; it was skipped and reported)."""
+
+    size: int
+    note: str
+    stored: bool
+
+
+def _unix_seconds(moment: datetime) -> int:
+    return int(moment.timestamp())
+
 
 def integrate(
-    session: Session, signer: LogSigner, *, batch_size: int = BATCH_SIZE
-) -> AuditCheckpoint | None:
-    """Integrate one batch of pending events and sign the new tree head; None if none waited."""
+    session: Session,
+    signer: LogSigner,
+    *,
+    batch_size: int = BATCH_SIZE,
+    anchor: Checkpoint | None = None,
+) -> Integration | None:
+    """Integrate one batch of pending events and sign the new tree head; None if none waited.
+
+    Every queued event is taken, however old: the queue is the sequencer's whole work list,
+    and an event that waited through an outage is as much part of the log as a fresh one
+    (verify judges back-dating by the signed times, not the sequencer).
+
+    `anchor` is the checkpoint exported before; the new tree must extend it (consistency
+    proof), or `ExportMismatch` is raised and nothing may be committed. The note carries the
+    signing time, never earlier than the previous checkpoint's, and the previous checkpoint's
+    size (every batch ends in a checkpoint, so that is the tree size before this batch).
+
+    A row already stored at the new size (only someone writing behind the sequencer's back
+    puts one there; the table is append-only, so it cannot be replaced) is left alone and
+    logged; the note is still returned so that it can be exported."""
     log_rows = AuditLogRepository(session)
     log_rows.lock_for_integration()
     size = log_rows.size()
-    events = log_rows.pending_events(since=utcnow() - LOOKBACK, limit=batch_size)
+    events = log_rows.pending_events(limit=batch_size)
     if not events:
         return None
     tree = CompactRange.from_nodes(size, log_rows.node)
@@ -81,21 +133,99 @@ def integrate(
         )
     log_rows.add_leaves(leaves, nodes)
     root = tree.root()
+    if anchor is not None:
+        _check_extends(log_rows, anchor, tree.size, root)
+    time = max(_unix_seconds(now), _previous_time(log_rows, signer, size, anchor))
     signed = sign_checkpoint(
-        Checkpoint(origin=signer.origin, size=tree.size, root=root), signer.key, signer.key_name
+        Checkpoint(origin=signer.origin, size=tree.size, root=root, time=time, previous=size),
+        signer.key,
+        signer.key_name,
     )
-    checkpoint = AuditCheckpoint(size=tree.size, root=root, note=signed.to_note(), created_at=now)
-    log_rows.add(checkpoint)
+    note = signed.to_note()
+    if log_rows.checkpoint(tree.size) is not None:
+        log.error("audit_checkpoint_row_skipped", size=tree.size)
+        return Integration(size=tree.size, note=note, stored=False)
+    log_rows.add(AuditCheckpoint(size=tree.size, root=root, note=note, created_at=now))
     log_rows.flush()
-    return checkpoint
+    return Integration(size=tree.size, note=note, stored=True)
 
 
-def integrate_all(session: Session, signer: LogSigner) -> AuditCheckpoint | None:
-    """Integrate until nothing waits (for the CLI and tests); the last checkpoint, if any."""
+def _previous_time(
+    log_rows: AuditLogRepository, signer: LogSigner, size: int, anchor: Checkpoint | None
+) -> int:
+    """The signed time of the tree head before this batch (0 if none is known), so that
+    signed times never go backwards even if the clock does."""
+    times = [0]
+    if anchor is not None and anchor.time is not None:
+        times.append(anchor.time)
+    row = log_rows.checkpoint(size) if size else None
+    if row is not None and (previous := signer.verifies(row.note)) is not None:
+        times.append(previous.time or 0)
+    return max(times)
+
+
+def _check_extends(
+    log_rows: AuditLogRepository, anchor: Checkpoint, size: int, root: bytes
+) -> None:
+    if anchor.size > size:
+        raise ExportMismatch(
+            f"the exported checkpoint covers {anchor.size} leaves, the log has {size}"
+        )
+    if anchor.size == 0:
+        consistent = anchor.root == EMPTY_ROOT
+    elif anchor.size == size:
+        consistent = anchor.root == root
+    else:
+        try:
+            proof = consistency_proof(anchor.size, size, log_rows.node)
+        except LookupError:
+            proof = []
+        consistent = verify_consistency(anchor.size, size, proof, anchor.root, root)
+    if not consistent:
+        raise ExportMismatch(
+            f"the log at size {size} does not extend the exported checkpoint at size {anchor.size}"
+        )
+
+
+def check_current_tree(session: Session, anchor: Checkpoint) -> None:
+    """Raise `ExportMismatch` unless the stored tree as it is extends `anchor`."""
+    log_rows = AuditLogRepository(session)
+    size = log_rows.size()
+    if anchor.size > size:
+        raise ExportMismatch(
+            f"the exported checkpoint covers {anchor.size} leaves, the log has {size}"
+        )
+    try:
+        root = CompactRange.from_nodes(size, log_rows.node).root()
+    except LookupError as exc:
+        raise ExportMismatch(f"the stored tree of size {size} is incomplete") from exc
+    _check_extends(log_rows, anchor, size, root)
+
+
+def integrate_all(
+    session: Session, signer: LogSigner, *, anchor: Checkpoint | None = None
+) -> Integration | None:
+    """Integrate until nothing waits (for the CLI and tests); the last batch, if any."""
     latest = None
-    while (checkpoint := integrate(session, signer)) is not None:
-        latest = checkpoint
+    while (batch := integrate(session, signer, anchor=anchor)) is not None:
+        latest = batch
     return latest
+
+
+def read_export(directory: Path, signer: LogSigner) -> Checkpoint | None:
+    """The checkpoint last exported to `directory`; None if none was; `ExportMismatch` if the
+    file is there but is not a note of this log signed by its key."""
+    path = directory / LATEST_NOTE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExportMismatch(f"the exported note cannot be read ({type(exc).__name__})") from exc
+    checkpoint = signer.verifies(text)
+    if checkpoint is None:
+        raise ExportMismatch("the exported note is not a checkpoint signed by this log's key")
+    return checkpoint
 
 
 def export_note(note: str, directory: Path) -> None:
@@ -104,6 +234,45 @@ def export_note(note: str, directory: Path) -> None:
     temporary = directory / (LATEST_NOTE + ".tmp")
     temporary.write_text(note, encoding="utf-8")
     temporary.replace(directory / LATEST_NOTE)
+
+
+@dataclass
+class SequencerStatus:
+    """What this process's sequencer last did, for /healthz. Only counts, sizes and states:
+    never an event's content.
+
+    `state`: "starting" before the first round, "leading" while it integrates, "standby"
+    while another process leads (PostgreSQL), "refusing" while the log does not extend the
+    exported checkpoint, "failing" while rounds raise."""
+
+    state: str = "starting"
+    reason: str | None = None
+    last_round_at: datetime | None = None
+    last_progress_at: datetime | None = None
+    skipped_checkpoint_rows: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def snapshot(self) -> SequencerStatus:
+        with self._lock:
+            return SequencerStatus(
+                state=self.state,
+                reason=self.reason,
+                last_round_at=self.last_round_at,
+                last_progress_at=self.last_progress_at,
+                skipped_checkpoint_rows=self.skipped_checkpoint_rows,
+            )
+
+    def record(self, state: str, reason: str | None = None, *, progress: bool = False) -> None:
+        with self._lock:
+            self.state = state
+            self.reason = reason
+            self.last_round_at = utcnow()
+            if progress:
+                self.last_progress_at = self.last_round_at
+
+    def count_skipped_row(self) -> None:
+        with self._lock:
+            self.skipped_checkpoint_rows += 1
 
 
 class Sequencer:
@@ -123,6 +292,8 @@ class Sequencer:
         # A round that integrated something may have left more: it runs again at once.
         self._thread = Periodic("audit-sequencer", interval, lambda: self.run_once() is not None)
         self._leader: Connection | None = None
+        self._checked_export: tuple[Checkpoint | None, int] | None = None
+        self.status = SequencerStatus()
 
     def start(self) -> None:
         self._thread.start()
@@ -149,12 +320,62 @@ class Sequencer:
             self._leader = None
             raise
 
-    def run_once(self) -> AuditCheckpoint | None:
-        if not self._is_leader():
+    def _latest_signed(self, session: Session, anchor: Checkpoint | None) -> str | None:
+        """The note of the stored checkpoint at the log's end, if it is valid and newer than
+        the export (the tree was just checked to extend the export)."""
+        log_rows = AuditLogRepository(session)
+        size = log_rows.size()
+        row = log_rows.checkpoint(size) if size else None
+        if row is None or (anchor is not None and anchor.size >= size):
             return None
+        checkpoint = self._signer.verifies(row.note)
+        if checkpoint is None or checkpoint.size != size or checkpoint.root != row.root:
+            return None
+        return row.note
+
+    def run_once(self) -> Integration | None:
+        try:
+            return self._round()
+        except ExportMismatch as exc:
+            if self.status.state != "refusing" or self.status.reason != str(exc):
+                log.error(
+                    "audit_export_inconsistent",
+                    reason=str(exc),
+                    export_dir=str(self._export_dir),
+                    action="refusing to sign until the log or the export is put right",
+                )
+            self.status.record("refusing", str(exc))
+            return None
+        except Exception as exc:
+            self.status.record("failing", type(exc).__name__)
+            raise
+
+    def _round(self) -> Integration | None:
+        if not self._is_leader():
+            self.status.record("standby")
+            return None
+        anchor = None
+        if self._export_dir is not None:
+            anchor = read_export(self._export_dir, self._signer)
+        catch_up = None
         with new_session(self._engine) as session:
-            checkpoint = integrate(session, self._signer)
+            batch = integrate(session, self._signer, anchor=anchor)
+            if batch is None and self._export_dir is not None:
+                # With nothing queued, whenever the log's size or the export changed since the
+                # last look (one index probe otherwise): refuse at once if the log no longer
+                # extends the export, and bring a missing or lagging export up to date.
+                seen = (anchor, AuditLogRepository(session).size())
+                if seen != self._checked_export:
+                    if anchor is not None:
+                        check_current_tree(session, anchor)
+                    catch_up = self._latest_signed(session, anchor)
+                    self._checked_export = seen
             session.commit()
-        if checkpoint is not None and self._export_dir is not None:
-            export_note(checkpoint.note, self._export_dir)
-        return checkpoint
+        if catch_up is not None and self._export_dir is not None:
+            export_note(catch_up, self._export_dir)
+        if batch is not None and not batch.stored:
+            self.status.count_skipped_row()
+        if batch is not None and self._export_dir is not None:
+            export_note(batch.note, self._export_dir)
+        self.status.record("leading", progress=True)
+        return batch

@@ -200,6 +200,10 @@ def check_integrity(
     csrf.check(request, form.csrf_token)
     signer: LogSigner = request.app.state.log_signer
     report = auditing.integrity(
-        session, actor, public_key=signer.key.public_key(), origin=signer.origin
+        session,
+        actor,
+        public_key=signer.key.public_key(),
+        origin=signer.origin,
+        export_dir=request.app.state.settings.audit_export_dir,
     )
     return render(request, "audit_integrity.html", {"report": report}, actor=actor)

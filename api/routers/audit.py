@@ -19,7 +19,7 @@ from api.schemas.audit import (
     InclusionProofOut,
 )
 from audit import proofs
-from audit.repository import AuditLogRepository, EventFilter
+from audit.repository import EventFilter
 from common.actor import Actor
 from common.errors import NotFound
 from common.roles import Permission
@@ -138,7 +138,7 @@ def denied(
 )
 def latest_checkpoint(session: DbSession) -> CheckpointOut:
     """The latest signed tree head; keep copies of it outside Samsyn."""
-    checkpoint = AuditLogRepository(session).latest_checkpoint()
+    checkpoint = proofs.latest_checkpoint(session)
     if checkpoint is None:
         raise NotFound()
     return CheckpointOut.of(checkpoint)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from audit.checkpoints import CheckpointError, parse_note
 from audit.models import AuditCheckpoint
 from audit.proofs import ConsistencyProof, InclusionProof
 from domain.auditing.service import EventPage, EventRow
@@ -73,15 +74,21 @@ class AccessReportOut(BaseModel):
 class CheckpointOut(BaseModel):
     size: int
     root: str  # hex
-    created_at: datetime
+    created_at: datetime  # when the row was stored: not signed, for display only
+    signed_at: datetime | None  # the time inside the signed note (None in older notes)
     note: str  # the signed note (C2SP tlog-checkpoint), the evidence to keep elsewhere
 
     @classmethod
     def of(cls, checkpoint: AuditCheckpoint) -> CheckpointOut:
+        try:
+            signed_time = parse_note(checkpoint.note).checkpoint.time
+        except CheckpointError:
+            signed_time = None
         return cls(
             size=checkpoint.size,
             root=checkpoint.root.hex(),
             created_at=checkpoint.created_at,
+            signed_at=None if signed_time is None else datetime.fromtimestamp(signed_time, UTC),
             note=checkpoint.note,
         )
 

@@ -4,19 +4,23 @@ these tools is itself audited."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlmodel import Session
 
 from audit import log as audit
+from audit.checkpoints import CheckpointError, parse_note
 from audit.models import AuditEvent, Outcome
 from audit.repository import AuditLogRepository, EventFilter
+from audit.sequencer import LATEST_NOTE
 from audit.verify import VerifyReport, verify_log
 from common.actor import Actor
 from common.errors import NotFound, ValidationFailed
@@ -148,11 +152,28 @@ def staff(session: Session, actor: Actor) -> list[tuple[uuid.UUID, str, str]]:
 
 
 def integrity(
-    session: Session, actor: Actor, *, public_key: Ed25519PublicKey, origin: str
+    session: Session,
+    actor: Actor,
+    *,
+    public_key: Ed25519PublicKey,
+    origin: str,
+    export_dir: Path | None = None,
 ) -> VerifyReport:
-    """Recompute the whole log now (the same check as `samsyn audit verify`)."""
+    """Recompute the whole log now (the same check as `samsyn audit verify`), against the
+    note in the export directory too when one is configured."""
     actor.require(Permission.READ_AUDIT_LOG)
-    report = verify_log(session, public_key=public_key, origin=origin)
+    external = []
+    if export_dir is not None:
+        # Unreadable or malformed: verify_log reports that no exported checkpoint was found.
+        with contextlib.suppress(OSError, UnicodeDecodeError, CheckpointError):
+            external.append(parse_note((export_dir / LATEST_NOTE).read_text(encoding="utf-8")))
+    report = verify_log(
+        session,
+        public_key=public_key,
+        origin=origin,
+        external=external,
+        export_expected=export_dir is not None,
+    )
     audit.record(
         session,
         actor,

@@ -3,15 +3,22 @@ from __future__ import annotations
 import csv
 import io
 import uuid
+from datetime import datetime
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from structlog.testing import capture_logs
 
+from api.main import create_app
+from api.settings import Settings
+from audit.checkpoints import Checkpoint, sign_checkpoint
 from audit.merkle import verify_consistency, verify_inclusion
 from audit.sequencer import integrate_all
 from common.db import new_session
+from common.keys import KeySet
 from tests.api.conftest import World, token_for
 from tests.api.test_cases import open_case
 
@@ -135,6 +142,8 @@ class TestProofs:
         case = open_case(client, worker)
         integrate(app, engine)
         old = client.get("/api/v1/audit/checkpoint", headers=auditor).json()
+        assert old["signed_at"] is not None
+        assert f"time {int(datetime.fromisoformat(old['signed_at']).timestamp())}\n" in old["note"]
         for _ in range(3):
             client.get(f"/api/v1/cases/{case['id']}", headers=worker)
         integrate(app, engine)
@@ -190,3 +199,63 @@ class TestProofs:
         )
         assert bad.status_code == 422
         assert bad.json()["errors"][0]["field"] == "old_size"
+
+
+class TestHealth:
+    def test_healthy_answers_200_with_the_audit_state_and_no_personal_data(
+        self, client: TestClient, world: World, app: FastAPI, engine: Engine
+    ) -> None:
+        open_case(client, token_for(client, world.usernames["social_worker"]))
+        integrate(app, engine)
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["status"] == "ok"
+        assert body["audit"]["status"] == "ok"
+        assert body["audit"]["problems"] == []
+        assert body["audit"]["log_size"] > 0
+        assert body["audit"]["oldest_pending_seconds"] is None
+        assert set(body["audit"]) == {
+            "status",
+            "sequencer",
+            "problems",
+            "log_size",
+            "oldest_pending_seconds",
+            "exported_size",
+            "skipped_checkpoint_rows",
+        }
+
+    def test_a_sequencer_refusing_a_fork_answers_503(
+        self, engine: Engine, keys: KeySet, tmp_path: Path, world: World
+    ) -> None:
+        export_dir = tmp_path / "export"
+        app = create_app(
+            Settings(data_dir=tmp_path, audit_export_dir=export_dir),
+            keys=keys,
+            engine=engine,
+            run_sequencer=False,
+            run_consent_sweep=False,
+            second_factor_required=False,
+        )
+        signer = app.state.log_signer
+        # The export holds a tree larger than this log: the log was cut back and restarted.
+        ahead = sign_checkpoint(
+            Checkpoint(signer.origin, 10**6, bytes(32), time=1), signer.key, signer.key_name
+        )
+        export_dir.mkdir()
+        (export_dir / "latest.note").write_text(ahead.to_note(), encoding="utf-8")
+        with TestClient(app, raise_server_exceptions=False) as client:
+            token_for(client, world.usernames["social_worker"])  # an event to integrate
+            with capture_logs() as logs:  # (also: the CLI tests leave logging on a closed file)
+                assert app.state.sequencer.run_once() is None
+            response = client.get("/healthz")
+        assert {e["event"] for e in logs if e["log_level"] == "error"} == {
+            "audit_export_inconsistent"
+        }
+        assert response.status_code == 503
+        body = response.json()
+        assert body["status"] == "degraded"
+        assert body["audit"]["sequencer"] == "refusing"
+        assert "export_inconsistent" in body["audit"]["problems"]
+        assert body["audit"]["exported_size"] == 10**6
+        assert (export_dir / "latest.note").read_text(encoding="utf-8") == ahead.to_note()

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlmodel import select
@@ -18,7 +19,7 @@ from sqlmodel import select
 from api import cli
 from api.main import load_app_keys
 from api.settings import Settings
-from audit.checkpoints import parse_note
+from audit.checkpoints import parse_note, public_key_text, sign_checkpoint
 from audit.merkle import verify_inclusion
 from audit.models import AUDIT_TABLES
 from common.clock import reset_clock, set_clock, utcnow
@@ -237,17 +238,89 @@ class TestAuditCli:
                 connection.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
         return connection
 
+    @staticmethod
+    def _vkey(capsys: pytest.CaptureFixture[str]) -> str:
+        capsys.readouterr()
+        assert cli.main(["audit", "public-key"]) == 0
+        return capsys.readouterr().out.strip()
+
     def test_verify_reports_an_intact_log(
         self, seeded: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         assert cli.main(["audit", "checkpoint"]) == 0
-        assert cli.main(["audit", "verify"]) == 0
+        assert cli.main(["audit", "verify", "--vkey", self._vkey(capsys)]) == 0
         assert "Loggen är intakt." in capsys.readouterr().out
+
+    def test_verify_needs_a_verifier_key_not_the_signing_key(
+        self, seeded: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        assert cli.main(["audit", "checkpoint"]) == 0
+        vkey = self._vkey(capsys)
+        assert cli.main(["audit", "verify"]) == 2
+        assert "--vkey" in capsys.readouterr().out
+        other = public_key_text(Ed25519PrivateKey.generate().public_key(), "samsyn/audit")
+        assert cli.main(["audit", "verify", "--vkey", other]) == 1
+        assert "bad signature" in capsys.readouterr().out
+        monkeypatch.setenv("SAMSYN_AUDIT_VERIFIER_KEY", vkey)
+        assert cli.main(["audit", "verify"]) == 0
+
+    def test_verify_reads_the_export_directory_and_accepts_a_witness_cosignature(
+        self,
+        seeded: Path,
+        tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        export_dir = tmp_path_factory.mktemp("export")
+        monkeypatch.setenv("SAMSYN_AUDIT_EXPORT_DIR", str(export_dir))
+        assert cli.main(["audit", "checkpoint"]) == 0
+        vkey = self._vkey(capsys)
+        exported = parse_note((export_dir / "latest.note").read_text(encoding="utf-8"))
+        witness = sign_checkpoint(
+            exported.checkpoint, Ed25519PrivateKey.generate(), "witness.example"
+        )
+        (export_dir / "latest.note").write_text(
+            exported.cosigned(*witness.signatures).to_note(), encoding="utf-8"
+        )
+        assert cli.main(["audit", "verify", "--vkey", vkey]) == 0
+        assert "externa kontrollpunkter: 1" in capsys.readouterr().out
+
+    def test_a_truncated_log_restarted_on_the_same_export_dir_is_refused_and_caught(
+        self,
+        seeded: Path,
+        tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        export_dir = tmp_path_factory.mktemp("export")
+        monkeypatch.setenv("SAMSYN_AUDIT_EXPORT_DIR", str(export_dir))
+        assert cli.main(["audit", "checkpoint"]) == 0
+        before = (export_dir / "latest.note").read_text(encoding="utf-8")
+        vkey = self._vkey(capsys)
+        with closing(self._raw(seeded)) as db:  # a new, empty log on the same export dir
+            for table in ("audit_pending", *AUDIT_TABLES):
+                db.execute(f"DELETE FROM {table}")
+            db.commit()
+        assert cli.main(["demo", "seed"]) == 0  # the demo is still there: a few new events
+        with closing(sqlite3.connect(seeded / "samsyn.db")) as db:
+            db.execute(
+                "INSERT INTO audit_event (id, occurred_at, action, resource_type, outcome, basis)"
+                " VALUES (?, ?, 'auth.login', 'user', 'allowed', '{}')",
+                (uuid.uuid4().hex, "2026-12-03 00:00:00.000000"),
+            )
+            db.commit()
+        capsys.readouterr()
+        assert cli.main(["audit", "checkpoint"]) == 1
+        assert "VÄGRAR SIGNERA" in capsys.readouterr().out
+        assert (export_dir / "latest.note").read_text(encoding="utf-8") == before
+        assert cli.main(["audit", "verify", "--vkey", vkey]) == 1
+        assert "the log was cut back" in capsys.readouterr().out
 
     def test_verify_names_the_first_changed_position(
         self, seeded: Path, capsys: pytest.CaptureFixture[str]
     ) -> None:
         assert cli.main(["audit", "checkpoint"]) == 0
+        vkey = self._vkey(capsys)
         with closing(self._raw(seeded)) as db:
             event_id = db.execute("SELECT event_id FROM audit_leaf WHERE position = 17").fetchone()[
                 0
@@ -255,7 +328,7 @@ class TestAuditCli:
             db.execute("UPDATE audit_event SET outcome = 'denied' WHERE id = ?", (event_id,))
             db.commit()
         capsys.readouterr()
-        assert cli.main(["audit", "verify"]) == 1
+        assert cli.main(["audit", "verify", "--vkey", vkey]) == 1
         out = capsys.readouterr().out
         assert "Första felaktiga position: 17." in out
         assert "position 17: the event" in out
@@ -268,6 +341,7 @@ class TestAuditCli:
     ) -> None:
         kept_elsewhere = tmp_path_factory.mktemp("elsewhere") / "latest.note"
         assert cli.main(["audit", "checkpoint", "--export", str(kept_elsewhere)]) == 0
+        vkey = self._vkey(capsys)
         with closing(self._raw(seeded)) as db:
             (size,) = db.execute("SELECT max(position) + 1 FROM audit_leaf").fetchone()
             keep = size // 2
@@ -280,7 +354,9 @@ class TestAuditCli:
             db.execute("DELETE FROM audit_checkpoint WHERE size > ?", (keep,))
             db.commit()
         capsys.readouterr()
-        assert cli.main(["audit", "verify", "--checkpoint", str(kept_elsewhere)]) == 1
+        assert (
+            cli.main(["audit", "verify", "--vkey", vkey, "--checkpoint", str(kept_elsewhere)]) == 1
+        )
         assert (
             f"covers {size} leaves but the log has {keep}: the log was cut back"
             in capsys.readouterr().out

@@ -211,7 +211,7 @@ def _scale_one(args: argparse.Namespace, url: str, backend: str, ws: Workspace, 
     say(f"  {backend}: integrating ({inserted['events_per_s']:,} inserted/s)")
     integrated = phase(scale.integrate_phase, url, str(ws.key_dir), args.batch_size, limit)
     say(f"  {backend}: verifying ({integrated['events_per_s']:,} integrated/s)")
-    verified = phase(scale.verify_phase, url, str(ws.key_dir))
+    verified = phase(scale.verify_phase, url, str(ws.key_dir), args.batch_size)
     say(f"  {backend}: verified {verified['events_per_s']:,}/s, ok {verified['ok']}")
     return {
         "backend": backend,

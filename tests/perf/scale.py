@@ -148,13 +148,19 @@ def integrate_phase(url: str, key_dir: str, batch_size: int, time_limit_s: float
     }
 
 
-def verify_phase(url: str, key_dir: str) -> dict[str, Any]:
+def verify_phase(url: str, key_dir: str, batch_size: int) -> dict[str, Any]:
+    """`batch_size` is the integration's: verify tells full batches (a backlog) by it."""
     keys = load_keys(Path(key_dir), {}, generate=False)
     engine = make_engine(url)
     rss_before = peak_rss_mib()
     started = time.perf_counter()
     with new_session(engine) as session:
-        report = verify_log(session, public_key=keys.audit_signing.public_key(), origin=ORIGIN)
+        report = verify_log(
+            session,
+            public_key=keys.audit_signing.public_key(),
+            origin=ORIGIN,
+            batch_size=batch_size,
+        )
     seconds = time.perf_counter() - started
     engine.dispose()
     return {

@@ -134,7 +134,9 @@ class TestTamperingIsCaught:
     ) -> None:
         """The attacker shifts later leaves up, inserts a forged event and recomputes every leaf
         hash; only the signed checkpoints, which cannot be re-signed, give it away."""
-        in_order = [event for _, event in AuditLogRepository(session).leaves_with_events() if event]
+        in_order = [
+            row.event for row in AuditLogRepository(session).leaves_with_events() if row.event
+        ]
         drop_triggers(session)
         forged = AuditEvent(
             action="case.read",
@@ -181,7 +183,7 @@ class TestTamperingIsCaught:
         assert not report.ok  # … but not with what was exported before
         assert any("cut back" in str(problem) for problem in report.problems)
 
-    def test_backdated_event_that_was_never_integrated(
+    def test_backdated_event_is_caught_queued_and_integrated(
         self, session: Session, signer: LogSigner, log: int
     ) -> None:
         session.add(
@@ -193,9 +195,13 @@ class TestTamperingIsCaught:
             )
         )
         session.commit()
-        assert integrate(session, signer) is None  # too old for the sequencer to pick up
+        queued = verify(session, signer)
+        assert any("queued event" in str(problem) for problem in queued.problems)
+        assert integrate(session, signer) is not None  # the sequencer takes every queued event
+        session.commit()
         report = verify(session, signer)
-        assert any("never integrated" in str(problem) for problem in report.problems)
+        assert report.first_bad_position == log
+        assert "dated before an earlier checkpoint was signed" in str(report.problems[0])
 
 
 def _rebuild_nodes(session: Session, size: int) -> None:
