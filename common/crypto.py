@@ -24,7 +24,7 @@ import re
 import struct
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -53,7 +53,7 @@ def _b64d(text: str) -> bytes:
 class FieldKeyRing:
     """All field keys ever used, and the one new values are written with."""
 
-    keys: Mapping[str, bytes]
+    keys: Mapping[str, bytes] = field(repr=False)  # never in a traceback or a log line
     active_id: str
 
     def __post_init__(self) -> None:
@@ -134,7 +134,7 @@ def associated_data(key_id: str, *, context: str, row_id: uuid.UUID) -> bytes:
 class BlindIndex:
     """Keyed HMAC of a normalised identifier: equality search without storing the value."""
 
-    key: bytes
+    key: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
         if len(self.key) < 32:
