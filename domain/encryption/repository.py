@@ -34,7 +34,7 @@ class EncryptedColumn:
     @property
     def row_id(self) -> Column[uuid.UUID]:
         (primary_key,) = self.table.primary_key
-        return primary_key  # type: ignore[no-any-return]
+        return primary_key
 
     @property
     def stored(self) -> ColumnElement[str]:

@@ -140,7 +140,7 @@ class TestReadPaths:
             YoungPerson,
             Case.young_person_id == YoungPerson.id,  # type: ignore[arg-type]
         )
-        rows = session.exec(unscoped(statement, BECAUSE)).all()  # type: ignore[call-overload]
+        rows = session.exec(unscoped(statement, BECAUSE)).all()
 
         assert sorted(person.first_name for _, person in rows) == ["Alfa", "Beta", "Gamma"]
         assert all(case.young_person_id == person.id for case, person in rows)
