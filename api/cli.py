@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -36,9 +37,10 @@ from audit.sequencer import (
     read_export,
 )
 from audit.verify import verify_log
+from common.crypto import KeyMaterialError
 from common.db import make_engine, new_session
 from common.errors import DomainError
-from common.keys import KeySet, rotate_field_key
+from common.keys import KeySet, load_keys, rotate_field_key
 from common.roles import AgencyKind, Role
 from consent.rules import MOVE_REASON_LABELS
 from deploy import migrate
@@ -49,6 +51,7 @@ from domain.auth.federation import check_issuers
 from domain.auth.service import reset_second_factor
 from domain.cases.rules import STATE_LABELS, CaseState
 from domain.consents.sweep import sweep
+from domain.encryption.reencrypt import marked_plaintext_count, reencrypt
 from domain.users.repository import UserRepository
 from domain.users.service import create_user, set_active, set_password, set_programmes
 
@@ -82,9 +85,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     keys = load_app_keys(settings, dict(os.environ))
     install_runtime(settings, keys)
     url = settings.resolved_database_url
-    if not settings.is_production or args.migrate:
+    migrating = not settings.is_production or args.migrate
+    if migrating:
         migrate.upgrade(url)
     engine = make_engine(url)
+    _encrypt_marked_plaintext(engine, migrating=migrating)
     if settings.demo:
         with new_session(engine) as session:
             if not demo.is_seeded(session):
@@ -129,13 +134,39 @@ def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     )
 
 
+def _encrypt_marked_plaintext(engine: Engine, *, migrating: bool) -> None:
+    """Values a migration found in clear are encrypted by whoever migrated, before serving.
+
+    `run` encrypts them right after it migrated (the embedded default, `make run`); a server
+    that did not migrate refuses to start while any wait, rather than fail on each read.
+    """
+    if migrating:
+        report = reencrypt(engine, only_marked_plaintext=True)
+        if sealed := sum(column.rewritten for column in report.columns):
+            log.info("plaintext_encrypted", values=sealed)
+        if not report.complete:
+            raise SystemExit(
+                "Okrypterade värden kunde inte krypteras: kör 'samsyn keys reencrypt'."
+            )
+    elif waiting := marked_plaintext_count(engine):
+        raise SystemExit(
+            f"{waiting} värden från en migrering är ännu okrypterade: "
+            "kör 'samsyn keys reencrypt' innan servern startas."
+        )
+
+
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     migrate.upgrade(_settings().resolved_database_url, args.revision)
     return 0
 
 
 def cmd_db_downgrade(args: argparse.Namespace) -> int:
-    migrate.downgrade(_settings().resolved_database_url, args.revision)
+    settings = _settings()
+    # A downgrade past an encryption migration turns values back into text: it needs the field
+    # keys when they are there (upgrades never do).
+    with contextlib.suppress(KeyMaterialError):
+        install_runtime(settings, load_keys(settings.resolved_key_dir, os.environ, generate=False))
+    migrate.downgrade(settings.resolved_database_url, args.revision)
     return 0
 
 
@@ -263,6 +294,29 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
         session.commit()
     _out(f"Ny fältnyckel {key_id} är aktiv. Äldre nycklar finns kvar för läsning.")
     return 0
+
+
+def cmd_keys_reencrypt(args: argparse.Namespace) -> int:
+    """Rewrite every encrypted value that is not v2 under the active key; print counts only."""
+    if args.batch_size < 1:
+        raise SystemExit("--batch-size måste vara minst 1.")
+    _, engine = _open(_settings())
+    report = reencrypt(engine, batch_size=args.batch_size)
+    for column in report.columns:
+        _out(
+            f"{column.context}: {column.rewritten} omkrypterade, {column.raced} ändrades "
+            f"samtidigt, {len(column.unreadable)} gick inte att öppna, {column.remaining} kvar"
+        )
+        for row_id in column.unreadable:
+            _out(f"  gick inte att öppna: rad {row_id}")
+    if report.complete:
+        _out(
+            f"Alla värden är krypterade med fältnyckel {report.active_key_id}; "
+            "äldre nycklar kan tas bort ur nyckelringen."
+        )
+        return 0
+    _out("Alla värden är inte flyttade: kör kommandot igen, eller se raderna ovan.")
+    return 1
 
 
 def cmd_demo_seed(_args: argparse.Namespace) -> int:
@@ -518,6 +572,14 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_parser("rotate-field-key", help="add a new active field-encryption key").set_defaults(
         func=cmd_keys_rotate
     )
+    reencrypt_cmd = keys.add_parser(
+        "reencrypt",
+        help="rewrite every encrypted value under the active key (after a rotation or upgrade)",
+    )
+    reencrypt_cmd.add_argument(
+        "--batch-size", type=int, default=500, help="rows per transaction (default 500)"
+    )
+    reencrypt_cmd.set_defaults(func=cmd_keys_reencrypt)
 
     audit_cmd = sub.add_parser("audit", help="the tamper-evident audit log").add_subparsers(
         dest="audit_command", required=True

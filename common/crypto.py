@@ -1,8 +1,17 @@
 """Field encryption at rest (AES-GCM, key id in every value) and the personnummer blind index.
 
-Stored form of an encrypted field: ``v1.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>``.
-The column name is bound as associated data, so a value copied into another column fails
-to decrypt instead of being read as something it is not.
+Stored form of an encrypted field: ``v2.<key id>.<base64url(nonce ‖ ciphertext ‖ tag)>``.
+The associated data binds the format, the key id, the column (``table.column``) and the row's
+id, each length-prefixed, so a value copied into another column *or another row* fails to
+decrypt instead of being read as something it is not.
+
+Two older forms are read, never written:
+
+- ``v1.<key id>.<body>``: associated data is the column alone (written before v2). It still
+  opens anywhere in its column; ``samsyn keys reencrypt`` rewrites it as v2.
+- ``v0.<plaintext>``: a value a migration found in clear and marked, awaiting encryption by
+  ``samsyn keys reencrypt`` (or ``samsyn run`` right after it migrates). It never reads as
+  data: a read of it is refused.
 """
 
 from __future__ import annotations
@@ -12,13 +21,17 @@ import hashlib
 import hmac
 import os
 import re
+import struct
+import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-_FORMAT = "v1"
+_FORMAT = "v2"
+_LEGACY_FORMAT = "v1"  # column-only associated data; read, never written
+PLAINTEXT_MARK = "v0."  # a migration's mark on a value still in clear
 _NONCE_BYTES = 12
 _TAG_BYTES = 16
 KEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -40,7 +53,7 @@ def _b64d(text: str) -> bytes:
 class FieldKeyRing:
     """All field keys ever used, and the one new values are written with."""
 
-    keys: Mapping[str, bytes]
+    keys: Mapping[str, bytes] = field(repr=False)  # never in a traceback or a log line
     active_id: str
 
     def __post_init__(self) -> None:
@@ -54,19 +67,33 @@ class FieldKeyRing:
             if len(key) != 32:
                 raise KeyMaterialError(f"field key {key_id!r} must be 32 bytes (AES-256)")
 
-    def encrypt(self, plaintext: str, *, context: str) -> str:
+    def encrypt(self, plaintext: str, *, context: str, row_id: uuid.UUID) -> str:
+        """Seal `plaintext` for one column (`context`, ``table.column``) of one row."""
         nonce = os.urandom(_NONCE_BYTES)
         sealed = AESGCM(self.keys[self.active_id]).encrypt(
-            nonce, plaintext.encode("utf-8"), context.encode("utf-8")
+            nonce,
+            plaintext.encode("utf-8"),
+            associated_data(self.active_id, context=context, row_id=row_id),
         )
         return f"{_FORMAT}.{self.active_id}.{_b64e(nonce + sealed)}"
 
-    def decrypt(self, stored: str, *, context: str) -> str:
+    def decrypt(self, stored: str, *, context: str, row_id: uuid.UUID) -> str:
+        """Open a value read from column `context` of row `row_id`; anything else is refused."""
+        if stored.startswith(PLAINTEXT_MARK):
+            raise KeyMaterialError(
+                f"{context} of row {row_id} is still in clear: run `samsyn keys reencrypt`"
+            )
         try:
             fmt, key_id, body = stored.split(".", 2)
         except ValueError:
-            raise KeyMaterialError("value is not in the encrypted-field format") from None
-        if fmt != _FORMAT:
+            raise KeyMaterialError(
+                f"{context} of row {row_id} is not in the encrypted-field format"
+            ) from None
+        if fmt == _FORMAT:
+            aad = associated_data(key_id, context=context, row_id=row_id)
+        elif fmt == _LEGACY_FORMAT:
+            aad = context.encode("utf-8")
+        else:
             raise KeyMaterialError(f"unknown encrypted-field format {fmt!r}")
         key = self.keys.get(key_id)
         if key is None:
@@ -80,23 +107,34 @@ class FieldKeyRing:
         if len(raw) < _NONCE_BYTES + _TAG_BYTES or _b64e(raw) != body:
             raise KeyMaterialError("value is not in the encrypted-field format")
         try:
-            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], context.encode())
+            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
         except InvalidTag:
             raise KeyMaterialError(
-                f"value does not open with key {key_id!r} for {context}"
+                f"value does not open with key {key_id!r} for {context} of row {row_id} "
+                "(written for another row or column, or altered)"
             ) from None
         return plain.decode("utf-8")
+
+    def is_current(self, stored: str) -> bool:
+        """Written in the current format under the active key: nothing for reencrypt to do."""
+        return stored.startswith(f"{_FORMAT}.{self.active_id}.")
 
     @staticmethod
     def key_id_of(stored: str) -> str:
         return stored.split(".", 2)[1]
 
 
+def associated_data(key_id: str, *, context: str, row_id: uuid.UUID) -> bytes:
+    """format ‖ key id ‖ table.column ‖ row id, each behind its 4-byte length: unambiguous."""
+    parts = (_FORMAT.encode(), key_id.encode("utf-8"), context.encode("utf-8"), row_id.bytes)
+    return b"".join(struct.pack(">I", len(part)) + part for part in parts)
+
+
 @dataclass(frozen=True)
 class BlindIndex:
     """Keyed HMAC of a normalised identifier: equality search without storing the value."""
 
-    key: bytes
+    key: bytes = field(repr=False)
 
     def __post_init__(self) -> None:
         if len(self.key) < 32:

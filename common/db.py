@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import deque
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy import DateTime, String, cast, event, inspect, literal_column, type_coerce
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.orm import Mapper
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from common.clock import ensure_utc
-from common.crypto import field_keyring
+from common.crypto import KeyMaterialError, field_keyring
 from common.guard import install_statement_guard
 
 NAMING_CONVENTION = {
@@ -45,21 +49,158 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else ensure_utc(value)
 
 
+class SealedText(str):
+    """A plaintext together with its ciphertext for one column of one row.
+
+    It is the only value `EncryptedString` writes: the ORM events below seal each changed
+    value with its row's id just before the flush, and `seal` does it for a Core statement.
+    It equals (and reads as) the plaintext, so an object whose flush failed still holds text.
+    """
+
+    context: str
+    row_id: uuid.UUID
+    ciphertext: str
+
+
+def seal(context: str, row_id: uuid.UUID, plaintext: str) -> SealedText:
+    """Encrypt `plaintext` for column `context` (``table.column``) of the row `row_id`."""
+    sealed = SealedText(plaintext)
+    sealed.context = context
+    sealed.row_id = row_id
+    sealed.ciphertext = field_keyring().encrypt(plaintext, context=context, row_id=row_id)
+    return sealed
+
+
+_ROW_ID_SEPARATOR = "|"  # never in a stored value (base64url and dots)
+
+
+def _row_id_column(column: ColumnElement[Any], context: str) -> ColumnElement[Any]:
+    element: Any = column
+    while isinstance(element, Label):
+        element = element.element
+    table = getattr(element, "table", None)
+    primary_key = list(table.primary_key) if table is not None else []
+    if len(primary_key) != 1:
+        problem = "is read only with its row id: select it from its table or as the entity"
+        raise KeyMaterialError(f"{context} {problem}")
+    return primary_key[0]  # type: ignore[no-any-return]
+
+
 class EncryptedString(TypeDecorator[str]):
-    """Text encrypted with the field key ring; `context` (table.column) is bound to each value."""
+    """Text encrypted with the field key ring, bound to its column and its row.
+
+    Writing: only a `SealedText` sealed for this column is accepted (the ORM's flush seals
+    every changed value, see `_seal_for_flush`); plain text is refused, so a Core or bulk
+    statement cannot store a value in clear, nor compare one (a ciphertext never matches).
+
+    Reading: every SELECT or RETURNING that names the column reads ``value|row id`` from the
+    database (`column_expression`), so entity loads, joined rows, expired-attribute loads and
+    bare column selects all decrypt with the id of the row the value was actually stored in.
+    A read that cannot name the row (text SQL typed with this column, an expression over it)
+    is refused. `accepts_marked_plaintext` says a migration left values in clear to encrypt
+    (see `common.crypto.PLAINTEXT_MARK`); only `samsyn keys reencrypt` handles that mark.
+    """
 
     impl = String
     cache_ok = True
 
-    def __init__(self, context: str) -> None:
+    def __init__(self, context: str, *, accepts_marked_plaintext: bool = False) -> None:
         super().__init__()
         self.context = context
+        self.accepts_marked_plaintext = accepts_marked_plaintext
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else field_keyring().encrypt(value, context=self.context)
+        if value is None:
+            return None
+        if isinstance(value, SealedText) and value.context == self.context:
+            return value.ciphertext
+        raise KeyMaterialError(
+            f"{self.context} is written only sealed for its row (through the ORM or "
+            "common.db.seal) and never compared with a value"
+        )
+
+    def column_expression(self, colexpr: ColumnElement[str]) -> ColumnElement[str]:
+        row_id = _row_id_column(colexpr, self.context)
+        with_row = (
+            type_coerce(colexpr, String())
+            + literal_column(f"'{_ROW_ID_SEPARATOR}'", String())
+            + cast(row_id, String())
+        )
+        return type_coerce(with_row, self)
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
-        return None if value is None else field_keyring().decrypt(value, context=self.context)
+        if value is None:
+            return None
+        stored, separator, row = value.rpartition(_ROW_ID_SEPARATOR)
+        try:
+            row_id = uuid.UUID(row)
+        except ValueError:
+            separator = ""
+        if not separator:
+            raise KeyMaterialError(f"{self.context} was read without its row id")
+        return field_keyring().decrypt(stored, context=self.context, row_id=row_id)
+
+
+_encrypted_by_mapper: dict[Mapper[Any], tuple[tuple[str, str], ...]] = {}
+
+
+def encrypted_attributes(mapper: Mapper[Any]) -> tuple[tuple[str, str], ...]:
+    """(attribute key, context) of each encrypted column of a mapped class."""
+    found = _encrypted_by_mapper.get(mapper)
+    if found is None:
+        found = tuple(
+            (prop.key, column.type.context)
+            for prop in mapper.column_attrs
+            for column in prop.columns[:1]
+            if isinstance(column.type, EncryptedString)
+        )
+        if found and len(mapper.primary_key) != 1:
+            raise KeyMaterialError(f"{mapper.class_.__name__}: encrypted columns need one row id")
+        _encrypted_by_mapper[mapper] = found
+    return found
+
+
+def _seal_for_flush(mapper: Mapper[Any], target: Any, *, changed_only: bool) -> None:
+    attributes = encrypted_attributes(mapper)
+    if not attributes:
+        return
+    state = inspect(target)
+    (row_id,) = mapper.primary_key_from_instance(target)
+    if not isinstance(row_id, uuid.UUID):
+        raise KeyMaterialError(f"{mapper.class_.__name__}: a row with encrypted columns has no id")
+    for key, context in attributes:
+        value = state.dict.get(key)
+        if value is None or (changed_only and not state.attrs[key].history.has_changes()):
+            continue
+        setattr(target, key, seal(context, row_id, str(value)))
+
+
+def _unseal_after_flush(mapper: Mapper[Any], target: Any) -> None:
+    state = inspect(target)
+    for key, _context in encrypted_attributes(mapper):
+        value = state.dict.get(key)
+        if isinstance(value, SealedText):
+            set_committed_value(target, key, str(value))
+
+
+@event.listens_for(Mapper, "before_insert")
+def _seal_inserted(mapper: Mapper[Any], _connection: Connection, target: Any) -> None:
+    _seal_for_flush(mapper, target, changed_only=False)
+
+
+@event.listens_for(Mapper, "before_update")
+def _seal_updated(mapper: Mapper[Any], _connection: Connection, target: Any) -> None:
+    _seal_for_flush(mapper, target, changed_only=True)
+
+
+@event.listens_for(Mapper, "after_insert")
+def _unseal_inserted(mapper: Mapper[Any], _connection: Connection, target: Any) -> None:
+    _unseal_after_flush(mapper, target)
+
+
+@event.listens_for(Mapper, "after_update")
+def _unseal_updated(mapper: Mapper[Any], _connection: Connection, target: Any) -> None:
+    _unseal_after_flush(mapper, target)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

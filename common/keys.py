@@ -12,6 +12,7 @@ Keys never enter the database or the logs. Each purpose has its own key:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets
@@ -34,7 +35,7 @@ AUDIT_SIGNING_KEY_FILE = "audit-signing.key"
 class KeySet:
     field: FieldKeyRing
     blind_index: BlindIndex
-    session: bytes
+    session: bytes = dataclasses.field(repr=False)  # never in a traceback or a log line
     audit_signing: Ed25519PrivateKey
 
 

@@ -49,7 +49,15 @@ class YoungPerson(SQLModel, table=True):
     )
     birth_date: date = Field(sa_column=Column(Date, nullable=False))
     gender: str = Field(sa_column=Column(String(16), nullable=False))
-    home_area: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    # Stadsdel: encrypted since migration 0011, which left the values it found marked for
+    # `samsyn keys reencrypt` (see `accepts_marked_plaintext`).
+    home_area: str | None = Field(
+        default=None,
+        sa_column=Column(
+            EncryptedString("young_person.home_area", accepts_marked_plaintext=True),
+            nullable=True,
+        ),
+    )
     school_agency_id: uuid.UUID | None = Field(
         default=None, sa_column=Column(ForeignKey("agency.id", ondelete="RESTRICT"), nullable=True)
     )

@@ -145,7 +145,7 @@ class TestEnrolmentDuringLogin:
             )
         # Stored encrypted with the field key ring: the database never holds the secret.
         assert len(stored) == 1
-        assert stored[0].startswith("v1.")
+        assert stored[0].startswith("v2.")
         assert secret not in stored[0]
 
     def test_roles_without_case_data_log_in_with_the_password(

@@ -218,6 +218,84 @@ class TestCli:
         engine.dispose()
         assert len(names) == 20
 
+    def test_reencrypt_moves_every_value_to_the_new_key_so_the_old_key_can_go(
+        self, data_dir: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        assert cli.main(["demo", "seed"]) == 0
+        assert cli.main(["keys", "rotate-field-key"]) == 0
+        keys = load_app_keys(Settings(data_dir=data_dir), {})
+        install_field_keyring(keys.field)
+        engine = make_engine(f"sqlite:///{data_dir / 'samsyn.db'}")
+        with new_session(engine) as session:
+            before = sorted(
+                (p.personnummer, p.full_name, p.home_area or "")
+                for p in session.exec(unscoped(select(YoungPerson), "test: the stored rows")).all()
+            )
+        capsys.readouterr()
+
+        assert cli.main(["keys", "reencrypt", "--batch-size", "7"]) == 0
+
+        output = capsys.readouterr().out
+        assert "young_person.first_name: 20 omkrypterade, 0 ändrades samtidigt" in output
+        assert "guardian.name: " in output
+        assert f"fältnyckel {keys.field.active_id}; äldre nycklar kan tas bort" in output
+        assert not any(value in output for person in before for value in person)
+        with new_session(engine) as session:
+            stored = [
+                value
+                for column in ("personnummer", "first_name", "last_name", "home_area")
+                for (value,) in session.execute(text(f"SELECT {column} FROM young_person"))
+                if value is not None
+            ]
+        assert stored
+        assert all(v.startswith(f"v2.{keys.field.active_id}.") for v in stored)
+
+        # The old key leaves the ring (the file keeps only the active one): all still reads.
+        key_file = data_dir / "keys" / FIELD_KEYS_FILE
+        ring = json.loads(key_file.read_text(encoding="utf-8"))
+        ring["keys"] = {ring["active"]: ring["keys"][ring["active"]]}
+        key_file.write_text(json.dumps(ring), encoding="utf-8")
+        only_new = load_app_keys(Settings(data_dir=data_dir), {})
+        assert list(only_new.field.keys) == [keys.field.active_id]
+        install_field_keyring(only_new.field)
+        with new_session(engine) as session:
+            after = sorted(
+                (p.personnummer, p.full_name, p.home_area or "")
+                for p in session.exec(unscoped(select(YoungPerson), "test: the stored rows")).all()
+            )
+        engine.dispose()
+        assert after == before
+        assert cli.main(["keys", "reencrypt"]) == 0
+        assert "0 omkrypterade" in capsys.readouterr().out
+
+    def test_run_encrypts_home_areas_left_in_clear_only_where_it_migrated(
+        self, data_dir: Path
+    ) -> None:
+        assert cli.main(["demo", "seed"]) == 0
+        keys = load_app_keys(Settings(data_dir=data_dir), {})
+        install_field_keyring(keys.field)
+        engine = make_engine(f"sqlite:///{data_dir / 'samsyn.db'}")
+        with new_session(engine) as session:
+            session.execute(text("UPDATE young_person SET home_area = 'v0.Norra Demo'"))
+            session.commit()
+
+        with pytest.raises(SystemExit, match="20 värden från en migrering är ännu okrypterade"):
+            cli._encrypt_marked_plaintext(engine, migrating=False)
+        cli._encrypt_marked_plaintext(engine, migrating=True)
+
+        with new_session(engine) as session:
+            areas = {
+                p.home_area
+                for p in session.exec(unscoped(select(YoungPerson), "test: the stored rows")).all()
+            }
+            raw = [v for (v,) in session.execute(text("SELECT home_area FROM young_person"))]
+        engine.dispose()
+        assert areas == {"Norra Demo"}
+        assert all(v.startswith(f"v2.{keys.field.active_id}.") for v in raw)
+        cli._encrypt_marked_plaintext(
+            make_engine(f"sqlite:///{data_dir / 'samsyn.db'}"), migrating=False
+        )
+
 
 class TestAuditCli:
     @pytest.fixture

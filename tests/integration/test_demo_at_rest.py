@@ -1,4 +1,4 @@
-"""The demo database holds no personnummer or name in clear, and logs carry none either."""
+"""The demo database holds no personnummer, name or home area in clear, nor do the logs."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def demo_db(tmp_path: Path, keys: KeySet) -> Path:
 
 
 def _secrets(path: Path) -> set[str]:
-    """Every personnummer (both forms) and name in the demo, read back through the keys."""
+    """Every personnummer (both forms), name and home area (stadsdel) in the demo, read back
+    through the keys."""
     engine = make_engine(f"sqlite:///{path}")
     found: set[str] = set()
     with new_session(engine) as session:
@@ -48,6 +49,8 @@ def _secrets(path: Path) -> set[str]:
                 person.first_name + " " + person.last_name,
                 person.last_name,
             }
+            if person.home_area:
+                found.add(person.home_area)
         for guardian in session.exec(unscoped(select(Guardian), "test: the stored rows")).all():
             found.add(guardian.name)
     engine.dispose()
@@ -71,6 +74,7 @@ def test_demo_has_people_in_every_state(demo_db: Path) -> None:
 def test_no_personnummer_or_name_in_the_database_file(demo_db: Path) -> None:
     secrets = _secrets(demo_db)
     assert len(secrets) > 40
+    assert set(demo.AREAS) <= secrets  # every home area is looked for
     raw = b"".join(p.read_bytes() for p in demo_db.parent.glob("demo.db*"))
     leaked = sorted(s for s in secrets if s.encode() in raw)
     assert leaked == []

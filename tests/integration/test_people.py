@@ -56,7 +56,7 @@ class TestRegisterYoungPerson:
             "070-000",
         ):
             assert secret not in raw
-        assert "v1.test1." in raw
+        assert "v2.test1." in raw
 
         view = people.get_young_person(session, actor, young_person_id=person.id)
         assert view.person.personnummer == pnr.replace("-", "")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import re
 import string
+import uuid
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -24,8 +26,9 @@ from common.crypto import (
 OLD_KEY = bytes(range(32))
 NEW_KEY = bytes(range(100, 132))
 CONTEXT = "young_person.first_name"
+ROW = uuid.UUID("00000000-0000-4000-8000-000000000001")
 BASE64URL = string.ascii_letters + string.digits + "-_"
-STORED = re.compile(r"^v1\.(?P<key_id>[A-Za-z0-9_-]{1,32})\.(?P<body>[A-Za-z0-9_-]+)$")
+STORED = re.compile(r"^v2\.(?P<key_id>[A-Za-z0-9_-]{1,32})\.(?P<body>[A-Za-z0-9_-]+)$")
 
 texts = st.text(max_size=200)
 
@@ -35,7 +38,7 @@ def ring(active: str = "old", **keys: bytes) -> FieldKeyRing:
 
 
 def split(stored: str) -> tuple[str, str]:
-    """(prefix "v1.<id>.", body)"""
+    """(prefix "v2.<id>.", body)"""
     prefix, _, body = stored.rpartition(".")
     return prefix + ".", body
 
@@ -45,7 +48,12 @@ class TestRoundTrip:
     def test_decrypt_gives_back_what_was_encrypted(self, text: str) -> None:
         keys = ring()
 
-        assert keys.decrypt(keys.encrypt(text, context=CONTEXT), context=CONTEXT) == text
+        assert (
+            keys.decrypt(
+                keys.encrypt(text, context=CONTEXT, row_id=ROW), context=CONTEXT, row_id=ROW
+            )
+            == text
+        )
 
     @pytest.mark.parametrize(
         "text", ["", "Åsa Öberg-Ärlig", "19811218-9876", "Ø æ ß 😀 \u0000 \n", "x" * 10_000]
@@ -53,11 +61,16 @@ class TestRoundTrip:
     def test_examples_round_trip(self, text: str) -> None:
         keys = ring()
 
-        assert keys.decrypt(keys.encrypt(text, context=CONTEXT), context=CONTEXT) == text
+        assert (
+            keys.decrypt(
+                keys.encrypt(text, context=CONTEXT, row_id=ROW), context=CONTEXT, row_id=ROW
+            )
+            == text
+        )
 
     @given(texts)
     def test_stored_form_is_version_key_id_and_base64url(self, text: str) -> None:
-        stored = ring().encrypt(text, context=CONTEXT)
+        stored = ring().encrypt(text, context=CONTEXT, row_id=ROW)
         match = STORED.match(stored)
 
         assert match is not None, stored
@@ -69,7 +82,7 @@ class TestRoundTrip:
 
     def test_plaintext_does_not_appear_in_the_stored_value(self) -> None:
         text = "Hemligt Namn Hemligt Namn"
-        stored = ring().encrypt(text, context=CONTEXT)
+        stored = ring().encrypt(text, context=CONTEXT, row_id=ROW)
 
         assert "Hemligt" not in stored
         assert base64.urlsafe_b64encode(text.encode()).decode()[:12] not in stored
@@ -77,43 +90,45 @@ class TestRoundTrip:
     @given(texts)
     def test_two_encryptions_of_the_same_text_differ(self, text: str) -> None:
         keys = ring()
-        first = keys.encrypt(text, context=CONTEXT)
-        second = keys.encrypt(text, context=CONTEXT)
+        first = keys.encrypt(text, context=CONTEXT, row_id=ROW)
+        second = keys.encrypt(text, context=CONTEXT, row_id=ROW)
 
         assert first != second
-        assert keys.decrypt(first, context=CONTEXT) == keys.decrypt(second, context=CONTEXT)
+        assert keys.decrypt(first, context=CONTEXT, row_id=ROW) == keys.decrypt(
+            second, context=CONTEXT, row_id=ROW
+        )
 
 
 class TestRefusal:
     @given(texts, st.text(max_size=40))
     def test_wrong_context_fails(self, text: str, other_context: str) -> None:
         keys = ring()
-        stored = keys.encrypt(text, context=CONTEXT)
+        stored = keys.encrypt(text, context=CONTEXT, row_id=ROW)
 
         if other_context == CONTEXT:
-            assert keys.decrypt(stored, context=other_context) == text
+            assert keys.decrypt(stored, context=other_context, row_id=ROW) == text
         else:
             with pytest.raises(KeyMaterialError):
-                keys.decrypt(stored, context=other_context)
+                keys.decrypt(stored, context=other_context, row_id=ROW)
 
     def test_value_copied_to_another_column_fails(self) -> None:
         keys = ring()
-        stored = keys.encrypt("Anna", context="young_person.first_name")
+        stored = keys.encrypt("Anna", context="young_person.first_name", row_id=ROW)
 
         with pytest.raises(KeyMaterialError, match=re.escape("young_person.last_name")):
-            keys.decrypt(stored, context="young_person.last_name")
+            keys.decrypt(stored, context="young_person.last_name", row_id=ROW)
 
     def test_same_key_from_another_ring_with_a_different_key_fails(self) -> None:
-        stored = ring().encrypt("Anna", context=CONTEXT)
+        stored = ring().encrypt("Anna", context=CONTEXT, row_id=ROW)
         impostor = ring(old=NEW_KEY)
 
         with pytest.raises(KeyMaterialError, match="'old'"):
-            impostor.decrypt(stored, context=CONTEXT)
+            impostor.decrypt(stored, context=CONTEXT, row_id=ROW)
 
     @pytest.mark.parametrize("text", ["", "a", "ab", "abc", "Åsa", "Öberg-Ärlig"])
     def test_changing_any_character_of_the_body_fails(self, text: str) -> None:
         keys = ring()
-        stored = keys.encrypt(text, context=CONTEXT)
+        stored = keys.encrypt(text, context=CONTEXT, row_id=ROW)
         prefix, body = split(stored)
         replacements = BASE64URL + "=+/. é"
 
@@ -123,18 +138,18 @@ class TestRefusal:
                     continue
                 tampered = prefix + body[:index] + char + body[index + 1 :]
                 with pytest.raises(KeyMaterialError):
-                    keys.decrypt(tampered, context=CONTEXT)
+                    keys.decrypt(tampered, context=CONTEXT, row_id=ROW)
 
     @given(texts, st.data())
     def test_dropping_or_adding_body_characters_fails(self, text: str, data: st.DataObject) -> None:
         keys = ring()
-        prefix, body = split(keys.encrypt(text, context=CONTEXT))
+        prefix, body = split(keys.encrypt(text, context=CONTEXT, row_id=ROW))
         cut = data.draw(st.integers(min_value=0, max_value=len(body) - 1), label="cut")
         extra = data.draw(st.text(alphabet=BASE64URL, min_size=1, max_size=4), label="extra")
 
         for tampered in (body[:cut] + body[cut + 1 :], body + extra, body[:cut]):
             with pytest.raises(KeyMaterialError):
-                keys.decrypt(prefix + tampered, context=CONTEXT)
+                keys.decrypt(prefix + tampered, context=CONTEXT, row_id=ROW)
 
     @pytest.mark.parametrize(
         "stored",
@@ -149,45 +164,119 @@ class TestRefusal:
             "v1.old." + "A" * 38,  # long enough to hold nonce and tag, but wrong
             "v1.old.!!!!",
             "v2.old.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "v3.old.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            "v0.Norra Demo",  # a migration's mark on a value still in clear
+            "v0.",
         ],
     )
     def test_malformed_values_fail_with_key_material_error(self, stored: str) -> None:
         with pytest.raises(KeyMaterialError):
-            ring().decrypt(stored, context=CONTEXT)
+            ring().decrypt(stored, context=CONTEXT, row_id=ROW)
 
     def test_value_relabelled_with_another_key_id_fails(self) -> None:
         keys = ring("old", old=OLD_KEY, new=NEW_KEY)
-        stored = keys.encrypt("Anna", context=CONTEXT)
+        stored = keys.encrypt("Anna", context=CONTEXT, row_id=ROW)
 
         with pytest.raises(KeyMaterialError):
-            keys.decrypt(stored.replace("v1.old.", "v1.new.", 1), context=CONTEXT)
+            keys.decrypt(stored.replace("v2.old.", "v2.new.", 1), context=CONTEXT, row_id=ROW)
+
+
+def legacy_v1(key_id: str, key: bytes, plaintext: str, *, context: str) -> str:
+    """A value as written before v2: AES-GCM with the column alone as associated data."""
+    nonce = bytes(range(12))
+    sealed = AESGCM(key).encrypt(nonce, plaintext.encode(), context.encode())
+    body = base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode()
+    return f"v1.{key_id}.{body}"
+
+
+class TestRowBinding:
+    """v2 binds the key id, the column and the row: a copied value opens nowhere else."""
+
+    @given(st.uuids(), st.uuids())
+    def test_value_copied_to_another_row_fails(self, row: uuid.UUID, other: uuid.UUID) -> None:
+        keys = ring()
+        stored = keys.encrypt("Anna", context=CONTEXT, row_id=row)
+
+        if other == row:
+            assert keys.decrypt(stored, context=CONTEXT, row_id=other) == "Anna"
+        else:
+            with pytest.raises(KeyMaterialError, match=f"of row {other}"):
+                keys.decrypt(stored, context=CONTEXT, row_id=other)
+
+    def test_associated_data_is_length_prefixed_so_parts_cannot_shift(self) -> None:
+        row = uuid.UUID(int=1)
+        # Moving a character from the key id into the column must not give the same bytes.
+        first = crypto.associated_data("ab", context="c.d", row_id=row)
+        second = crypto.associated_data("a", context="bc.d", row_id=row)
+
+        assert first != second
+        assert first == (
+            b"\x00\x00\x00\x02v2"
+            + b"\x00\x00\x00\x02ab"
+            + b"\x00\x00\x00\x03c.d"
+            + b"\x00\x00\x00\x10"
+            + row.bytes
+        )
+
+    def test_key_id_is_bound_even_where_two_ids_hold_the_same_key(self) -> None:
+        keys = ring("old", old=OLD_KEY, twin=OLD_KEY)
+        stored = keys.encrypt("Anna", context=CONTEXT, row_id=ROW)
+
+        with pytest.raises(KeyMaterialError):
+            keys.decrypt(stored.replace("v2.old.", "v2.twin.", 1), context=CONTEXT, row_id=ROW)
+
+    def test_v1_values_still_open_in_any_row_of_their_column(self) -> None:
+        stored = legacy_v1("old", OLD_KEY, "Åsa", context=CONTEXT)
+
+        assert ring().decrypt(stored, context=CONTEXT, row_id=ROW) == "Åsa"
+        assert ring().decrypt(stored, context=CONTEXT, row_id=uuid.UUID(int=7)) == "Åsa"
+        with pytest.raises(KeyMaterialError):
+            ring().decrypt(stored, context="young_person.last_name", row_id=ROW)
+
+    def test_only_v2_under_the_active_key_is_current(self) -> None:
+        keys = ring("new", old=OLD_KEY, new=NEW_KEY)
+
+        assert keys.is_current(keys.encrypt("a", context=CONTEXT, row_id=ROW))
+        assert not keys.is_current(ring("old").encrypt("a", context=CONTEXT, row_id=ROW))
+        assert not keys.is_current(legacy_v1("new", NEW_KEY, "a", context=CONTEXT))
+        assert not keys.is_current("v0.new")
+
+
+def test_key_material_never_shows_in_a_repr() -> None:
+    """Tracebacks that print locals and log lines that print objects must not carry keys."""
+    keys = ring("old", old=OLD_KEY, new=NEW_KEY)
+
+    for shown in (repr(keys), repr(BlindIndex(NEW_KEY))):
+        assert repr(OLD_KEY) not in shown
+        assert repr(NEW_KEY) not in shown
+        assert encode_key(NEW_KEY) not in shown
 
 
 class TestRotation:
     def test_rotated_ring_reads_old_values_and_writes_with_the_new_key(self) -> None:
         before = ring("old", old=OLD_KEY)
-        written_before = before.encrypt("Åsa", context=CONTEXT)
+        written_before = before.encrypt("Åsa", context=CONTEXT, row_id=ROW)
         after = ring("new", old=OLD_KEY, new=NEW_KEY)
 
-        written_after = after.encrypt("Åsa", context=CONTEXT)
+        written_after = after.encrypt("Åsa", context=CONTEXT, row_id=ROW)
 
         assert FieldKeyRing.key_id_of(written_before) == "old"
         assert FieldKeyRing.key_id_of(written_after) == "new"
-        assert after.decrypt(written_before, context=CONTEXT) == "Åsa"
-        assert after.decrypt(written_after, context=CONTEXT) == "Åsa"
+        assert after.decrypt(written_before, context=CONTEXT, row_id=ROW) == "Åsa"
+        assert after.decrypt(written_after, context=CONTEXT, row_id=ROW) == "Åsa"
 
     def test_ring_without_the_old_key_names_the_missing_key_id(self) -> None:
-        written = ring("old", old=OLD_KEY).encrypt("Åsa", context=CONTEXT)
+        written = ring("old", old=OLD_KEY).encrypt("Åsa", context=CONTEXT, row_id=ROW)
         only_new = ring("new", new=NEW_KEY)
 
         with pytest.raises(KeyMaterialError, match="'old'"):
-            only_new.decrypt(written, context=CONTEXT)
+            only_new.decrypt(written, context=CONTEXT, row_id=ROW)
 
     def test_old_ring_cannot_read_values_written_with_the_new_key(self) -> None:
-        written = ring("new", old=OLD_KEY, new=NEW_KEY).encrypt("Åsa", context=CONTEXT)
+        written = ring("new", old=OLD_KEY, new=NEW_KEY).encrypt("Åsa", context=CONTEXT, row_id=ROW)
 
         with pytest.raises(KeyMaterialError, match="'new'"):
-            ring("old", old=OLD_KEY).decrypt(written, context=CONTEXT)
+            ring("old", old=OLD_KEY).decrypt(written, context=CONTEXT, row_id=ROW)
 
 
 class TestRingValidation:
@@ -213,7 +302,7 @@ class TestRingValidation:
     def test_plain_key_ids_are_accepted(self, key_id: str) -> None:
         keys = FieldKeyRing(keys={key_id: OLD_KEY}, active_id=key_id)
 
-        assert FieldKeyRing.key_id_of(keys.encrypt("a", context=CONTEXT)) == key_id
+        assert FieldKeyRing.key_id_of(keys.encrypt("a", context=CONTEXT, row_id=ROW)) == key_id
 
 
 class TestBlindIndex:

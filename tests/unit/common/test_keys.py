@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import uuid
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from common.keys import (
 
 ALL_FILES = (FIELD_KEYS_FILE, BLIND_INDEX_FILE, SESSION_KEY_FILE, AUDIT_SIGNING_KEY_FILE)
 CONTEXT = "young_person.first_name"
+ROW = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
 
 @pytest.fixture
@@ -87,11 +89,11 @@ class TestGeneration:
             assert second.session == first.session
 
     def test_values_written_before_a_restart_still_open(self, key_dir: Path) -> None:
-        stored = generated(key_dir).field.encrypt("Åsa", context=CONTEXT)
+        stored = generated(key_dir).field.encrypt("Åsa", context=CONTEXT, row_id=ROW)
 
         reloaded = load_keys(key_dir, {}, generate=False)
 
-        assert reloaded.field.decrypt(stored, context=CONTEXT) == "Åsa"
+        assert reloaded.field.decrypt(stored, context=CONTEXT, row_id=ROW) == "Åsa"
 
     def test_two_key_directories_get_different_keys(self, tmp_path: Path) -> None:
         first = generated(tmp_path / "a")
@@ -297,26 +299,26 @@ class TestRotation:
 
     def test_values_written_before_rotation_still_open(self, key_dir: Path) -> None:
         before = generated(key_dir).field
-        stored = before.encrypt("Åsa Öberg", context=CONTEXT)
+        stored = before.encrypt("Åsa Öberg", context=CONTEXT, row_id=ROW)
 
         new_id = rotate_field_key(key_dir)
         after = load_keys(key_dir, {}, generate=False).field
-        written_after = after.encrypt("Åsa Öberg", context=CONTEXT)
+        written_after = after.encrypt("Åsa Öberg", context=CONTEXT, row_id=ROW)
 
-        assert after.decrypt(stored, context=CONTEXT) == "Åsa Öberg"
+        assert after.decrypt(stored, context=CONTEXT, row_id=ROW) == "Åsa Öberg"
         assert FieldKeyRing.key_id_of(written_after) == new_id
-        assert after.decrypt(written_after, context=CONTEXT) == "Åsa Öberg"
+        assert after.decrypt(written_after, context=CONTEXT, row_id=ROW) == "Åsa Öberg"
 
     def test_repeated_rotation_keeps_every_key(self, key_dir: Path) -> None:
         first = generated(key_dir).field
-        stored = first.encrypt("Anna", context=CONTEXT)
+        stored = first.encrypt("Anna", context=CONTEXT, row_id=ROW)
 
         ids = {rotate_field_key(key_dir) for _ in range(3)}
         after = load_keys(key_dir, {}, generate=False).field
 
         assert len(ids) == 3
         assert set(after.keys) == set(first.keys) | ids
-        assert after.decrypt(stored, context=CONTEXT) == "Anna"
+        assert after.decrypt(stored, context=CONTEXT, row_id=ROW) == "Anna"
 
     def test_key_file_stays_private_and_no_temporary_file_is_left(self, key_dir: Path) -> None:
         generated(key_dir)
@@ -331,7 +333,7 @@ class TestRotation:
     ) -> None:
         before = generated(key_dir).field
         [old_id] = before.keys
-        stored = before.encrypt("Anna", context=CONTEXT)
+        stored = before.encrypt("Anna", context=CONTEXT, row_id=ROW)
         # The id is a timestamp plus four hex digits: the same id can come up twice.
         proposals = iter([old_id, "kfresh"])
         monkeypatch.setattr(keys_module, "new_field_key_id", lambda: next(proposals))
@@ -341,7 +343,7 @@ class TestRotation:
 
         assert new_id == "kfresh"
         assert after.keys[old_id] == before.keys[old_id]
-        assert after.decrypt(stored, context=CONTEXT) == "Anna"
+        assert after.decrypt(stored, context=CONTEXT, row_id=ROW) == "Anna"
 
     def test_rotation_without_a_key_file_fails(self, key_dir: Path) -> None:
         key_dir.mkdir()
