@@ -13,6 +13,7 @@ from pathlib import Path
 
 import structlog
 import uvicorn
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from api.logging import configure_logging
@@ -48,8 +49,17 @@ def _out(text: str = "") -> None:
 
 
 def _settings(*, demo: bool = False) -> Settings:
-    """`demo=True` (from `run --demo`) counts before validation: the demo may relax rules."""
-    return Settings(demo=True) if demo else Settings()
+    """`demo=True` (from `run --demo`) counts before validation: the demo may relax rules.
+
+    A configuration that does not validate stops the command with the reasons, no traceback."""
+    try:
+        return Settings(demo=True) if demo else Settings()
+    except ValidationError as exc:
+        reasons = "\n".join(
+            f"  {'.'.join(str(p) for p in error['loc']) or 'SAMSYN_*'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        raise SystemExit(f"Samsyn starts only with a valid configuration:\n{reasons}") from None
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -235,6 +245,11 @@ def cmd_keys_rotate(_args: argparse.Namespace) -> int:
 
 def cmd_demo_seed(_args: argparse.Namespace) -> int:
     settings = _settings()
+    if settings.is_production:
+        raise SystemExit(
+            "Demodata skapas aldrig i produktion (SAMSYN_ENV=production): demokontona har ett "
+            "känt lösenord."
+        )
     keys, engine = _open(settings)
     with new_session(engine) as session:
         if demo.is_seeded(session):

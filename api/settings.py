@@ -129,6 +129,11 @@ class Settings(BaseSettings):
             raise ValueError("production needs SAMSYN_DATABASE_URL (PostgreSQL)")
         if self.env is Environment.PRODUCTION and self.resolved_database_url.startswith("sqlite"):
             raise ValueError("production refuses SQLite: set SAMSYN_DATABASE_URL to PostgreSQL")
+        if self.is_production and self.demo:
+            raise ValueError(
+                "production refuses the demo (SAMSYN_DEMO / --demo): its accounts have a "
+                "published password and no second factor"
+            )
         if self.totp_required is False and not self.demo:
             raise ValueError("SAMSYN_TOTP_REQUIRED=false is allowed only in the demo")
         if self.is_production:
