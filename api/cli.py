@@ -51,15 +51,18 @@ def _out(text: str = "") -> None:
 def _settings(*, demo: bool = False) -> Settings:
     """`demo=True` (from `run --demo`) counts before validation: the demo may relax rules.
 
-    A configuration that does not validate stops the command with the reasons, no traceback."""
+    A configuration that does not validate stops the command with the reasons, no traceback.
+    The data directory is there (0700) before any command writes to it."""
     try:
-        return Settings(demo=True) if demo else Settings()
+        settings = Settings(demo=True) if demo else Settings()
     except ValidationError as exc:
         reasons = "\n".join(
             f"  {'.'.join(str(p) for p in error['loc']) or 'SAMSYN_*'}: {error['msg']}"
             for error in exc.errors(include_url=False, include_input=False)
         )
         raise SystemExit(f"Samsyn starts only with a valid configuration:\n{reasons}") from None
+    settings.prepare_data_dir()
+    return settings
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -76,7 +79,6 @@ def _read_password(args: argparse.Namespace) -> str | None:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(demo=args.demo)
     configure_logging(json=settings.is_production, level=settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = load_app_keys(settings, dict(os.environ))
     install_runtime(settings, keys)
     url = settings.resolved_database_url

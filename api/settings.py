@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.files import private_directory
 from common.roles import Role
 from domain.auth.oidc import IssuerConfig
 
@@ -158,6 +159,12 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'samsyn.db').resolve()}"
+
+    def prepare_data_dir(self) -> None:
+        """Outside production the data directory holds the SQLite database and the generated
+        keys: create it 0700, or tighten it to 0700 if others may enter it."""
+        if not self.is_production:
+            private_directory(self.data_dir)
 
     @property
     def resolved_key_dir(self) -> Path:

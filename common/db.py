@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from common.clock import ensure_utc
 from common.crypto import field_keyring
+from common.files import private_sqlite_file
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -133,6 +134,7 @@ def _take_turns(engine: Engine) -> None:
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
+        private_sqlite_file(url)  # 0600 before SQLite creates it, and so its -wal and -shm
         engine = create_engine(
             url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False}
         )

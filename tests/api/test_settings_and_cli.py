@@ -144,6 +144,51 @@ class TestProductionRefusesTheDemo:
                 )
 
 
+def test_samsyn_run_from_an_empty_data_dir_keeps_everything_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data directory 0700; the database, its -wal and -shm 0600; the keys too."""
+    for name in list(os.environ):
+        if name.startswith("SAMSYN_"):
+            monkeypatch.delenv(name)
+    data = tmp_path / "new" / "data"
+    monkeypatch.setenv("SAMSYN_DATA_DIR", str(data))
+    monkeypatch.setenv("SAMSYN_CONSENT_SWEEP_INTERVAL_SECONDS", "0")
+    started: list[bool] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda *_a, **_k: started.append(True))
+    previous = os.umask(0o022)  # the usual umask: new files readable by everyone
+    try:
+        assert cli.main(["run", "--demo"]) == 0
+        database = data / "samsyn.db"
+        with closing(sqlite3.connect(database)) as connection:  # SQLite's own defaults
+            connection.execute("CREATE TABLE scratch (x INTEGER)")
+            connection.commit()
+            files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+            modes = {p.name: p.stat().st_mode & 0o777 for p in files}
+    finally:
+        os.umask(previous)
+    assert started == [True]
+    assert modes == {"samsyn.db": 0o600, "samsyn.db-wal": 0o600, "samsyn.db-shm": 0o600}
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "keys").stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in (data / "keys").iterdir()} == {0o600}
+
+
+def test_an_existing_open_data_dir_is_tightened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("SAMSYN_"):
+            monkeypatch.delenv(name)
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    monkeypatch.setenv("SAMSYN_DATA_DIR", str(data))
+    assert cli.main(["db", "upgrade"]) == 0
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "samsyn.db").stat().st_mode & 0o777 == 0o600
+
+
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'wal.db'}")
     with engine.connect() as connection:
