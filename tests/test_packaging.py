@@ -23,7 +23,7 @@ _PIN = re.compile(r"^([A-Za-z0-9._-]+)==([^\s\\]+)")
 
 def pins(lock: Path) -> dict[str, str]:
     return {
-        canonicalize_name(m.group(1)): m.group(2)
+        str(canonicalize_name(m.group(1))): m.group(2)
         for line in lock.read_text(encoding="utf-8").splitlines()
         if (m := _PIN.match(line))
     }
@@ -79,7 +79,7 @@ class TestLockFiles:
         """What these tests run on is what `make` installs on a fresh machine (a developer's
         own extra tools aside): run `make .venv/.installed` after the lock changed."""
         installed = {
-            canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()
+            str(canonicalize_name(d.metadata["Name"])): d.version for d in metadata.distributions()
         }
         assert {name: installed.get(name) for name in pins(DEV_LOCK)} == pins(DEV_LOCK)
 

@@ -91,6 +91,10 @@ class TestBreakGlass:
         assert response.status_code == 409
 
 
+def at(moment: datetime) -> None:
+    set_clock(lambda: moment)
+
+
 def grant(client: TestClient, world: World, reference: str) -> Any:
     """A fresh token each time: tests move the clock past a token's lifetime."""
     return client.post(
@@ -115,8 +119,7 @@ class TestRenewalLimit:
         try:
             statuses = []
             for hours in (0, 2.1, 4.2):  # each grant runs out after two hours
-                moment = start + timedelta(hours=hours)
-                set_clock(lambda moment=moment: moment)
+                at(start + timedelta(hours=hours))
                 statuses.append(grant(client, world, case["reference"]))
             assert [r.status_code for r in statuses] == [201, 201, 409]
             refused = statuses[-1].json()
@@ -136,8 +139,7 @@ class TestRenewalLimit:
         start = datetime.now(UTC)
         try:
             for hours in (0, 2.1):
-                moment = start + timedelta(hours=hours)
-                set_clock(lambda moment=moment: moment)
+                at(start + timedelta(hours=hours))
                 assert grant(client, world, case["reference"]).status_code == 201
             moment = start + timedelta(hours=4.2)
             set_clock(lambda: moment)

@@ -87,7 +87,7 @@ class TestProductionRefusesTheDemo:
         def never(*_args: object, **_kwargs: object) -> None:
             pytest.fail("the server started")
 
-        monkeypatch.setattr(cli.uvicorn, "run", never)
+        monkeypatch.setattr("uvicorn.run", never)
         return tmp_path
 
     def test_settings_refuse_demo_in_production(self) -> None:
@@ -155,7 +155,7 @@ def test_samsyn_run_from_an_empty_data_dir_keeps_everything_private(
     monkeypatch.setenv("SAMSYN_DATA_DIR", str(data))
     monkeypatch.setenv("SAMSYN_CONSENT_SWEEP_INTERVAL_SECONDS", "0")
     started: list[bool] = []
-    monkeypatch.setattr(cli.uvicorn, "run", lambda *_a, **_k: started.append(True))
+    monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: started.append(True))
     previous = os.umask(0o022)  # the usual umask: new files readable by everyone
     try:
         assert cli.main(["run", "--demo"]) == 0
