@@ -15,6 +15,7 @@ from pathlib import Path
 import structlog
 import uvicorn
 from fastapi import FastAPI
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from api.logging import configure_logging
@@ -63,8 +64,20 @@ def _out(text: str = "") -> None:
 
 
 def _settings(*, demo: bool = False) -> Settings:
-    """`demo=True` (from `run --demo`) counts before validation: the demo may relax rules."""
-    return Settings(demo=True) if demo else Settings()
+    """`demo=True` (from `run --demo`) counts before validation: the demo may relax rules.
+
+    A configuration that does not validate stops the command with the reasons, no traceback.
+    The data directory is there (0700) before any command writes to it."""
+    try:
+        settings = Settings(demo=True) if demo else Settings()
+    except ValidationError as exc:
+        reasons = "\n".join(
+            f"  {'.'.join(str(p) for p in error['loc']) or 'SAMSYN_*'}: {error['msg']}"
+            for error in exc.errors(include_url=False, include_input=False)
+        )
+        raise SystemExit(f"Samsyn starts only with a valid configuration:\n{reasons}") from None
+    settings.prepare_data_dir()
+    return settings
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -81,7 +94,6 @@ def _read_password(args: argparse.Namespace) -> str | None:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(demo=args.demo)
     configure_logging(json=settings.is_production, level=settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     keys = load_app_keys(settings, dict(os.environ))
     install_runtime(settings, keys)
     url = settings.resolved_database_url
@@ -321,6 +333,11 @@ def cmd_keys_reencrypt(args: argparse.Namespace) -> int:
 
 def cmd_demo_seed(_args: argparse.Namespace) -> int:
     settings = _settings()
+    if settings.is_production:
+        raise SystemExit(
+            "Demodata skapas aldrig i produktion (SAMSYN_ENV=production): demokontona har ett "
+            "känt lösenord."
+        )
     keys, engine = _open(settings)
     with new_session(engine) as session:
         if demo.is_seeded(session):

@@ -88,7 +88,12 @@ def create_app(
     """`run_sequencer=False` leaves audit integration to the caller (tests call it directly), as
     `run_consent_sweep=False` does the consent sweep; `second_factor_required` overrides the
     settings for tests that are not about logging in; `env` holds the OpenID client secrets
-    (default: the process environment)."""
+    (default: the process environment). Production never runs the demo or without the second
+    factor, whatever the caller passes (settings can be built around their validation)."""
+    if settings.is_production and (settings.demo or second_factor_required is False):
+        raise ValueError("production refuses the demo and a login without a second factor")
+    if settings.is_production and not settings.second_factor_required:
+        raise ValueError("production refuses a login without a second factor")
     federation = Federation(settings.oidc_issuer_configs(os.environ if env is None else env))
     install_runtime(settings, keys)
     engine = engine or make_engine(settings.resolved_database_url)

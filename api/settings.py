@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from common.files import private_directory
 from common.roles import Role
 from domain.auth.oidc import IssuerConfig
 
@@ -172,6 +173,11 @@ class Settings(BaseSettings):
             raise ValueError("production needs SAMSYN_DATABASE_URL (PostgreSQL)")
         if self.env is Environment.PRODUCTION and self.resolved_database_url.startswith("sqlite"):
             raise ValueError("production refuses SQLite: set SAMSYN_DATABASE_URL to PostgreSQL")
+        if self.is_production and self.demo:
+            raise ValueError(
+                "production refuses the demo (SAMSYN_DEMO / --demo): its accounts have a "
+                "published password and no second factor"
+            )
         if self.totp_required is False and not self.demo:
             raise ValueError("SAMSYN_TOTP_REQUIRED=false is allowed only in the demo")
         if self.is_production:
@@ -196,6 +202,12 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'samsyn.db').resolve()}"
+
+    def prepare_data_dir(self) -> None:
+        """Outside production the data directory holds the SQLite database and the generated
+        keys: create it 0700, or tighten it to 0700 if others may enter it."""
+        if not self.is_production:
+            private_directory(self.data_dir)
 
     @property
     def resolved_key_dir(self) -> Path:

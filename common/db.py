@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from common.clock import ensure_utc
 from common.crypto import KeyMaterialError, field_keyring
+from common.files import private_sqlite_file
 from common.guard import install_statement_guard
 
 NAMING_CONVENTION = {
@@ -277,6 +278,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     """The application's engine. Every one refuses unmarked reads of consent-gated tables
     (`common.guard`); hide_parameters keeps bound values out of error messages and logs."""
     if url.startswith("sqlite"):
+        private_sqlite_file(url)  # 0600 before SQLite creates it, and so its -wal and -shm
         engine = create_engine(
             url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False}
         )

@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from common.clock import utcnow
 from common.crypto import BlindIndex, FieldKeyRing, KeyMaterialError, decode_key, encode_key
+from common.files import private_directory
 
 FIELD_KEYS_FILE = "field-encryption.json"
 BLIND_INDEX_FILE = "blind-index.key"
@@ -40,7 +41,7 @@ class KeySet:
 
 
 def _write_secret(path: Path, content: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_directory(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(content)

@@ -60,6 +60,7 @@ class Permission(StrEnum):
     BREAK_GLASS = "break_glass"
     READ_AUDIT_LOG = "read_audit_log"
     EXPORT_AUDIT_LOG = "export_audit_log"
+    REVIEW_BREAK_GLASS = "review_break_glass"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -89,7 +90,9 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CONTACT_PERSON: frozenset({Permission.READ_CASE, Permission.LIST_CASES}),
     Role.STEERING_GROUP: frozenset(),
     Role.ADMINISTRATOR: frozenset(),
-    Role.AUDITOR: frozenset({Permission.READ_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG}),
+    Role.AUDITOR: frozenset(
+        {Permission.READ_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG, Permission.REVIEW_BREAK_GLASS}
+    ),
 }
 
 # Holding any of these makes a second factor at login required (DESIGN §4): they reach a young

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Date, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, Column, Date, ForeignKey, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -118,12 +118,34 @@ class ConsentWithdrawal(SQLModel, table=True):
     )
 
 
+class ReviewOutcome(StrEnum):
+    JUSTIFIED = "justified"
+    NOT_JUSTIFIED = "not_justified"
+
+
+REVIEW_OUTCOME_LABELS = {
+    ReviewOutcome.JUSTIFIED: "Befogad",
+    ReviewOutcome.NOT_JUSTIFIED: "Inte befogad",
+}
+
+
 class BreakGlassGrant(SQLModel, table=True):
     """Nödåtkomst: a social-services user's time-limited access to a case they are not on,
     with a written reason (encrypted: it is free text) that the auditor reviews."""
 
     __tablename__ = "break_glass_grant"
-    __table_args__ = gated()
+    __table_args__ = (
+        CheckConstraint(
+            "review_outcome IS NULL OR review_outcome IN ('justified', 'not_justified')",
+            name="review_outcome",
+        ),
+        CheckConstraint(
+            "(reviewed_at IS NULL) = (reviewed_by IS NULL) "
+            "AND (reviewed_at IS NULL) = (review_outcome IS NULL)",
+            name="review_complete",
+        ),
+        gated(),
+    )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(
@@ -137,3 +159,16 @@ class BreakGlassGrant(SQLModel, table=True):
     )
     granted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # The auditor's review, recorded once: all four stay empty until then.
+    reviewed_by: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=True),
+    )
+    reviewed_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    review_outcome: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
+    review_note: str | None = Field(
+        default=None,
+        sa_column=Column(EncryptedString("break_glass_grant.review_note"), nullable=True),
+    )

@@ -16,11 +16,12 @@ from audit.sequencer import LogSigner
 from common.clock import STOCKHOLM
 from common.errors import FieldError, ValidationFailed
 from common.roles import Permission
+from consent.models import REVIEW_OUTCOME_LABELS
 from domain.auditing import service as auditing
 from domain.breakglass import service as breakglass
 from frontend import csrf
 from frontend.deps import PageActor, PageDb
-from frontend.render import render
+from frontend.render import render, see_other
 
 router = APIRouter(prefix="/granskning", include_in_schema=False)
 PAGE_SIZE = 50
@@ -152,12 +153,76 @@ def break_glass(
     actor: PageActor,
     sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> Response:
-    rows, total = breakglass.grants_for_review(session, actor, page=sida, page_size=PAGE_SIZE)
+    return _break_glass_page(request, session, actor, page=sida, errors=[], form={})
+
+
+def _break_glass_page(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    *,
+    page: int,
+    errors: list[FieldError],
+    form: dict[str, str],
+    status: int = 200,
+) -> Response:
+    rows, total = breakglass.grants_for_review(session, actor, page=page, page_size=PAGE_SIZE)
     return render(
         request,
         "audit_break_glass.html",
-        {"rows": rows, "total": total, "page": sida, "pages": max(1, -(-total // PAGE_SIZE))},
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "pages": max(1, -(-total // PAGE_SIZE)),
+            "errors": errors,
+            "by_field": {e.field: e.message for e in errors},
+            "form": form,
+            "outcomes": REVIEW_OUTCOME_LABELS,
+        },
+        status=status,
         actor=actor,
+    )
+
+
+class ReviewForm(BaseModel):
+    csrf_token: str = ""
+    outcome: str = ""
+    note: str = ""
+    sida: int = 1
+
+
+@router.post("/nodatkomst/{grant_id}/granskning")
+def review_break_glass(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    grant_id: uuid.UUID,
+    form: Annotated[ReviewForm, Form()],
+) -> Response:
+    csrf.check(request, form.csrf_token)
+    page = min(max(form.sida, 1), 100_000)
+    try:
+        breakglass.review_grant(
+            session, actor, grant_id=grant_id, outcome=form.outcome, note=form.note
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        errors, status = exc.errors, 422
+    except breakglass.BreakGlassRefused as exc:  # reviewed already
+        session.rollback()
+        errors, status = [FieldError("outcome", exc.message)], 409
+    else:
+        return see_other(f"/granskning/nodatkomst?sida={page}#granskning-{grant_id}")
+    # Field ids carry the grant's id: the page holds one form per unreviewed grant.
+    return _break_glass_page(
+        request,
+        session,
+        actor,
+        page=page,
+        errors=[FieldError(f"{e.field}-{grant_id}", e.message) for e in errors],
+        form={"grant_id": str(grant_id), "outcome": form.outcome, "note": form.note},
+        status=status,
     )
 
 

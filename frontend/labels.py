@@ -15,6 +15,9 @@ ACTION_LABELS = {
     "audit.access_report": "Tog fram åtkomstrapport",
     "audit.export": "Exporterade loggen",
     "audit.verify": "Kontrollerade loggens integritet",
+    "audit.break_glass_review": "Läste listan över nödåtkomster",
+    "audit.break_glass.review": "Granskade en nödåtkomst",
+    "case.break_glass": "Öppnade ärendet med nödåtkomst",
 }
 BASIS_LABELS = {
     "own_agency": "Egen enhet",

@@ -375,4 +375,13 @@ def break_glass(
             status=422,
             actor=actor,
         )
+    except breakglass.BreakGlassRefused as exc:  # a closed case, or the renewal limit
+        session.rollback()
+        return render(
+            request,
+            "break_glass.html",
+            {"form": form, "errors": [FieldError("reference", exc.message)]},
+            status=409,
+            actor=actor,
+        )
     return see_other(f"/arenden/{grant.case_id}")

@@ -11,7 +11,7 @@ import os
 import secrets
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,13 +32,33 @@ REQUIRE_ALL = os.environ.get("SAMSYN_REQUIRE_ALL_TESTS") == "1"
 POSTGRES_URL = os.environ.get("SAMSYN_TEST_POSTGRES_URL")
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """In CI a skipped test is a failed test: nothing may quietly not run."""
+def _forbid_skip(report: pytest.TestReport | pytest.CollectReport) -> None:
     if REQUIRE_ALL and report.skipped and not hasattr(report, "wasxfail"):
         report.outcome = "failed"
         report.longrepr = (
             f"skipped, but SAMSYN_REQUIRE_ALL_TESTS=1 forbids skips: {report.longrepr}"
         )
+
+
+# In CI a skipped test is a failed test: nothing may quietly not run. The reports are changed
+# where they are made, so that under pytest-xdist the worker already sends a failure (a hook
+# on the report's way out runs after xdist has sent the skip to the controller).
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    _forbid_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pytest.CollectReport, pytest.CollectReport]:
+    report = yield
+    _forbid_skip(report)
+    return report
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -155,17 +175,29 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say how many PostgreSQL and browser tests ran, so a log shows they were not skipped."""
+    """Say how many PostgreSQL and browser tests ran, so a log shows they were not skipped.
+
+    Under pytest-xdist the controller holds the workers' reports, with their keywords, so the
+    same count holds with and without `-n`. A test that failed in setup or teardown (an error,
+    e.g. a skip that CI turns into a failure) counts as failed, once."""
     for marker, label in (("postgres", "PostgreSQL"), ("browser", "Browser")):
+        outcomes: dict[str, str] = {}
+        for category in ("passed", "failed", "error", "skipped"):
+            for report in terminalreporter.stats.get(category, []):
+                if not isinstance(report, pytest.TestReport) or marker not in report.keywords:
+                    continue
+                if category == "passed" and report.when != "call":
+                    continue
+                seen = outcomes.get(report.nodeid)
+                if seen in ("failed", "error"):
+                    continue  # a failure stands, whatever the other phases did
+                outcomes[report.nodeid] = category
         counts = {
-            outcome: sum(
-                1
-                for report in terminalreporter.stats.get(outcome, [])
-                if marker in report.keywords and (outcome == "skipped" or report.when == "call")
-            )
-            for outcome in ("passed", "failed", "skipped")
+            outcome: sum(1 for o in outcomes.values() if o == outcome)
+            for outcome in ("passed", "failed", "error", "skipped")
         }
+        failed = counts["failed"] + counts["error"]
         terminalreporter.write_line(
-            f"{label} tests run: {counts['passed'] + counts['failed']} "
-            f"(passed {counts['passed']}, failed {counts['failed']}, skipped {counts['skipped']})"
+            f"{label} tests run: {counts['passed'] + failed} "
+            f"(passed {counts['passed']}, failed {failed}, skipped {counts['skipped']})"
         )

@@ -15,6 +15,7 @@ to be the same browser again, e.g. to see whether the provider still knows who i
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
@@ -23,8 +24,11 @@ import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
+import threading
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,7 +47,37 @@ STOP_TIMEOUT_S = 10.0
 MAX_HOPS = 20
 
 
+# Choosing a free port and binding it are two steps: between them another pytest-xdist worker
+# (or another test run on this machine) could be handed the same port by the kernel, and two
+# servers would race for it, a health check answered by the wrong one. Every test server is
+# therefore chosen and started while holding one machine-wide lock, released once it listens.
+PORT_LOCK = Path(tempfile.gettempdir()) / "samsyn-test-ports.lock"
+_held = threading.local()
+
+
+@contextmanager
+def ports_held() -> Iterator[None]:
+    """Hold the port lock (reentrant within a thread) while choosing ports and starting servers."""
+    depth = getattr(_held, "depth", 0)
+    if depth:
+        _held.depth = depth + 1
+        try:
+            yield
+        finally:
+            _held.depth = depth
+        return
+    with PORT_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held.depth = 1
+        try:
+            yield
+        finally:
+            _held.depth = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def free_port() -> int:
+    """A loopback port free right now; bind it before leaving `ports_held()`."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -330,13 +364,14 @@ def start_provider(
     work_dir.mkdir(parents=True, exist_ok=True)
     accounts_file = work_dir / "accounts.json"
     shutil.copyfile(ACCOUNTS, accounts_file)
-    provider = OpenIdProvider(
-        base_url=f"http://{host}:{free_port()}",
-        accounts_file=accounts_file,
-        redirect_uris={name: list(redirect_uris[name]) for name in ISSUER_NAMES},
-        client_secrets={name: secrets.token_urlsafe(32) for name in ISSUER_NAMES},
-    )
-    provider.start(node, work_dir)
+    with ports_held():
+        provider = OpenIdProvider(
+            base_url=f"http://{host}:{free_port()}",
+            accounts_file=accounts_file,
+            redirect_uris={name: list(redirect_uris[name]) for name in ISSUER_NAMES},
+            client_secrets={name: secrets.token_urlsafe(32) for name in ISSUER_NAMES},
+        )
+        provider.start(node, work_dir)
     return provider
 
 

@@ -13,6 +13,7 @@ from api.schemas.audit import (
     AccessReportOut,
     BreakGlassGrantOut,
     BreakGlassPageOut,
+    BreakGlassReviewIn,
     CheckpointOut,
     ConsistencyProofOut,
     EventPageOut,
@@ -106,23 +107,25 @@ def break_glass(
     """Every emergency access (nödåtkomst), newest first, with its written reason."""
     rows, total = breakglass.grants_for_review(session, actor, page=page, page_size=page_size)
     return BreakGlassPageOut(
-        items=[
-            BreakGlassGrantOut(
-                id=r.grant.id,
-                case_id=r.grant.case_id,
-                case_reference=r.case_reference,
-                user_id=r.grant.user_id,
-                user_name=r.user_name,
-                agency_name=r.agency_name,
-                reason=r.grant.reason,
-                granted_at=r.grant.granted_at,
-                expires_at=r.grant.expires_at,
-            )
-            for r in rows
-        ],
-        total=total,
-        page=page,
-        page_size=page_size,
+        items=[BreakGlassGrantOut.of(r) for r in rows], total=total, page=page, page_size=page_size
+    )
+
+
+@router.post(
+    "/break-glass/{grant_id}/review",
+    response_model=BreakGlassGrantOut,
+    responses=error_responses(401, 403, 404, 409, 422),
+    dependencies=[requires(Permission.REVIEW_BREAK_GLASS)],
+)
+def review_break_glass(
+    session: DbSession, actor: CurrentActor, grant_id: uuid.UUID, body: BreakGlassReviewIn
+) -> BreakGlassGrantOut:
+    """The auditor's judgement of one emergency access: `justified` or `not_justified`, with
+    an optional note. Recorded once and audited; a second review answers 409."""
+    return BreakGlassGrantOut.of(
+        breakglass.review_grant(
+            session, actor, grant_id=grant_id, outcome=body.outcome.value, note=body.note
+        )
     )
 
 

@@ -36,6 +36,7 @@ class BreakGlassOut(BaseModel):
 )
 def request_access(session: DbSession, actor: CurrentActor, body: BreakGlassIn) -> BreakGlassOut:
     """Nödåtkomst for social-services staff: read access to a case for two hours, flagged for
-    the auditor with the written reason."""
+    the auditor with the written reason. 409 for a closed case, for a case the caller already
+    reads, and past two grants for the same case within 24 hours."""
     grant = breakglass.request_access(session, actor, reference=body.reference, reason=body.reason)
     return BreakGlassOut(grant_id=grant.id, case_id=grant.case_id, expires_at=grant.expires_at)

@@ -4,12 +4,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from audit.checkpoints import CheckpointError, parse_note
 from audit.models import AuditCheckpoint
 from audit.proofs import ConsistencyProof, InclusionProof
+from consent.models import ReviewOutcome
 from domain.auditing.service import EventPage, EventRow
+from domain.breakglass.service import GrantRow
 
 
 class EventOut(BaseModel):
@@ -135,6 +137,40 @@ class BreakGlassGrantOut(BaseModel):
     reason: str
     granted_at: datetime
     expires_at: datetime
+    reviewed: bool
+    reviewed_by: uuid.UUID | None
+    reviewer_name: str | None
+    reviewed_at: datetime | None
+    review_outcome: ReviewOutcome | None
+    review_note: str | None
+
+    @classmethod
+    def of(cls, row: GrantRow) -> BreakGlassGrantOut:
+        grant = row.grant
+        return cls(
+            id=grant.id,
+            case_id=grant.case_id,
+            case_reference=row.case_reference,
+            user_id=grant.user_id,
+            user_name=row.user_name,
+            agency_name=row.agency_name,
+            reason=grant.reason,
+            granted_at=grant.granted_at,
+            expires_at=grant.expires_at,
+            reviewed=grant.reviewed_at is not None,
+            reviewed_by=grant.reviewed_by,
+            reviewer_name=row.reviewer_name,
+            reviewed_at=grant.reviewed_at,
+            review_outcome=ReviewOutcome(grant.review_outcome) if grant.review_outcome else None,
+            review_note=grant.review_note,
+        )
+
+
+class BreakGlassReviewIn(BaseModel):
+    outcome: ReviewOutcome = Field(
+        description="The auditor's judgement: was the emergency access justified?"
+    )
+    note: str = Field(default="", max_length=2000, description="Optional comment")
 
 
 class BreakGlassPageOut(BaseModel):

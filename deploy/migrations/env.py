@@ -9,6 +9,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import create_engine, pool
 
 from common.db import EncryptedString, UTCDateTime
+from common.files import private_sqlite_file
 from domain.schema import metadata
 
 config = context.config
@@ -25,6 +26,7 @@ def render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str |
 
 def run_migrations_online() -> None:
     url = config.attributes["database_url"]
+    private_sqlite_file(url)  # a new SQLite database is created 0600, never world-readable
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(

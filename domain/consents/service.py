@@ -105,6 +105,10 @@ def record_consent(
         errors.append(FieldError("signed_on", "Ange när samtycket skrevs under."))
     elif data.signed_on > today():
         errors.append(FieldError("signed_on", "Underskriftsdatumet kan inte ligga i framtiden."))
+    elif data.signed_on < person.birth_date:
+        errors.append(
+            FieldError("signed_on", "Underskriftsdatumet kan inte ligga före den ungas födelse.")
+        )
     valid_from = data.valid_from or data.signed_on
     if valid_from is None:
         errors.append(FieldError("valid_from", "Ange från vilket datum samtycket gäller."))

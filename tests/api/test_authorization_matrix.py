@@ -120,6 +120,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/api/v1/audit/break-glass"): Route(Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}),
     ("GET", "/api/v1/audit/denied"): Route(Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}),
+    ("POST", "/api/v1/audit/break-glass/{grant_id}/review"): Route(
+        Permission.REVIEW_BREAK_GLASS, "any", lambda _ctx: {"json": {"outcome": "maybe"}}
+    ),
     ("GET", "/api/v1/audit/checkpoint"): Route(Permission.READ_AUDIT_LOG, "any", lambda _ctx: {}),
     ("GET", "/api/v1/audit/proofs/inclusion"): Route(
         Permission.READ_AUDIT_LOG, "any", lambda c: {"params": {"event_id": c.event_id}}
@@ -146,6 +149,7 @@ def _url(ctx: Ctx, path: str, case: Case) -> str:
         "consent_id": ctx.refused_consent_id,
         "user_id": "",
         "reference": ctx.reference,
+        "grant_id": str(uuid.uuid4()),  # the invalid outcome is refused before any lookup
     }
     url = path
     for name, value in values.items():

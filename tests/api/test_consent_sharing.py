@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from common.clock import today
 from tests.api.conftest import World, token_for
+from tests.api.test_pages import csrf_from, log_in
 from tests.api.test_young_persons import person_body
 from tests.builders import valid_personnummer
 
@@ -234,6 +235,60 @@ class TestRecordingConsent:
         }
         overview = case.client.get(f"/api/v1/cases/{case.id}/consents", headers=case.owner).json()
         assert overview["records"] == []
+
+    @pytest.mark.parametrize(
+        ("signed_on", "message"),
+        [
+            (
+                SIXTEEN - timedelta(days=1),
+                "Underskriftsdatumet kan inte ligga före den ungas födelse.",
+            ),
+            (today() + timedelta(days=1), "Underskriftsdatumet kan inte ligga i framtiden."),
+        ],
+        ids=["before_birth", "after_today"],
+    )
+    def test_signed_before_birth_or_after_today_is_refused(
+        self, case: Case, signed_on: date, message: str
+    ) -> None:
+        response = case.client.post(
+            f"/api/v1/cases/{case.id}/consents",
+            headers=case.owner,
+            json={
+                "signer": case.guardians[0],
+                "decision": "given",
+                "signed_on": str(signed_on),
+                "agencies": [case.school_id],
+                "categories": ["basic"],
+                "method": "paper_form",
+            },
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"] == [{"field": "signed_on", "message": message}]
+        overview = case.client.get(f"/api/v1/cases/{case.id}/consents", headers=case.owner).json()
+        assert overview["records"] == []
+
+    def test_the_page_names_a_signing_date_before_birth(self, case: Case, world: World) -> None:
+        log_in(case.client, world.usernames["social_worker"])
+        url = f"/arenden/{case.id}/samtycken"
+        response = case.client.post(
+            url,
+            data={
+                "csrf_token": csrf_from(case.client.get(url).text),
+                "signer": case.guardians[0],
+                "decision": "given",
+                "signed_on": str(SIXTEEN - timedelta(days=1)),
+                "agencies": [case.school_id],
+                "categories": ["basic"],
+                "method": "paper_form",
+            },
+        )
+        assert response.status_code == 422
+        assert "Underskriftsdatumet kan inte ligga före den ungas födelse." in response.text
+        overview = case.client.get(f"/api/v1/cases/{case.id}/consents", headers=case.owner).json()
+        assert overview["records"] == []
+
+    def test_signed_on_the_day_of_birth_is_accepted(self, case: Case) -> None:
+        case.consent(case.guardians[0], signed_on=SIXTEEN)
 
 
 class TestTracker:

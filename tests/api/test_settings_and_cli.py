@@ -17,13 +17,13 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from api import cli
-from api.main import load_app_keys
-from api.settings import Settings
+from api.main import create_app, load_app_keys
+from api.settings import Environment, Settings
 from audit.checkpoints import parse_note, public_key_text, sign_checkpoint
 from audit.merkle import verify_inclusion
 from audit.models import AUDIT_TABLES
 from common.clock import reset_clock, set_clock, utcnow
-from common.crypto import KeyMaterialError, install_field_keyring
+from common.crypto import KeyMaterialError, encode_key, install_field_keyring
 from common.db import make_engine, new_session
 from common.keys import FIELD_KEYS_FILE
 from consent.guard import unscoped
@@ -31,6 +31,7 @@ from domain.auth import service as auth
 from domain.auth import totp
 from domain.people.models import YoungPerson
 from domain.users.repository import UserRepository
+from tests.conftest import make_keys
 
 
 class TestProductionMode:
@@ -61,6 +62,132 @@ class TestProductionMode:
         )
         assert production.secure_cookies is True
         assert Settings(data_dir=tmp_path).secure_cookies is False
+
+
+class TestProductionRefusesTheDemo:
+    """The demo has a published password and no second factor: never in production."""
+
+    PG_URL = "postgresql+psycopg://samsyn@db.invalid/samsyn"
+
+    @pytest.fixture
+    def production(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+        for name in list(os.environ):
+            if name.startswith("SAMSYN_"):
+                monkeypatch.delenv(name)
+        monkeypatch.setenv("SAMSYN_ENV", "production")
+        monkeypatch.setenv("SAMSYN_DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("SAMSYN_DATABASE_URL", self.PG_URL)
+        monkeypatch.setenv(
+            "SAMSYN_FIELD_ENCRYPTION_KEYS",
+            json.dumps({"active": "k1", "keys": {"k1": encode_key(b"\x04" * 32)}}),
+        )
+        monkeypatch.setenv("SAMSYN_BLIND_INDEX_KEY", encode_key(b"\x01" * 32))
+        monkeypatch.setenv("SAMSYN_SESSION_KEY", encode_key(b"\x02" * 32))
+        monkeypatch.setenv("SAMSYN_AUDIT_SIGNING_KEY", encode_key(b"\x03" * 32))
+
+        def never(*_args: object, **_kwargs: object) -> None:
+            pytest.fail("the server started")
+
+        monkeypatch.setattr("uvicorn.run", never)
+        return tmp_path
+
+    def test_settings_refuse_demo_in_production(self) -> None:
+        with pytest.raises(ValidationError, match="production refuses the demo"):
+            Settings(env="production", database_url=self.PG_URL, demo=True)
+
+    def test_settings_refuse_totp_off_in_production_even_with_demo(self) -> None:
+        with pytest.raises(ValidationError, match="production refuses the demo"):
+            Settings(env="production", database_url=self.PG_URL, demo=True, totp_required=False)
+
+    def test_run_demo_in_production_stops_with_a_clear_message(self, production: Path) -> None:
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(["run", "--demo"])
+        assert "production refuses the demo" in str(stopped.value.code)
+        assert "Traceback" not in str(stopped.value.code)
+
+    def test_demo_environment_variable_in_production_stops_too(
+        self, production: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("SAMSYN_DEMO", "true")
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(["run"])
+        assert "production refuses the demo" in str(stopped.value.code)
+
+    def test_demo_seed_refused_in_production(self, production: Path) -> None:
+        with pytest.raises(SystemExit) as stopped:
+            cli.main(["demo", "seed"])
+        assert "aldrig i produktion" in str(stopped.value.code)
+
+    def test_create_app_refuses_production_settings_built_around_validation(
+        self, tmp_path: Path
+    ) -> None:
+        keys = make_keys()
+        for settings, second_factor in (
+            (
+                Settings.model_construct(env=Environment.PRODUCTION, demo=True, data_dir=tmp_path),
+                None,
+            ),
+            (
+                Settings.model_construct(
+                    env=Environment.PRODUCTION, database_url=self.PG_URL, data_dir=tmp_path
+                ),
+                False,
+            ),
+        ):
+            with pytest.raises(ValueError, match="production refuses"):
+                create_app(
+                    settings,
+                    keys=keys,
+                    run_sequencer=False,
+                    run_consent_sweep=False,
+                    second_factor_required=second_factor,
+                    env={},
+                )
+
+
+def test_samsyn_run_from_an_empty_data_dir_keeps_everything_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The data directory 0700; the database, its -wal and -shm 0600; the keys too."""
+    for name in list(os.environ):
+        if name.startswith("SAMSYN_"):
+            monkeypatch.delenv(name)
+    data = tmp_path / "new" / "data"
+    monkeypatch.setenv("SAMSYN_DATA_DIR", str(data))
+    monkeypatch.setenv("SAMSYN_CONSENT_SWEEP_INTERVAL_SECONDS", "0")
+    started: list[bool] = []
+    monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: started.append(True))
+    previous = os.umask(0o022)  # the usual umask: new files readable by everyone
+    try:
+        assert cli.main(["run", "--demo"]) == 0
+        database = data / "samsyn.db"
+        with closing(sqlite3.connect(database)) as connection:  # SQLite's own defaults
+            connection.execute("CREATE TABLE scratch (x INTEGER)")
+            connection.commit()
+            files = [database, Path(f"{database}-wal"), Path(f"{database}-shm")]
+            modes = {p.name: p.stat().st_mode & 0o777 for p in files}
+    finally:
+        os.umask(previous)
+    assert started == [True]
+    assert modes == {"samsyn.db": 0o600, "samsyn.db-wal": 0o600, "samsyn.db-shm": 0o600}
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "keys").stat().st_mode & 0o777 == 0o700
+    assert {p.stat().st_mode & 0o777 for p in (data / "keys").iterdir()} == {0o600}
+
+
+def test_an_existing_open_data_dir_is_tightened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("SAMSYN_"):
+            monkeypatch.delenv(name)
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    monkeypatch.setenv("SAMSYN_DATA_DIR", str(data))
+    assert cli.main(["db", "upgrade"]) == 0
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "samsyn.db").stat().st_mode & 0o777 == 0o600
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:

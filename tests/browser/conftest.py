@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,14 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 
-from tests.openid_provider import CLIENT_ID, ISSUER_NAMES, OpenIdProvider, start_provider
+from tests.openid_provider import (
+    CLIENT_ID,
+    ISSUER_NAMES,
+    OpenIdProvider,
+    free_port,
+    ports_held,
+    start_provider,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -77,8 +83,9 @@ class Server:
     def start(self) -> None:
         failures = []
         for _ in range(START_ATTEMPTS):
-            self.port = self.fixed_port or _free_port()
-            problem = self._try_start()
+            with ports_held():  # no other worker gets this port before the server binds it
+                self.port = self.fixed_port or free_port()
+                problem = self._try_start()
             if problem is None:
                 return
             failures.append(f"port {self.port}: {problem}")
@@ -142,11 +149,12 @@ class Server:
         return early
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `-n … --dist loadgroup` (make test) every browser test runs on one xdist worker:
+    one set of demo servers and one Chromium for the run, not one per worker."""
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def _require_chromium() -> None:
@@ -196,14 +204,29 @@ def federated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederatedSet
     named "localhost" and Samsyn "127.0.0.1", so the two are different sites, as in real life:
     SameSite cookies behave as they will in production."""
     _require_chromium()
-    port = _free_port()
     work = tmp_path_factory.mktemp("samsyn-oidc")
     (work / "samsyn").mkdir()
-    provider = start_provider(
-        work / "provider",
-        {name: [f"http://127.0.0.1:{port}/oidc/{name}/callback"] for name in ISSUER_NAMES},
-        host="localhost",
-    )
+    with ports_held():  # Samsyn's port is chosen first: the provider must know it
+        port = free_port()
+        provider = start_provider(
+            work / "provider",
+            {name: [f"http://127.0.0.1:{port}/oidc/{name}/callback"] for name in ISSUER_NAMES},
+            host="localhost",
+        )
+        setup = _federated_setup(work, provider, port)
+    try:
+        yield setup
+    finally:
+        died = setup.server.stop()
+        provider.stop()
+    if died is not None:
+        pytest.fail(
+            f"the Samsyn server exited early with status {died}:\n{setup.server.output()}",
+            pytrace=False,
+        )
+
+
+def _federated_setup(work: Path, provider: OpenIdProvider, port: int) -> FederatedSetup:
     issuers = [
         {
             "name": "skola",
@@ -221,11 +244,13 @@ def federated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FederatedSet
         "SAMSYN_OIDC_ISSUERS": json.dumps(issuers),
         **provider.secret_env(),
     }
+    running = Server(work / "samsyn", env, port)
     try:
-        for server in _serve(work / "samsyn", env, port):
-            yield FederatedSetup(server=server, provider=provider)
-    finally:
+        running.start()
+    except BaseException:
         provider.stop()
+        raise
+    return FederatedSetup(server=running, provider=provider)
 
 
 @pytest.fixture(scope="session")

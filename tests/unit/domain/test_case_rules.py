@@ -16,7 +16,14 @@ from domain.cases.rules import (
     check_transition,
 )
 
-ALLOWED = [(current, target) for current in CaseState for target in TRANSITIONS[current]]
+# In the enum's order, never a frozenset's: xdist workers must collect the same ids in the same
+# order, and each worker has its own string hash seed.
+ALLOWED = [
+    (current, target)
+    for current in CaseState
+    for target in CaseState
+    if target in TRANSITIONS[current]
+]
 REFUSED = [
     (current, target)
     for current, target in product(CaseState, CaseState)
