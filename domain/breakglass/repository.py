@@ -11,6 +11,7 @@ from sqlalchemy import func, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from common.db import seal
 from consent.guard import exemption, unscoped
 from consent.models import BreakGlassGrant, ReviewOutcome
 from domain.cases.models import Case
@@ -71,7 +72,9 @@ class BreakGlassRepository:
                 reviewed_by=reviewed_by,
                 reviewed_at=reviewed_at,
                 review_outcome=outcome.value,
-                review_note=note,
+                review_note=None
+                if note is None
+                else seal("break_glass_grant.review_note", grant.id, note),
             )
         )
         if result.rowcount != 1:
