@@ -88,7 +88,7 @@ class TestProductionRefusesTheDemo:
         def never(*_args: object, **_kwargs: object) -> None:
             pytest.fail("the server started")
 
-        monkeypatch.setattr("uvicorn.run", never)
+        monkeypatch.setattr("uvicorn.Server.run", never)
         return tmp_path
 
     def test_settings_refuse_demo_in_production(self) -> None:
@@ -156,7 +156,7 @@ def test_samsyn_run_from_an_empty_data_dir_keeps_everything_private(
     monkeypatch.setenv("SAMSYN_DATA_DIR", str(data))
     monkeypatch.setenv("SAMSYN_CONSENT_SWEEP_INTERVAL_SECONDS", "0")
     started: list[bool] = []
-    monkeypatch.setattr("uvicorn.run", lambda *_a, **_k: started.append(True))
+    monkeypatch.setattr("uvicorn.Server.run", lambda *_a, **_k: started.append(True))
     previous = os.umask(0o022)  # the usual umask: new files readable by everyone
     try:
         assert cli.main(["run", "--demo"]) == 0
@@ -371,7 +371,9 @@ class TestCli:
             stored = [
                 value
                 for column in ("personnummer", "first_name", "last_name", "home_area")
-                for (value,) in session.execute(text(f"SELECT {column} FROM young_person"))
+                for (value,) in session.execute(
+                    unscoped(text(f"SELECT {column} FROM young_person"), "test: stored form")
+                )
                 if value is not None
             ]
         assert stored
@@ -415,7 +417,8 @@ class TestCli:
                 p.home_area
                 for p in session.exec(unscoped(select(YoungPerson), "test: the stored rows")).all()
             }
-            raw = [v for (v,) in session.execute(text("SELECT home_area FROM young_person"))]
+            stored = unscoped(text("SELECT home_area FROM young_person"), "test: stored form")
+            raw = [v for (v,) in session.execute(stored)]
         engine.dispose()
         assert areas == {"Norra Demo"}
         assert all(v.startswith(f"v2.{keys.field.active_id}.") for v in raw)
