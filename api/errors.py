@@ -8,10 +8,12 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
+from starlette.routing import compile_path
 
 from common.context import current_request_id
-from common.errors import DomainError, FieldError, NotFound, Unauthenticated
+from common.errors import DomainError, FieldError, NotFound, Unauthenticated, Unavailable
 from frontend import errors as pages
 
 log = structlog.get_logger("samsyn.errors")
@@ -28,6 +30,7 @@ class ErrorOut(BaseModel):
     error: str
     detail: str
     errors: list[FieldErrorOut] = []
+    reference: str | None = None  # the request id, on an unexpected error (500)
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -40,15 +43,49 @@ def _is_api(request: Request) -> bool:
 
 
 def _json(
-    status: int, code: str, detail: str, errors: list[FieldError] | None = None
+    status: int,
+    code: str,
+    detail: str,
+    errors: list[FieldError] | None = None,
+    *,
+    reference: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorOut(
         error=code,
         detail=detail,
         errors=[FieldErrorOut(field=e.field, message=e.message) for e in errors or []],
+        reference=reference,
     )
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route answers at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for context in iter_route_contexts(request.app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.methods:
+            pattern, _, _ = compile_path(context.path or route.path)
+            if pattern.match(request.url.path):
+                methods |= route.methods
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
+async def unexpected(request: Request, exc: Exception) -> Response:
+    """The answer to an error nothing else handled, called by `RequestContextMiddleware` inside
+    the request's context: the reference is the request's id, the log line carries the
+    exception's type and a bounded traceback without local variables (api.logging)."""
+    reference = current_request_id()
+    log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+    detail = f"Ett oväntat fel inträffade. Ange referens {reference} vid kontakt med support."
+    if _is_api(request):
+        return _json(500, "internal_error", detail, reference=reference)
+    return pages.render_error(request, status=500, detail=detail)
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
@@ -59,6 +96,14 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
+        if isinstance(exc, Unavailable):
+            log.warning("unavailable", error_type=type(exc).__name__)
+            retry = {"Retry-After": str(exc.retry_after_seconds)}
+            if _is_api(request):
+                return _json(exc.status_code, exc.code, exc.detail, headers=retry)
+            response = pages.render_error(request, status=exc.status_code, detail=exc.detail)
+            response.headers.update(retry)
+            return response
         if _is_api(request):
             return _json(exc.status_code, exc.code, exc.detail, exc.errors)
         if isinstance(exc, Unauthenticated):
@@ -84,19 +129,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(405)
     async def wrong_method(request: Request, _exc: Exception) -> Response:
+        allow = {"Allow": _allowed_methods(request)}
+        detail = "Metoden stöds inte för denna adress."
         if _is_api(request):
-            return _json(405, "method_not_allowed", "Metoden stöds inte för denna adress.")
-        return pages.render_error(
-            request, status=405, detail="Metoden stöds inte för denna adress."
-        )
+            return _json(405, "method_not_allowed", detail, headers=allow)
+        response = pages.render_error(request, status=405, detail=detail)
+        response.headers.update(allow)
+        return response
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
-        detail = (
-            "Ett oväntat fel inträffade. "
-            f"Ange referens {current_request_id()} vid kontakt med support."
-        )
-        if _is_api(request):
-            return _json(500, "internal_error", detail)
-        return pages.render_error(request, status=500, detail=detail)
+    # Errors nothing above handles are answered by `unexpected`, which the app factory hands
+    # to RequestContextMiddleware: Starlette's own last-resort handler runs outside every
+    # middleware, after the request's context is gone.
