@@ -117,7 +117,10 @@ def install(app: FastAPI) -> None:
         errors = [FieldError(_field_name(tuple(e["loc"])), str(e["msg"])) for e in exc.errors()]
         if _is_api(request):
             return _json(422, "validation_failed", "Uppgifterna är inte giltiga.", errors)
-        return pages.render_error(request, status=400, detail="Förfrågan kunde inte tolkas.")
+        fields = ", ".join(sorted({e.field for e in errors}))
+        return pages.render_error(
+            request, status=400, detail=f"Förfrågan kunde inte tolkas. Kontrollera: {fields}."
+        )
 
     @app.exception_handler(404)
     async def no_route(request: Request, _exc: Exception) -> Response:
