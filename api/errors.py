@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: TID251 - handled, not raised
 from starlette.routing import compile_path
 
 from common.context import current_request_id
@@ -121,6 +122,15 @@ def install(app: FastAPI) -> None:
         return pages.render_error(
             request, status=400, detail=f"Förfrågan kunde inte tolkas. Kontrollera: {fields}."
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # What the framework itself refuses (a body that does not parse: 400), in our shape.
+        code = "bad_request" if exc.status_code == 400 else "http_error"
+        detail = "Förfrågan kunde inte tolkas." if exc.status_code == 400 else str(exc.detail)
+        if _is_api(request):
+            return _json(exc.status_code, code, detail, headers=dict(exc.headers or {}))
+        return pages.render_error(request, status=exc.status_code, detail=detail)
 
     @app.exception_handler(404)
     async def no_route(request: Request, _exc: Exception) -> Response:

@@ -138,7 +138,9 @@ def create_app(
         public_url=settings.public_url,
     )
 
-    api = APIRouter(prefix="/api/v1")
+    # Any operation may answer 400 (a body that does not parse), 422 (its input) and 500 (with
+    # the reference to quote), all in the one error shape.
+    api = APIRouter(prefix="/api/v1", responses=errors.error_responses(400, 422, 500))
     api.include_router(auth.router)
     api.include_router(people.router)
     api.include_router(cases.router)
