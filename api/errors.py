@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import structlog
@@ -82,7 +83,8 @@ async def unexpected(request: Request, exc: Exception) -> Response:
     the request's context: the reference is the request's id, the log line carries the
     exception's type and a bounded traceback without local variables (api.logging)."""
     reference = current_request_id()
-    log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+    with contextlib.suppress(Exception):  # a log that cannot be written must not stop the answer
+        log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
     detail = f"Ett oväntat fel inträffade. Ange referens {reference} vid kontakt med support."
     if _is_api(request):
         return _json(500, "internal_error", detail, reference=reference)

@@ -3,6 +3,7 @@ answer to an unexpected error."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -114,9 +115,11 @@ class RequestContextMiddleware:
             try:
                 return await self.on_error(Request(scope), exc)
             except Exception as failure:  # the error page itself failed: answer plainly
-                log.error("error_page_failed", error_type=type(failure).__name__)
+                with contextlib.suppress(Exception):
+                    log.error("error_page_failed", error_type=type(failure).__name__)
         else:
-            log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+            with contextlib.suppress(Exception):
+                log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
         return PlainTextResponse(
             f"Internal Server Error (reference {request_id_var.get()})", status_code=500
         )

@@ -17,6 +17,7 @@ from httpx2 import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from api import errors
 from api.deps import CurrentActor, DbSession, open_db
 from api.logging import configure_logging
 from api.main import create_app
@@ -75,15 +76,6 @@ def app(engine: Engine, keys: KeySet, tmp_path: Path) -> FastAPI:
     return app
 
 
-@pytest.fixture
-def captured_logs(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFixture[str]]:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield capsys
-    structlog.reset_defaults()
-    root.handlers, root.level = handlers, level
-
-
 def _assert_answered_inside_the_request(response: Response) -> str:
     assert response.status_code == 500
     request_id = response.headers["X-Request-ID"]
@@ -116,6 +108,17 @@ class TestAnUnexpectedError:
         _assert_answered_inside_the_request(response)
         assert "Något gick fel" in response.text
 
+    def test_is_answered_even_when_its_log_line_cannot_be_written(
+        self, client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        class BrokenLog:
+            def error(self, *_args: object, **_kwargs: object) -> None:
+                raise ValueError("I/O operation on closed file.")
+
+        headers = token_for(client, world.usernames["auditor"])
+        monkeypatch.setattr(errors, "log", BrokenLog())
+        _assert_answered_inside_the_request(client.post("/api/v1/test/fails", headers=headers))
+
     def test_the_service_answers_and_writes_right_after(
         self, client: TestClient, world: World, engine: Engine
     ) -> None:
@@ -144,13 +147,13 @@ class TestTheLogOfAnUnexpectedError:
         json: bool,
         client: TestClient,
         world: World,
-        captured_logs: pytest.CaptureFixture[str],
+        capsys: pytest.CaptureFixture[str],
     ) -> None:
         headers = token_for(client, world.usernames["auditor"])
         token = headers["Authorization"].removeprefix("Bearer ")
         log_in(client, world.usernames["auditor"])
         cookie = client.cookies["samsyn_session"]
-        captured_logs.readouterr()
+        capsys.readouterr()
         configure_logging(json=json)
 
         api = client.post(
@@ -169,7 +172,7 @@ class TestTheLogOfAnUnexpectedError:
             "headers", headers={"authorization": f"Bearer {token}", "cookie": cookie}
         )
 
-        logs = "".join(captured_logs.readouterr())
+        logs = "".join(capsys.readouterr())
         assert api.status_code == page.status_code == 500
         assert "unhandled_error" in logs
         assert "RuntimeError" in logs
