@@ -74,6 +74,8 @@ def _event_filter(session: PageDb, actor: PageActor, form: SearchForm) -> EventF
         errors.append(FieldError("utfall", "Välj utfall i listan."))
     occurred_from = _day(form.fran, "fran", errors, end=False)
     occurred_to = _day(form.till, "till", errors, end=True)
+    if occurred_from and occurred_to and occurred_from >= occurred_to:
+        errors.append(FieldError("till", "Slutet av perioden måste komma efter början."))
     if not 1 <= form.sida <= auditing.MAX_PAGE:
         errors.append(FieldError("sida", f"Sidnumret måste vara 1–{auditing.MAX_PAGE}."))
     if errors:

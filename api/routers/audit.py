@@ -22,7 +22,7 @@ from api.schemas.audit import (
 from audit import proofs
 from audit.repository import AuditLogRepository, EventFilter
 from common.actor import Actor
-from common.errors import NotFound
+from common.errors import NotFound, ValidationFailed
 from common.roles import Permission
 from domain.auditing import service as auditing
 from domain.breakglass import service as breakglass
@@ -63,6 +63,8 @@ def _filter(
     occurred_from: Annotated[Instant | None, Query(alias="from")] = None,
     occurred_to: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> EventFilter:
+    if occurred_from and occurred_to and occurred_from >= occurred_to:
+        raise ValidationFailed.one("to", "Slutet av perioden måste komma efter början.")
     return EventFilter(
         user_id=user_id,
         case_id=case_id,

@@ -281,3 +281,20 @@ class TestFiltersThatCannotBeSearched:
         response = client.get(f"{path}?sida=18446744073709551617")
         assert response.status_code == 400, response.text
         assert "sida" in response.text
+
+    def test_api_period_that_ends_before_it_starts_names_the_query_parameter(
+        self, client: TestClient, auditor: dict[str, str]
+    ) -> None:
+        query = "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"
+        for path in ("/api/v1/audit/events", "/api/v1/audit/events.csv"):
+            response = client.get(f"{path}?{query}", headers=auditor)
+            assert response.status_code == 422, response.text
+            assert [e["field"] for e in response.json()["errors"]] == ["to"]
+
+    def test_pages_period_that_ends_before_it_starts_names_the_field(
+        self, client: TestClient, world: World
+    ) -> None:
+        log_in(client, world.usernames["auditor"])
+        response = client.get("/granskning?fran=2026-02-01&till=2026-01-01")
+        assert response.status_code == 422, response.text
+        assert 'href="#till"' in response.text
