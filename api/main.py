@@ -163,7 +163,9 @@ def create_app(
         public_url=settings.public_url,
     )
 
-    api = APIRouter(prefix="/api/v1")
+    # Any operation may answer 400 (a body that does not parse), 422 (its input) and 500 (with
+    # the reference to quote), all in the one error shape.
+    api = APIRouter(prefix="/api/v1", responses=errors.error_responses(400, 422, 500))
     api.include_router(auth.router)
     api.include_router(people.router)
     api.include_router(cases.router)
@@ -215,5 +217,5 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
-    app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(RequestContextMiddleware, on_error=errors.unexpected)
     return app

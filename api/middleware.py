@@ -1,18 +1,23 @@
-"""Pure ASGI middleware: request id, request log line, security and caching headers."""
+"""Pure ASGI middleware: request id, request log line, security and caching headers, and the
+answer to an unexpected error."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
 import structlog
 from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common.context import request_id_var
 
-_INCOMING_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 log = structlog.get_logger("samsyn.request")
 
 SECURITY_HEADERS = {
@@ -29,26 +34,54 @@ SECURITY_HEADERS = {
 # Swagger UI loads its assets from a CDN we cannot reach and would not trust; /api/docs is
 # served with its own assets only when they are installed, so the strict policy holds.
 
+ErrorResponder = Callable[[Request, Exception], Awaitable[Response]]
+
+
+def client_request_id(scope: Scope) -> str | None:
+    """The client's own X-Request-ID, if it is a plain token: logged next to ours, never
+    used in its place (a client must not choose the id under which its requests are logged
+    and audited)."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            incoming = value.decode("latin-1")
+            return incoming if _CLIENT_ID.match(incoming) else None
+    return None
+
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """The outermost layer that sees every request: it gives the request the server's own id,
+    and it answers an error that nothing else handled.
+
+    Starlette answers unhandled errors in `ServerErrorMiddleware`, outside every other
+    middleware: after this one had reset the request id (the page said "Ange referens None")
+    and without the security headers. It also re-raises the error to the server, which logged
+    it again. Here the error is answered inside the request's context, with its headers, and
+    not raised further once the answer is sent.
+    """
+
+    def __init__(self, app: ASGIApp, *, on_error: ErrorResponder | None = None) -> None:
         self.app = app
+        self.on_error = on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request_id = uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        context = {"request_id": request_id}
+        if (client_id := client_request_id(scope)) is not None:
+            context["client_request_id"] = client_id
+        structlog.contextvars.bind_contextvars(**context)
         started = time.perf_counter()
         status = 500
+        response_started = False
         path: str = scope["path"]
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
+                response_started = True
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
@@ -60,6 +93,11 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            if response_started:
+                raise  # too late to answer; the server closes the connection
+            response = await self._answer(scope, exc)
+            await response(scope, receive, send_with_headers)
         finally:
             log.info(
                 "request",
@@ -69,5 +107,19 @@ class RequestContextMiddleware:
                 user_id=scope.get("state", {}).get("user_id"),
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars(*context)
             request_id_var.reset(token)
+
+    async def _answer(self, scope: Scope, exc: Exception) -> Response:
+        if self.on_error is not None:
+            try:
+                return await self.on_error(Request(scope), exc)
+            except Exception as failure:  # the error page itself failed: answer plainly
+                with contextlib.suppress(Exception):
+                    log.error("error_page_failed", error_type=type(failure).__name__)
+        else:
+            with contextlib.suppress(Exception):
+                log.error("unhandled_error", error_type=type(exc).__name__, exc_info=exc)
+        return PlainTextResponse(
+            f"Internal Server Error (reference {request_id_var.get()})", status_code=500
+        )

@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from common.clock import ensure_utc
 from common.crypto import KeyMaterialError, field_keyring
+from common.errors import Unavailable
 from common.files import private_sqlite_file
 from common.guard import install_statement_guard
 
@@ -204,18 +205,25 @@ def _unseal_updated(mapper: Mapper[Any], _connection: Connection, target: Any) -
     _unseal_after_flush(mapper, target)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-BUSY_TIMEOUT_SECONDS = 10.0  # as PRAGMA busy_timeout above
+BUSY_TIMEOUT_SECONDS = 10.0
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 _TURN = "samsyn_writer_turn"
+
+
+def _sqlite_pragmas(busy_timeout: float) -> Any:
+    def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    return on_connect
+
+
+class WriterTurnTimeout(Unavailable):
+    """No turn to write to the SQLite database within the busy timeout."""
 
 
 class WriterTurns:
@@ -227,6 +235,12 @@ class WriterTurns:
     no race to settle within the process. A turn is taken before a connection's first write
     (where SQLite's own write lock would be taken) and given up when the connection goes back
     to the pool, which the Session does at commit and rollback.
+
+    A turn must be given up on every way a connection leaves its transaction, or every later
+    writer of the process waits out the busy timeout and fails: checked in (also by the
+    garbage collector, for a session nobody closed), invalidated, closed, or detached from
+    the pool. Giving a turn up early is harmless (SQLite's own lock still keeps writers
+    apart, only less fairly); keeping it too long stops every writer.
     """
 
     def __init__(self) -> None:
@@ -257,33 +271,54 @@ class WriterTurns:
                 self._taken = False
 
 
-def _take_turns(engine: Engine) -> None:
+def _take_turns(engine: Engine, timeout: float) -> None:
     turns = WriterTurns()
 
     @event.listens_for(engine, "before_cursor_execute")
     def before_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if conn.info.get(_TURN) or not statement.lstrip()[:7].upper().startswith(_WRITES):
             return
-        if not turns.take(BUSY_TIMEOUT_SECONDS):
-            raise TimeoutError("no turn to write to the SQLite database")
+        if not turns.take(timeout):
+            raise WriterTurnTimeout()
         conn.info[_TURN] = True
 
-    @event.listens_for(engine, "checkin")
-    def after_transaction(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    def give_up(record: ConnectionPoolEntry) -> None:
         if record.info.pop(_TURN, False):
             turns.give_up()
 
+    @event.listens_for(engine, "checkin")
+    def checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        give_up(record)
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+    @event.listens_for(engine, "invalidate")
+    def invalidated(_dbapi_connection: Any, record: ConnectionPoolEntry, _exc: Any) -> None:
+        give_up(record)  # the connection is closed next, ending its transaction
+
+    @event.listens_for(engine, "close")
+    def closed(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        give_up(record)
+
+    @event.listens_for(engine, "detach")
+    def detached(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        # The record goes back to the pool without a checkin and forgets its info when it
+        # reconnects; the detached connection writes on under SQLite's own lock alone.
+        give_up(record)
+
+
+def make_engine(
+    url: str, *, echo: bool = False, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> Engine:
     """The application's engine. Every one refuses unmarked reads of consent-gated tables
-    (`common.guard`); hide_parameters keeps bound values out of error messages and logs."""
+    (`common.guard`); hide_parameters keeps bound values out of error messages and logs.
+    `busy_timeout` (SQLite): how long a writer waits for its turn, and then for SQLite's
+    own lock, before the request fails with `Unavailable` (503)."""
     if url.startswith("sqlite"):
         private_sqlite_file(url)  # 0600 before SQLite creates it, and so its -wal and -shm
         engine = create_engine(
             url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False}
         )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        _take_turns(engine)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
+        _take_turns(engine, busy_timeout)
     else:
         engine = create_engine(
             url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10

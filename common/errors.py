@@ -87,3 +87,16 @@ class Forbidden(DomainError):
 
     def __init__(self, detail: str = "Din roll har inte behörighet till detta.") -> None:
         super().__init__(detail)
+
+
+class Unavailable(DomainError):
+    """A passing condition (the database is busy); the same request may succeed later."""
+
+    status_code = 503
+    code = "unavailable"
+    retry_after_seconds = 1
+
+    def __init__(
+        self, detail: str = "Tjänsten är hårt belastad just nu. Försök igen om en stund."
+    ) -> None:
+        super().__init__(detail)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -46,9 +46,15 @@ def _day(value: str, field: str, errors: list[FieldError], *, end: bool) -> date
     except ValueError:
         errors.append(FieldError(field, "Ange datum som ÅÅÅÅ-MM-DD."))
         return None
-    if end:
-        day += timedelta(days=1)
-    return datetime.combine(day, time(), tzinfo=STOCKHOLM)
+    try:
+        if end:
+            day += timedelta(days=1)
+        instant = datetime.combine(day, time(), tzinfo=STOCKHOLM)
+        instant.astimezone(UTC)  # 0001-01-01 in Stockholm is before UTC's first day
+    except OverflowError:
+        errors.append(FieldError(field, "Datumet ligger utanför det som går att söka på."))
+        return None
+    return instant
 
 
 def _event_filter(session: PageDb, actor: PageActor, form: SearchForm) -> EventFilter:
@@ -69,6 +75,10 @@ def _event_filter(session: PageDb, actor: PageActor, form: SearchForm) -> EventF
         errors.append(FieldError("utfall", "Välj utfall i listan."))
     occurred_from = _day(form.fran, "fran", errors, end=False)
     occurred_to = _day(form.till, "till", errors, end=True)
+    if occurred_from and occurred_to and occurred_from >= occurred_to:
+        errors.append(FieldError("till", "Slutet av perioden måste komma efter början."))
+    if not 1 <= form.sida <= auditing.MAX_PAGE:
+        errors.append(FieldError("sida", f"Sidnumret måste vara 1–{auditing.MAX_PAGE}."))
     if errors:
         raise ValidationFailed(errors)
     return EventFilter(
@@ -124,7 +134,7 @@ def access_report(
     session: PageDb,
     actor: PageActor,
     referens: Annotated[str, Query(max_length=32)] = "",
-    sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    sida: Annotated[int, Query(ge=1, le=auditing.MAX_PAGE)] = 1,
 ) -> Response:
     actor.require(Permission.READ_AUDIT_LOG)
     report = None
@@ -151,7 +161,7 @@ def break_glass(
     request: Request,
     session: PageDb,
     actor: PageActor,
-    sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    sida: Annotated[int, Query(ge=1, le=auditing.MAX_PAGE)] = 1,
 ) -> Response:
     return _break_glass_page(request, session, actor, page=sida, errors=[], form={})
 
@@ -231,7 +241,7 @@ def denied(
     request: Request,
     session: PageDb,
     actor: PageActor,
-    sida: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    sida: Annotated[int, Query(ge=1, le=auditing.MAX_PAGE)] = 1,
 ) -> Response:
     page = auditing.denied_events(session, actor, page=sida, page_size=PAGE_SIZE)
     return render(

@@ -7,6 +7,7 @@ PostgreSQL tests need `SAMSYN_TEST_POSTGRES_URL` (an admin URL such as
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import shutil
@@ -15,6 +16,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, make_url
 from sqlalchemy.engine import Engine
@@ -68,6 +70,18 @@ def _fast_password_hashing() -> Iterator[None]:
     passwords.DEFAULT_PARAMS = passwords.ScryptParams(n=2**10, r=8, p=1)
     yield
     passwords.DEFAULT_PARAMS = original
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """A test that configures logging (the CLI does) must not leave the next test writing to
+    its closed, captured stream."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def make_keys() -> KeySet:

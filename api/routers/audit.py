@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import AfterValidator, AwareDatetime
 
 from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
@@ -22,7 +23,7 @@ from api.schemas.audit import (
 from audit import proofs
 from audit.repository import EventFilter
 from common.actor import Actor
-from common.errors import NotFound
+from common.errors import NotFound, ValidationFailed
 from common.roles import Permission
 from domain.auditing import service as auditing
 from domain.breakglass import service as breakglass
@@ -37,8 +38,22 @@ def _auditor(actor: CurrentActor) -> Actor:
 
 
 Auditor = Annotated[Actor, Depends(_auditor)]
-Page = Annotated[int, Query(ge=1, le=100_000)]
+Page = Annotated[int, Query(ge=1, le=auditing.MAX_PAGE)]
 PageSize = Annotated[int, Query(ge=1, le=auditing.MAX_PAGE_SIZE)]
+# A tree size: bounded well inside 64 bits (and JSON's exact integers), so a huge one is a 422.
+TreeSize = Annotated[int, Query(ge=1, le=2**53 - 1)]
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is outside the range that can be searched") from None
+
+
+# With its offset (a naive time is ambiguous), and one that UTC can express (not 0001-01-01
+# at +01:00 or 9999-12-31 at -05:00).
+Instant = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
 
 
 def _filter(
@@ -46,9 +61,11 @@ def _filter(
     case_id: uuid.UUID | None = None,
     action: Annotated[str | None, Query(max_length=64)] = None,
     outcome: Annotated[str | None, Query(pattern="^(allowed|denied)$")] = None,
-    occurred_from: Annotated[datetime | None, Query(alias="from")] = None,
-    occurred_to: Annotated[datetime | None, Query(alias="to")] = None,
+    occurred_from: Annotated[Instant | None, Query(alias="from")] = None,
+    occurred_to: Annotated[Instant | None, Query(alias="to")] = None,
 ) -> EventFilter:
+    if occurred_from and occurred_to and occurred_from >= occurred_to:
+        raise ValidationFailed.one("to", "Slutet av perioden måste komma efter början.")
     return EventFilter(
         user_id=user_id,
         case_id=case_id,
@@ -156,7 +173,7 @@ def latest_checkpoint(session: DbSession) -> CheckpointOut:
 def inclusion(
     session: DbSession,
     event_id: uuid.UUID,
-    size: Annotated[int | None, Query(ge=1)] = None,
+    size: TreeSize | None = None,
 ) -> InclusionProofOut:
     """RFC 9162 inclusion proof of one event in a signed checkpoint (the latest by default)."""
     return InclusionProofOut.of(proofs.prove_inclusion(session, event_id=event_id, size=size))
@@ -170,8 +187,8 @@ def inclusion(
 )
 def consistency(
     session: DbSession,
-    old_size: Annotated[int, Query(ge=1)],
-    new_size: Annotated[int | None, Query(ge=1)] = None,
+    old_size: TreeSize,
+    new_size: TreeSize | None = None,
 ) -> ConsistencyProofOut:
     """RFC 9162 consistency proof between two signed checkpoints (to the latest by default)."""
     return ConsistencyProofOut.of(

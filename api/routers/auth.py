@@ -31,8 +31,8 @@ def issue_token(
     request: Request,
     session: DbSession,
     policy: Annotated[SessionPolicy, Depends(api_token_policy)],
-    username: Annotated[str, Form(max_length=100)],
-    password: Annotated[str, Form(max_length=256)],
+    username: Annotated[str, Form(min_length=1, max_length=100)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
     totp_code: Annotated[str | None, Form(max_length=16)] = None,
 ) -> TokenOut | JSONResponse:
     """A short-lived opaque bearer token for a local account (revocable, stored hashed).

@@ -11,6 +11,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -29,6 +30,7 @@ from domain.cases.repository import case_id_by_reference
 from domain.users.repository import UserRepository
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000
 MAX_EXPORT_ROWS = 100_000
 
 
@@ -52,9 +54,29 @@ def _filter_basis(where: EventFilter) -> dict[str, str]:
     return {key: str(value) for key, value in vars(where).items() if value is not None}
 
 
+def check_instant(field: str, value: datetime | None) -> None:
+    """A period's end must be a point in time (with its offset) that UTC can express: a naive
+    time or one at the edge of the calendar (0001-01-01, 9999-12-31) is the caller's error."""
+    if value is None:
+        return
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed.one(field, "Ange tiden med tidszon, t.ex. 2026-01-31T00:00:00Z.")
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed.one(field, "Tiden ligger utanför det som går att söka på.") from None
+
+
+def _check_period(where: EventFilter) -> None:
+    check_instant("occurred_from", where.occurred_from)
+    check_instant("occurred_to", where.occurred_to)
+    if where.occurred_from and where.occurred_to and where.occurred_from >= where.occurred_to:
+        raise ValidationFailed.one("occurred_to", "Slutet av perioden måste komma efter början.")
+
+
 def _page(session: Session, where: EventFilter, page: int, page_size: int) -> EventPage:
-    if page < 1:
-        raise ValidationFailed.one("page", "Sidnumret måste vara 1 eller större.")
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationFailed.one("page", f"Sidnumret måste vara 1–{MAX_PAGE}.")
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationFailed.one("page_size", f"Sidstorleken måste vara 1–{MAX_PAGE_SIZE}.")
     events, total = AuditLogRepository(session).search(
@@ -80,8 +102,7 @@ def search_events(
     session: Session, actor: Actor, *, where: EventFilter, page: int = 1, page_size: int = 50
 ) -> EventPage:
     actor.require(Permission.READ_AUDIT_LOG)
-    if where.occurred_from and where.occurred_to and where.occurred_from >= where.occurred_to:
-        raise ValidationFailed.one("occurred_to", "Slutet av perioden måste komma efter början.")
+    _check_period(where)
     result = _page(session, where, page, page_size)
     audit.record(
         session,
@@ -203,6 +224,7 @@ CSV_COLUMNS = [
 def export_csv(session: Session, actor: Actor, *, where: EventFilter) -> str:
     """The matching events as CSV (newest first, at most MAX_EXPORT_ROWS); the export is audited."""
     actor.require(Permission.EXPORT_AUDIT_LOG)
+    _check_period(where)
     events, total = AuditLogRepository(session).search(where, offset=0, limit=MAX_EXPORT_ROWS)
     out = io.StringIO()
     writer = csv.writer(out)

@@ -21,6 +21,7 @@ from common.db import new_session
 from common.keys import KeySet
 from tests.api.conftest import World, token_for
 from tests.api.test_cases import open_case
+from tests.api.test_pages import log_in
 
 
 def integrate(app: FastAPI, engine: Engine) -> None:
@@ -259,3 +260,110 @@ class TestHealth:
         assert "export_inconsistent" in body["audit"]["problems"]
         assert body["audit"]["exported_size"] == 10**6
         assert (export_dir / "latest.note").read_text(encoding="utf-8") == ahead.to_note()
+
+
+class TestFiltersThatCannotBeSearched:
+    """Times without an offset, times at the calendar's edges and numbers past 64 bits were
+    500s (API, CSV and pages); each is now a 4xx that names the field."""
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ("from=2026-01-01T00:00:00", "from"),
+            ("to=2026-01-01T12:30:00", "to"),
+            ("from=0001-01-01T00:00:00%2B01:00", "from"),
+            ("to=9999-12-31T23:59:59-05:00", "to"),
+        ],
+    )
+    @pytest.mark.parametrize("path", ["/api/v1/audit/events", "/api/v1/audit/events.csv"])
+    def test_api_time_without_offset_or_out_of_range_is_422(
+        self, client: TestClient, auditor: dict[str, str], path: str, query: str, field: str
+    ) -> None:
+        response = client.get(f"{path}?{query}", headers=auditor)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+
+    def test_api_times_at_the_calendars_edges_with_an_offset_utc_can_hold_are_searched(
+        self, client: TestClient, auditor: dict[str, str]
+    ) -> None:
+        response = client.get(
+            "/api/v1/audit/events?from=0001-01-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+            headers=auditor,
+        )
+        assert response.status_code == 200, response.text
+
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "page=18446744073709551617",
+            "page=100001",
+            "page_size=18446744073709551617",
+        ],
+    )
+    @pytest.mark.parametrize("path", ["/api/v1/audit/events", "/api/v1/audit/denied"])
+    def test_api_page_past_the_limit_is_422(
+        self, client: TestClient, auditor: dict[str, str], path: str, query: str
+    ) -> None:
+        response = client.get(f"{path}?{query}", headers=auditor)
+        assert response.status_code == 422, response.text
+        assert [e["field"] for e in response.json()["errors"]] == [query.split("=")[0]]
+
+    @pytest.mark.parametrize(
+        ("path", "field"),
+        [
+            (f"/api/v1/audit/proofs/inclusion?event_id={uuid.uuid4()}&size=", "size"),
+            ("/api/v1/audit/proofs/consistency?old_size=", "old_size"),
+            ("/api/v1/audit/proofs/consistency?old_size=1&new_size=", "new_size"),
+        ],
+    )
+    def test_api_proof_size_past_64_bits_is_422(
+        self, client: TestClient, auditor: dict[str, str], path: str, field: str
+    ) -> None:
+        for size in (2**63, 2**64 + 1, 10**30):
+            response = client.get(f"{path}{size}", headers=auditor)
+            assert response.status_code == 422, response.text
+            assert [e["field"] for e in response.json()["errors"]] == [field]
+
+    @pytest.mark.parametrize(
+        ("query", "field"),
+        [
+            ("fran=0001-01-01", "fran"),
+            ("till=9999-12-31", "till"),
+            ("fran=2026-01-01&sida=18446744073709551617", "sida"),
+        ],
+    )
+    def test_pages_date_at_the_calendars_edge_or_page_past_the_limit_names_the_field(
+        self, client: TestClient, world: World, query: str, field: str
+    ) -> None:
+        log_in(client, world.usernames["auditor"])
+        response = client.get(f"/granskning?{query}")
+        assert response.status_code == 422, response.text
+        assert f'href="#{field}"' in response.text
+        export = client.get(f"/granskning/export.csv?{query}")
+        assert export.status_code == 422, export.text
+
+    @pytest.mark.parametrize("path", ["/granskning/nekade", "/granskning/nodatkomst"])
+    def test_pages_list_page_past_64_bits_is_400_naming_the_field(
+        self, client: TestClient, world: World, path: str
+    ) -> None:
+        log_in(client, world.usernames["auditor"])
+        response = client.get(f"{path}?sida=18446744073709551617")
+        assert response.status_code == 400, response.text
+        assert "sida" in response.text
+
+    def test_api_period_that_ends_before_it_starts_names_the_query_parameter(
+        self, client: TestClient, auditor: dict[str, str]
+    ) -> None:
+        query = "from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z"
+        for path in ("/api/v1/audit/events", "/api/v1/audit/events.csv"):
+            response = client.get(f"{path}?{query}", headers=auditor)
+            assert response.status_code == 422, response.text
+            assert [e["field"] for e in response.json()["errors"]] == ["to"]
+
+    def test_pages_period_that_ends_before_it_starts_names_the_field(
+        self, client: TestClient, world: World
+    ) -> None:
+        log_in(client, world.usernames["auditor"])
+        response = client.get("/granskning?fran=2026-02-01&till=2026-01-01")
+        assert response.status_code == 422, response.text
+        assert 'href="#till"' in response.text
