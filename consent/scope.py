@@ -24,6 +24,7 @@ from common.roles import AgencyKind, Role
 from consent.rules import Category, EffectiveConsent
 
 _TOKEN = object()
+TEAM_VISIBILITY = "team"  # an entry shared within consent; "own_agency" stays with its author
 SHARING_STATE = "active"  # paused, closed and declined cases are shared with nobody outside
 
 
@@ -110,6 +111,17 @@ class CaseScope:
             return None
         grant = self.partner_grants.get(case.id)
         return (grant.agencies | {case.owner_agency_id}) if grant else frozenset()
+
+    def sees_entry(
+        self, case: CaseKey, *, category: str, visibility: str, author_agency_id: uuid.UUID
+    ) -> bool:
+        """DESIGN §3: a shared entry (minute item, commitment, assessment …) of a case this
+        scope reaches is seen when its author's agency is the reader's, or when it is shared
+        with the team (`visibility` "team") in a category the reader may see of the case.
+        An `own_agency` entry never leaves its author's agency, not even to social services."""
+        if author_agency_id == self.actor.agency_id:
+            return True
+        return visibility == TEAM_VISIBILITY and category in self.categories_for(case)
 
     def basis_for(self, case: CaseKey) -> dict[str, Any]:
         """The disclosure basis recorded in the audit event for a read this scope allowed."""

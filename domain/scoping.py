@@ -15,11 +15,11 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, or_
+from sqlalchemy import ColumnElement, Select, and_, false, or_
 from sqlmodel import Session, col, select
 
 from consent.guard import scoped
-from consent.scope import CaseScope
+from consent.scope import TEAM_VISIBILITY, CaseScope
 from domain.cases.models import Case
 from domain.people.models import YoungPerson
 
@@ -64,6 +64,39 @@ class ScopedRepository:
         """A statement whose rows belong to the case in column `case_id`."""
         visible = select(Case.id).where(self._visible_cases())
         return scoped(statement.where(col(case_id).in_(visible)))
+
+    def _entries(
+        self,
+        statement: S,
+        *,
+        case_id: Any,
+        category: Any,
+        visibility: Any,
+        author_agency_id: Any,
+    ) -> S:
+        """A statement whose rows are shared entries of a case (DESIGN §3): of a visible
+        case, and either written by the reader's agency or shared with the team in a
+        category the reader may see of that case (`CaseScope.sees_entry`, as SQL)."""
+        scope = self._scope
+        full: list[ColumnElement[bool]] = []  # cases the reader sees every category of
+        if scope.owner_agency_ids:
+            full.append(col(Case.owner_agency_id).in_(scope.owner_agency_ids))
+        if scope.programmes:
+            full.append(col(Case.programme).in_(scope.programmes))
+        if scope.break_glass:
+            full.append(col(Case.id).in_(frozenset(scope.break_glass)))
+        shared: list[ColumnElement[bool]] = []
+        if full:
+            shared.append(col(case_id).in_(select(Case.id).where(or_(*full))))
+        for grant_case, grant in scope.partner_grants.items():
+            shared.append(
+                and_(col(case_id) == grant_case, col(category).in_(sorted(grant.categories)))
+            )
+        readable = or_(
+            col(author_agency_id) == scope.actor.agency_id,
+            and_(col(visibility) == TEAM_VISIBILITY, or_(*shared) if shared else false()),
+        )
+        return self._by_case(statement.where(readable), case_id)
 
     def _people(self, statement: S) -> S:
         """A statement that reads `young_person`."""
