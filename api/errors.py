@@ -15,7 +15,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa
 from starlette.routing import compile_path
 
 from common.context import current_request_id
-from common.errors import DomainError, FieldError, NotFound, Unauthenticated, Unavailable
+from common.errors import (
+    DomainError,
+    FieldError,
+    NotFound,
+    StaleVersion,
+    Unauthenticated,
+    Unavailable,
+)
 from frontend import errors as pages
 
 log = structlog.get_logger("samsyn.errors")
@@ -33,6 +40,7 @@ class ErrorOut(BaseModel):
     detail: str
     errors: list[FieldErrorOut] = []
     reference: str | None = None  # the request id, on an unexpected error (500)
+    current_version: int | None = None  # on a stale edit (409): the version to fetch and retry
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -51,13 +59,15 @@ def _json(
     errors: list[FieldError] | None = None,
     *,
     reference: str | None = None,
+    current_version: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     body = ErrorOut(
         error=code,
         detail=detail,
-        errors=[FieldErrorOut(field=e.field, message=e.message) for e in errors or []],
+        errors=[FieldErrorOut(field=e.field, message=e.for_api) for e in errors or []],
         reference=reference,
+        current_version=current_version,
     )
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
@@ -108,7 +118,14 @@ def install(app: FastAPI) -> None:
             response.headers.update(retry)
             return response
         if _is_api(request):
-            return _json(exc.status_code, exc.code, exc.detail, exc.errors)
+            current = exc.current_version if isinstance(exc, StaleVersion) else None
+            return _json(
+                exc.status_code,
+                exc.code,
+                exc.detail_for_api,
+                exc.errors,
+                current_version=current,
+            )
         if isinstance(exc, Unauthenticated):
             return pages.login_redirect(request)
         return pages.render_error(

@@ -7,20 +7,33 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FieldError:
-    """A problem with one named input field, in words shown to the user (Swedish)."""
+    """A problem with one named input field, in words shown to the user (Swedish) and, where
+    given, to an API client (English; the JSON API falls back to the Swedish)."""
 
     field: str
     message: str
+    english: str | None = None
+
+    @property
+    def for_api(self) -> str:
+        return self.english or self.message
 
 
 class DomainError(Exception):
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, detail: str, *, errors: list[FieldError] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, errors: list[FieldError] | None = None, english: str | None = None
+    ) -> None:
         super().__init__(detail)
-        self.detail = detail
+        self.detail = detail  # Swedish, for the pages
+        self.english = english  # for the JSON API; it falls back to `detail`
         self.errors = errors or []
+
+    @property
+    def detail_for_api(self) -> str:
+        return self.english or self.detail
 
 
 class ValidationFailed(DomainError):
@@ -35,8 +48,8 @@ class ValidationFailed(DomainError):
         super().__init__(detail, errors=errors)
 
     @classmethod
-    def one(cls, field_name: str, message: str) -> ValidationFailed:
-        return cls([FieldError(field_name, message)])
+    def one(cls, field_name: str, message: str, english: str | None = None) -> ValidationFailed:
+        return cls([FieldError(field_name, message, english)])
 
 
 class NotFound(DomainError):
@@ -55,15 +68,19 @@ class Conflict(DomainError):
 
 
 class StaleVersion(DomainError):
-    """The edit was based on a version that is no longer current."""
+    """The edit was based on a version that is no longer current. `current_version`, when
+    known, goes back to the client so it can fetch, merge and retry without losing its edit."""
 
     status_code = 409
     code = "stale_version"
 
-    def __init__(self) -> None:
+    def __init__(self, current_version: int | None = None) -> None:
         super().__init__(
-            "Uppgifterna har ändrats av någon annan sedan du hämtade dem. Ladda om och försök igen."
+            "Uppgifterna har ändrats av någon annan sedan du hämtade dem. "
+            "Ladda om och försök igen.",
+            english="The record changed since you fetched it: fetch it again and retry.",
         )
+        self.current_version = current_version
 
 
 class InvalidTransition(DomainError):

@@ -61,7 +61,27 @@ class Permission(StrEnum):
     READ_AUDIT_LOG = "read_audit_log"
     EXPORT_AUDIT_LOG = "export_audit_log"
     REVIEW_BREAK_GLASS = "review_break_glass"
+    # Meetings and minutes (issue 12). Which meetings and items a reader sees is the scope's.
+    READ_MEETINGS = "read_meetings"
+    MANAGE_MEETINGS = "manage_meetings"  # schedule, call an emergency stop, record attendance
+    WRITE_MINUTES = "write_minutes"  # add items to a draft; the chair finalises
+    # The plan: goals and commitments.
+    READ_PLAN = "read_plan"
+    EDIT_PLAN = "edit_plan"  # goals, and commitments for any agency
+    UPDATE_COMMITMENT = "update_commitment"  # complete or comment on one's own agency's
 
+
+# What social services staff do on the cases they manage: run the meetings and keep the plan.
+CASE_WORK = frozenset(
+    {
+        Permission.READ_MEETINGS,
+        Permission.MANAGE_MEETINGS,
+        Permission.WRITE_MINUTES,
+        Permission.READ_PLAN,
+        Permission.EDIT_PLAN,
+        Permission.UPDATE_COMMITMENT,
+    }
+)
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SOCIAL_WORKER: frozenset(
@@ -75,6 +95,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_TEAM,
             Permission.RECORD_CONSENT,
             Permission.BREAK_GLASS,
+            *CASE_WORK,
         }
     ),
     Role.COORDINATOR: frozenset(
@@ -85,9 +106,19 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHANGE_CASE_STATE,
             Permission.MANAGE_TEAM,
             Permission.RECORD_CONSENT,
+            *CASE_WORK,
         }
     ),
-    Role.CONTACT_PERSON: frozenset({Permission.READ_CASE, Permission.LIST_CASES}),
+    Role.CONTACT_PERSON: frozenset(
+        {
+            Permission.READ_CASE,
+            Permission.LIST_CASES,
+            Permission.READ_MEETINGS,
+            Permission.WRITE_MINUTES,
+            Permission.READ_PLAN,
+            Permission.UPDATE_COMMITMENT,
+        }
+    ),
     Role.STEERING_GROUP: frozenset(),
     Role.ADMINISTRATOR: frozenset(),
     Role.AUDITOR: frozenset(
