@@ -120,6 +120,9 @@ def search(
 
 @router.get("/export.csv")
 def export(session: PageDb, actor: PageActor, form: Annotated[SearchForm, Query()]) -> Response:
+    # The permission first, as the JSON API's export does: a user who may not export gets 403,
+    # not a verdict on the dates they typed.
+    actor.require(Permission.EXPORT_AUDIT_LOG)
     body = auditing.export_csv(session, actor, where=_event_filter(session, actor, form))
     return Response(
         body,

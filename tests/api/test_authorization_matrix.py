@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,31 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from common.clock import today
-from common.roles import PERMISSIONS, Permission, Role
+from common.roles import Permission
 from tests.api.conftest import World, api_routes, app_routes, token_for
+from tests.api.matrix import ROLES, STATES, build_cases, expected_denial
 from tests.api.test_audit import integrate
 from tests.api.test_consent_sharing import Case
 from tests.api.test_pages import log_in
-
-ROLES = {
-    "social_worker": Role.SOCIAL_WORKER,
-    "other_social_worker": Role.SOCIAL_WORKER,
-    "coordinator": Role.COORDINATOR,
-    "school_contact": Role.CONTACT_PERSON,
-    "steering": Role.STEERING_GROUP,
-    "administrator": Role.ADMINISTRATOR,
-    "auditor": Role.AUDITOR,
-}
-STATES = [
-    "none",
-    "missing_signer",
-    "complete",
-    "expired",
-    "withdrawn",
-    "other_agency",
-    "other_category",
-    "closed",
-]
 
 
 @dataclass
@@ -159,50 +139,6 @@ def _url(ctx: Ctx, path: str, case: Case) -> str:
     return url
 
 
-def expected_denial(route: Route, who: str, state: str) -> int | None:
-    """403 when the role lacks the permission, 404 when the case is out of scope, else None."""
-    role = ROLES[who]
-    if route.permission is not None and route.permission not in PERMISSIONS[role]:
-        return 403
-    if route.access == "any":
-        return None
-    if who in ("social_worker", "coordinator"):
-        return None
-    if who == "school_contact" and route.access == "case_read" and state == "complete":
-        return None
-    return 404
-
-
-def build_cases(client: TestClient, world: World) -> dict[str, Case]:
-    cases: dict[str, Case] = {}
-    for state in STATES:
-        case = Case(client, world)
-        if state == "missing_signer":
-            case.consent(case.guardians[0])
-        elif state in ("complete", "closed"):
-            case.all_sign()
-        elif state == "expired":
-            case.all_sign(
-                signed_on=today() - timedelta(days=30), valid_until=today() - timedelta(days=1)
-            )
-        elif state == "withdrawn":
-            records = case.all_sign()
-            client.post(f"/api/v1/consents/{records[0]['id']}/withdrawal", headers=case.owner)
-        elif state == "other_agency":
-            case.all_sign(agencies=[str(world.other_unit.id)])
-        elif state == "other_category":
-            case.all_sign(categories=["school"])
-        if state == "closed":
-            current = client.get(f"/api/v1/cases/{case.id}", headers=case.owner).json()
-            client.post(
-                f"/api/v1/cases/{case.id}/transitions",
-                headers=case.owner,
-                json={"target": "closed", "version": current["version"], "outcome": "moved"},
-            )
-        cases[state] = case
-    return cases
-
-
 def test_every_oidc_route_is_listed(app: FastAPI) -> None:
     assert app_routes(app, "/oidc/") == PUBLIC_OIDC, "say who may call the new /oidc/ routes"
 
@@ -271,7 +207,7 @@ def test_every_route_role_and_consent_state(
                 )
                 if path == "/api/v1/auth/logout-everywhere":  # it ended the role's other tokens too
                     tokens[who] = token_for(client, world.usernames[who])
-                denial = expected_denial(route, who, state)
+                denial = expected_denial(route.permission, route.access, who, state)
                 got_denied = response.status_code in (403, 404)
                 if denial is None and (got_denied or response.status_code >= 500):
                     mismatches.append(

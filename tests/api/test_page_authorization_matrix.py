@@ -1,0 +1,297 @@
+"""Every HTML page × every role × every consent state, against the permission table: the
+pages' counterpart of `test_authorization_matrix.py` (issue 12, item 7).
+
+The pages come from the app's own route table (every route a `frontend` router serves): a page
+missing from PAGES fails the test, so pages added later must say who may open them. Each role
+logs in with a browser session (cookie, and the session's CSRF token on every form), and each
+form is built to fail *after* the access decision (a stale version, an invalid field), so 403
+and 404 can only mean "denied". A page out of the reader's scope must be the very page a
+missing id gives; a page let through must answer as listed and never 5xx; and no page shown to
+someone outside the owning unit may carry a personnummer, or a field of a category their
+consent lacks.
+
+Adding a page is one row in PAGES; a new kind of id in a path is one entry in PATH_IDS.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from common.roles import Permission
+from tests.api.conftest import World, token_for
+from tests.api.matrix import ROLES, STATES, build_cases, expected_denial, page_routes
+from tests.api.test_authorization_matrix import PUBLIC_OIDC
+from tests.api.test_break_glass import REASON
+from tests.api.test_cases import open_case
+from tests.api.test_consent_sharing import Case
+from tests.api.test_pages import csrf_from, log_in
+
+Fields = Mapping[str, str | list[str]]
+
+
+@dataclass
+class Ctx:
+    """What the page requests need besides the case under test."""
+
+    cases: dict[str, Case]
+    people: dict[str, dict[str, Any]]  # case id -> its young person, as the owner reads it
+    refused_consent_id: str  # withdrawing a refusal is refused after the access decision
+    reference: str
+    grant_id: str  # a break-glass grant not yet reviewed
+
+
+@dataclass(frozen=True)
+class Page:
+    permission: Permission | None  # None: any signed-in user
+    access: str  # "any" | "case_read" | "case_manage" | "public" (tests.api.matrix)
+    # The status when let through: one, or one of several (None: anything but 403, 404, 5xx).
+    through: int | tuple[int, ...] | None = 200
+    # Form fields for a POST (the CSRF token is added), query parameters for a GET.
+    fields: Fields | Callable[[Ctx], Fields] = field(default_factory=dict)
+
+
+STALE = "999"  # a version no record has: an edit based on it is refused after the access check
+
+PAGES: dict[tuple[str, str], Page] = {
+    ("GET", "/"): Page(None, "any", 303),  # to the case list or the start page
+    ("GET", "/start"): Page(None, "any"),
+    ("GET", "/logga-in"): Page(None, "public"),
+    ("POST", "/logga-in"): Page(None, "public", 400, {"username": ""}),  # tests/api/test_pages.py
+    # The second step of a login and enrolling during one need a half-done login; without one
+    # they send the browser back to the login page (tests/api/test_second_factor.py).
+    ("GET", "/logga-in/kod"): Page(None, "public", 303),
+    ("POST", "/logga-in/kod"): Page(None, "public", 303, {"code": "123456"}),
+    ("GET", "/logga-in/aktivera"): Page(None, "public", 303),
+    ("POST", "/logga-in/aktivera"): Page(None, "public", 303, {"code": "123456"}),
+    ("POST", "/logga-in/aktivera/ny"): Page(None, "public", 303),
+    ("POST", "/logga-ut"): Page(None, "any", 303),  # the role logs in again afterwards
+    ("POST", "/logga-ut-overallt"): Page(None, "any", 303),
+    ("GET", "/konto/tvastegsverifiering"): Page(None, "any"),
+    # Before /ny (PAGES run in sorted order) no enrolment has begun: 409.
+    ("POST", "/konto/tvastegsverifiering"): Page(None, "any", 409, {"code": "000000"}),
+    ("POST", "/konto/tvastegsverifiering/ny"): Page(None, "any"),  # shows a new secret once
+    ("GET", "/arenden"): Page(Permission.LIST_CASES, "any"),
+    ("GET", "/unga/ny"): Page(Permission.REGISTER_YOUNG_PERSON, "any"),
+    ("POST", "/unga/ny"): Page(Permission.REGISTER_YOUNG_PERSON, "any", 422, {"personnummer": "0"}),
+    ("GET", "/unga/{young_person_id}"): Page(Permission.READ_YOUNG_PERSON, "case_manage"),
+    # An SSPF case is open for the young person in every state but `closed`: 409 there, and
+    # in `closed` a new case opens (303).
+    ("POST", "/unga/{young_person_id}/arenden"): Page(
+        Permission.OPEN_CASE, "case_manage", (409, 303), {"programme": "SSPF"}
+    ),
+    ("GET", "/arenden/{case_id}"): Page(Permission.READ_CASE, "case_read"),
+    ("POST", "/arenden/{case_id}/status"): Page(
+        Permission.CHANGE_CASE_STATE, "case_manage", 409, {"target": "paused", "version": STALE}
+    ),
+    ("GET", "/arenden/{case_id}/samtycken"): Page(Permission.RECORD_CONSENT, "case_manage"),
+    ("POST", "/arenden/{case_id}/samtycken"): Page(
+        Permission.RECORD_CONSENT, "case_manage", (422, 409), {"signer": "x", "decision": "x"}
+    ),
+    ("POST", "/samtycken/{consent_id}/aterkalla"): Page(
+        Permission.RECORD_CONSENT, "case_manage", 409
+    ),
+    ("GET", "/arenden/{case_id}/team"): Page(Permission.MANAGE_TEAM, "case_manage"),
+    ("POST", "/arenden/{case_id}/team"): Page(
+        Permission.MANAGE_TEAM,
+        "case_manage",
+        (422, 409),  # no such user; a closed case's team is kept as it was
+        lambda _ctx: {"user_id": str(uuid.uuid4())},
+    ),
+    # {user_id} is the case owner: removing them is refused after the access decision.
+    ("POST", "/arenden/{case_id}/team/{user_id}/ta-bort"): Page(
+        Permission.MANAGE_TEAM, "case_manage", 409
+    ),
+    ("GET", "/samtycken"): Page(Permission.RECORD_CONSENT, "any"),
+    ("GET", "/nodatkomst"): Page(Permission.BREAK_GLASS, "any"),
+    ("POST", "/nodatkomst"): Page(
+        Permission.BREAK_GLASS, "any", 422, lambda c: {"reference": c.reference, "reason": "kort"}
+    ),
+    ("GET", "/granskning"): Page(Permission.READ_AUDIT_LOG, "any", 200, {"sok": "1"}),
+    # A query that cannot be read, so the answer shows whether the permission was checked first.
+    ("GET", "/granskning/export.csv"): Page(
+        Permission.EXPORT_AUDIT_LOG, "any", 422, {"fran": "igår"}
+    ),
+    ("GET", "/granskning/arende"): Page(
+        Permission.READ_AUDIT_LOG, "any", 200, lambda c: {"referens": c.reference}
+    ),
+    ("GET", "/granskning/nodatkomst"): Page(Permission.READ_AUDIT_LOG, "any"),
+    ("POST", "/granskning/nodatkomst/{grant_id}/granskning"): Page(
+        Permission.REVIEW_BREAK_GLASS, "any", 422, {"outcome": "maybe"}
+    ),
+    ("GET", "/granskning/nekade"): Page(Permission.READ_AUDIT_LOG, "any"),
+    ("GET", "/granskning/integritet"): Page(Permission.READ_AUDIT_LOG, "any"),
+    ("POST", "/granskning/integritet"): Page(Permission.READ_AUDIT_LOG, "any"),
+}
+# Covered by tests/api/test_authorization_matrix.py and tests/api/test_oidc.py.
+COVERED_ELSEWHERE = PUBLIC_OIDC
+
+# How each id in a path is filled, from the context and the case of the consent state under
+# test. Ids in CASE_IDS belong to that case: pages with one run in every consent state, and the
+# out-of-scope page is compared with the page for the same path with those ids made up.
+PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
+    "case_id": lambda _ctx, case: case.id,
+    "young_person_id": lambda ctx, case: str(ctx.people[case.id]["id"]),
+    "user_id": lambda _ctx, case: case.owner_user,
+    "consent_id": lambda ctx, _case: ctx.refused_consent_id,
+    "grant_id": lambda ctx, _case: ctx.grant_id,
+}
+CASE_IDS = {"case_id", "young_person_id"}
+
+
+def _names(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def _url(ctx: Ctx, path: str, case: Case, *, made_up: bool = False) -> str:
+    url = path
+    for name in _names(path):
+        value = str(uuid.uuid4()) if made_up else PATH_IDS[name](ctx, case)
+        url = url.replace("{" + name + "}", value)
+    return url
+
+
+def _states(path: str) -> list[str]:
+    return STATES if CASE_IDS & set(_names(path)) else ["none"]
+
+
+def _statuses(through: int | tuple[int, ...]) -> tuple[int, ...]:
+    return through if isinstance(through, tuple) else (through,)
+
+
+def _fields(page: Page, ctx: Ctx) -> Fields:
+    return page.fields(ctx) if callable(page.fields) else page.fields
+
+
+class Browser:
+    """One TestClient as one role at a time: a browser session and its CSRF token."""
+
+    def __init__(self, client: TestClient, world: World) -> None:
+        self.client = client
+        self.world = world
+        self.csrf = ""
+
+    def log_in(self, who: str) -> None:
+        self.client.cookies.clear()
+        log_in(self.client, self.world.usernames[who])
+        self.csrf = csrf_from(self.client.get("/start").text)
+
+    def request(self, method: str, url: str, fields: Fields) -> Any:
+        if method == "GET":
+            return self.client.get(url, params=dict(fields), follow_redirects=False)
+        data = {**fields, "csrf_token": self.csrf}
+        return self.client.request(method, url, data=data, follow_redirects=False)
+
+
+def _secrets(people: dict[str, dict[str, Any]]) -> set[str]:
+    """What no one outside the owning unit may see on these cases: the personnummer (only
+    social services see it) and the guardians and home area (the `social` category, which no
+    consent in `build_cases` gives the school)."""
+    found = set()
+    for person in people.values():
+        pnr = person["personnummer"]
+        found |= {pnr, f"{pnr[:8]}-{pnr[8:]}", person["home_area"]}
+        found |= {guardian["name"] for guardian in person["guardians"]}
+    return found
+
+
+def _context(client: TestClient, world: World) -> Ctx:
+    cases = build_cases(client, world)
+    owner = token_for(client, world.usernames["social_worker"])
+    refused = Case(client, world)
+    refusal = refused.consent(refused.guardians[0], decision="refused", agencies=[], categories=[])
+    elsewhere = open_case(client, token_for(client, world.usernames["other_social_worker"]))
+    grant = client.post(
+        "/api/v1/break-glass",
+        json={"reference": elsewhere["reference"], "reason": REASON},
+        headers=owner,
+    )
+    assert grant.status_code == 201, grant.text
+    reads = {
+        case.id: client.get(f"/api/v1/cases/{case.id}", headers=owner).json()
+        for case in cases.values()
+    }
+    return Ctx(
+        cases=cases,
+        people={case_id: read["young_person"] for case_id, read in reads.items()},
+        refused_consent_id=refusal["id"],
+        reference=reads[cases["none"].id]["reference"],
+        grant_id=grant.json()["grant_id"],
+    )
+
+
+def test_every_page_is_in_the_matrix(app: FastAPI) -> None:
+    pages = page_routes(app) - COVERED_ELSEWHERE
+    assert pages - set(PAGES) == set(), "add the new pages to PAGES with who may open them"
+    assert set(PAGES) - pages == set(), "PAGES names pages the app no longer has"
+    unknown = {name for path in (p for _, p in PAGES) for name in _names(path)} - set(PATH_IDS)
+    assert unknown == set(), "say in PATH_IDS how to fill these ids"
+
+
+def test_every_page_role_and_consent_state(client: TestClient, world: World) -> None:
+    ctx = _context(client, world)
+    secrets = _secrets(ctx.people)
+    browser = Browser(client, world)
+    mismatches: list[tuple[Any, ...]] = []
+
+    # The checks below can fail: the owner's own pages do show what others must not see.
+    browser.log_in("social_worker")
+    complete = ctx.cases["complete"]
+    own = browser.request("GET", f"/arenden/{complete.id}", {}).text
+    person = ctx.people[complete.id]
+    pnr = person["personnummer"]
+    for value in (f"{pnr[:8]}-{pnr[8:]}", *(g["name"] for g in person["guardians"])):
+        assert value in own, value
+
+    for who in ROLES:
+        browser.log_in(who)
+        for (method, path), page in sorted(PAGES.items()):
+            for state in _states(path):
+                case = ctx.cases[state]
+                fields = _fields(page, ctx)
+                response = browser.request(method, _url(ctx, path, case), fields)
+                if path in ("/logga-ut", "/logga-ut-overallt"):
+                    browser.log_in(who)
+                status = response.status_code
+                denial = expected_denial(page.permission, page.access, who, state)
+                where = (method, path, who, state)
+                if denial is None:
+                    if status in (403, 404) or status >= 500:
+                        mismatches.append((*where, "expected through", status))
+                    elif page.through is not None and status not in _statuses(page.through):
+                        mismatches.append((*where, f"expected {page.through}", status))
+                elif status != denial:
+                    mismatches.append((*where, f"expected {denial}", status))
+                if denial == 404 and _names(path):
+                    missing = browser.request(method, _url(ctx, path, case, made_up=True), fields)
+                    if (missing.status_code, missing.text) != (404, response.text):
+                        mismatches.append((*where, "not the page for a missing id"))
+                if who not in ("social_worker", "coordinator"):
+                    shown = sorted(s for s in secrets if s and s in response.text)
+                    if shown:
+                        mismatches.append((*where, "shows", shown))
+    assert mismatches == [], "\n".join(map(str, mismatches))
+
+
+def test_no_page_opens_without_a_session(client: TestClient, world: World) -> None:
+    """Without a session every page but the public ones sends the browser to the login page."""
+    for (method, path), page in PAGES.items():
+        url = path
+        for name in _names(path):
+            url = url.replace("{" + name + "}", str(uuid.uuid4()))
+        response = client.request(method, url, follow_redirects=False)
+        if page.access == "public":
+            assert response.status_code < 500, (method, path)
+            continue
+        target = quote(url if method == "GET" else "/", safe="/")
+        login = "/logga-in" if path == "/" else f"/logga-in?nasta={target}"
+        assert (response.status_code, response.headers.get("location")) == (303, login), (
+            method,
+            path,
+        )
