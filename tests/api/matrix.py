@@ -6,6 +6,7 @@ both ask `expected_denial`, so the two cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from fastapi import FastAPI
@@ -59,8 +60,13 @@ def expected_denial(permission: Permission | None, access: str, who: str, state:
     return 404
 
 
-def build_cases(client: TestClient, world: World) -> dict[str, Case]:
-    """One case per consent state, owned by the social worker, the school contact on its team."""
+def build_cases(
+    client: TestClient, world: World, prepare: Callable[[Case], None] | None = None
+) -> dict[str, Case]:
+    """One case per consent state, owned by the social worker, the school contact on its team.
+
+    `prepare` is called for each case once its consents are recorded and before the `closed`
+    one is closed: the place to give every case its meetings, minutes or plan."""
     cases: dict[str, Case] = {}
     for state in STATES:
         case = Case(client, world)
@@ -79,6 +85,8 @@ def build_cases(client: TestClient, world: World) -> dict[str, Case]:
             case.all_sign(agencies=[str(world.other_unit.id)])
         elif state == "other_category":
             case.all_sign(categories=["school"])
+        if prepare is not None:
+            prepare(case)
         if state == "closed":
             current = client.get(f"/api/v1/cases/{case.id}", headers=case.owner).json()
             client.post(

@@ -45,6 +45,7 @@ class Ctx:
     refused_consent_id: str  # withdrawing a refusal is refused after the access decision
     reference: str
     grant_id: str  # a break-glass grant not yet reviewed
+    records: dict[str, dict[str, str]]  # CASE_RECORDS name -> case id -> the record's id
 
 
 @dataclass(frozen=True)
@@ -132,17 +133,31 @@ PAGES: dict[tuple[str, str], Page] = {
 # Covered by tests/api/test_authorization_matrix.py and tests/api/test_oidc.py.
 COVERED_ELSEWHERE = PUBLIC_OIDC
 
+# Records each case gets before the matrix runs (see `build_cases`' `prepare`): name -> how
+# to make one as the owner, returning its id. Each name becomes a path id filled from the case
+# of the consent state under test, e.g. for pages under a meeting:
+#   "meeting_id": lambda client, case: client.post(
+#       f"/api/v1/cases/{case.id}/meetings", json={...}, headers=case.owner
+#   ).json()["id"],
+CASE_RECORDS: dict[str, Callable[[TestClient, Case], str]] = {}
+
+
+def _record(name: str) -> Callable[[Ctx, Case], str]:
+    return lambda ctx, case: ctx.records[name][case.id]
+
+
 # How each id in a path is filled, from the context and the case of the consent state under
-# test. Ids in CASE_IDS belong to that case: pages with one run in every consent state, and the
-# out-of-scope page is compared with the page for the same path with those ids made up.
+# test. Ids in CASE_IDS belong to that case: pages with one run in every consent state. An
+# out-of-scope page is compared with the page for the same path with every id made up.
 PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "case_id": lambda _ctx, case: case.id,
     "young_person_id": lambda ctx, case: str(ctx.people[case.id]["id"]),
     "user_id": lambda _ctx, case: case.owner_user,
     "consent_id": lambda ctx, _case: ctx.refused_consent_id,
     "grant_id": lambda ctx, _case: ctx.grant_id,
+    **{name: _record(name) for name in CASE_RECORDS},
 }
-CASE_IDS = {"case_id", "young_person_id"}
+CASE_IDS = {"case_id", "young_person_id", *CASE_RECORDS}
 
 
 def _names(path: str) -> list[str]:
@@ -202,7 +217,13 @@ def _secrets(people: dict[str, dict[str, Any]]) -> set[str]:
 
 
 def _context(client: TestClient, world: World) -> Ctx:
-    cases = build_cases(client, world)
+    records: dict[str, dict[str, str]] = {name: {} for name in CASE_RECORDS}
+
+    def prepare(case: Case) -> None:
+        for name, make in CASE_RECORDS.items():
+            records[name][case.id] = make(client, case)
+
+    cases = build_cases(client, world, prepare)
     owner = token_for(client, world.usernames["social_worker"])
     refused = Case(client, world)
     refusal = refused.consent(refused.guardians[0], decision="refused", agencies=[], categories=[])
@@ -223,6 +244,7 @@ def _context(client: TestClient, world: World) -> Ctx:
         refused_consent_id=refusal["id"],
         reference=reads[cases["none"].id]["reference"],
         grant_id=grant.json()["grant_id"],
+        records=records,
     )
 
 
