@@ -10,7 +10,8 @@ missing id gives; a page let through must answer as listed and never 5xx; and no
 someone outside the owning unit may carry a personnummer, or a field of a category their
 consent lacks.
 
-Adding a page is one row in PAGES; a new kind of id in a path is one entry in PATH_IDS.
+Adding a page is one row in PAGES. A new kind of id in a path is one entry in PATH_IDS, or,
+for a record every case should have (a meeting, a plan), one entry in CASE_RECORDS.
 """
 
 from __future__ import annotations
@@ -301,7 +302,7 @@ def test_every_page_role_and_consent_state(client: TestClient, world: World) -> 
     assert mismatches == [], "\n".join(map(str, mismatches))
 
 
-def test_no_page_opens_without_a_session(client: TestClient, world: World) -> None:
+def test_no_page_opens_without_a_session(client: TestClient) -> None:
     """Without a session every page but the public ones sends the browser to the login page."""
     for (method, path), page in PAGES.items():
         url = path
