@@ -34,7 +34,7 @@ from domain.plans.service import CommitmentChanges
 from domain.teams import service as teams
 from tests.builders import give_consent, make_actor, make_agency, make_case
 
-WITHOUT_PLAN = [c for c in Category if c is not Category.PLAN]
+WITHOUT_PLAN: list[Category] = [c for c in Category if c is not Category.PLAN]
 
 
 @dataclass
