@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
-from api.routers import audit, auth, breakglass, cases, consents, people
+from api.routers import audit, auth, breakglass, cases, consents, people, plans
 from api.settings import Settings
 from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
@@ -31,7 +31,7 @@ from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
-from frontend import consent_pages, oidc_pages, second_factor
+from frontend import consent_pages, oidc_pages, plan_pages, second_factor
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -170,6 +170,7 @@ def create_app(
     api.include_router(people.router)
     api.include_router(cases.router)
     api.include_router(consents.router)
+    api.include_router(plans.router)
     api.include_router(breakglass.router)
     api.include_router(audit.router)
     app.include_router(api)
@@ -179,6 +180,7 @@ def create_app(
         second_factor.router,
         oidc_pages.router,
         consent_pages.router,
+        plan_pages.router,
         audit_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])

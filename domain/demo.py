@@ -30,6 +30,8 @@ from domain.consents.service import ConsentInput
 from domain.people.models import Gender
 from domain.people.personnummer import luhn_check_digit
 from domain.people.service import GuardianInput, YoungPersonInput, register_young_person
+from domain.plans import service as plans
+from domain.plans.service import CommitmentChanges
 from domain.teams import service as teams
 from domain.users.service import create_user
 
@@ -190,6 +192,8 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
             actors["fritid"],
         ]
         _follow_path(session, owner, case, STATE_CYCLE[number % len(STATE_CYCLE)], partners)
+        if number == 0:  # active, with the demo school, police and leisure contacts on it
+            _demo_plan(session, owner, case, partners)
 
 
 SHARED_CATEGORIES = [
@@ -258,3 +262,52 @@ def _follow_path(
             expected_version=current.version,
             outcome=Outcome.GOALS_MET.value,
         )
+
+
+def _demo_plan(session: Session, owner: Actor, case: Case, partners: list[Actor]) -> None:
+    """A living plan: two goals, commitments of social services, the school and the police,
+    one of them overdue and one done (by the police contact, as it happens for real)."""
+    school, police, _leisure = partners
+    for text in (
+        "Går i skolan varje dag och klarar godkänt i kärnämnena till terminens slut.",
+        "Har en meningsfull fritid två kvällar i veckan, utan de äldre kamraterna.",
+    ):
+        plans.add_goal(session, owner, case_id=case.id, text=text)
+    now = today()
+    plans.add_commitment(
+        session,
+        owner,
+        case_id=case.id,
+        what="Boka uppföljande nätverksmöte med familjen.",
+        agency_id=owner.agency_id,
+        person_user_id=owner.user_id,
+        due_on=now + timedelta(days=14),
+    )
+    plans.add_commitment(
+        session,
+        owner,
+        case_id=case.id,
+        what="Ta fram en närvaroplan och ringa hem samma dag vid frånvaro.",
+        agency_id=school.agency_id,
+        person_user_id=school.user_id,
+        due_on=now - timedelta(days=3),  # overdue: the school has not reported back
+    )
+    orienting = plans.add_commitment(
+        session,
+        owner,
+        case_id=case.id,
+        what="Orosamtal med vårdnadshavarna om kamratkretsen.",
+        agency_id=police.agency_id,
+        person_user_id=police.user_id,
+        due_on=now - timedelta(days=5),
+    )
+    plans.update_commitment(
+        session,
+        police,
+        case_id=case.id,
+        commitment_id=orienting.commitment.id,
+        version=orienting.commitment.version,
+        changes=CommitmentChanges(
+            status="done", comment="Samtalet hölls, båda vårdnadshavarna kom."
+        ),
+    )

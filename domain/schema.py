@@ -6,6 +6,7 @@ from consent import models as consent_models
 from domain.agencies import models as agency_models
 from domain.cases import models as case_models
 from domain.people import models as people_models
+from domain.plans import models as plan_models
 from domain.users import models as user_models
 
 TABLE_MODULES = (
@@ -14,6 +15,7 @@ TABLE_MODULES = (
     people_models,
     case_models,
     consent_models,
+    plan_models,
     audit_models,
 )
 

@@ -18,6 +18,13 @@ ACTION_LABELS = {
     "audit.break_glass_review": "Läste listan över nödåtkomster",
     "audit.break_glass.review": "Granskade en nödåtkomst",
     "case.break_glass": "Öppnade ärendet med nödåtkomst",
+    "plan.read": "Läste planen",
+    "plan.goal_add": "Lade till ett mål i planen",
+    "plan.goal_update": "Ändrade ett mål i planen",
+    "plan.commitment_add": "Lade till ett åtagande",
+    "plan.commitment_update": "Ändrade eller klarmarkerade ett åtagande",
+    "commitments.overdue": "Såg försenade åtaganden",
+    "commitments.mine": "Såg sina åtaganden",
 }
 BASIS_LABELS = {
     "own_agency": "Egen enhet",

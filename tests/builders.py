@@ -137,9 +137,11 @@ def give_consent(
     agencies: list[uuid.UUID] | None = None,
     valid_until: date | None = None,
     signed_on: date | None = None,
+    categories: list[Category] | None = None,
 ) -> Case:
     """Every guardian and (from 15) the young person consent, for `agencies` (default: the
-    actor's own) and every category. Returns the case as the consent left it."""
+    actor's own) and `categories` (default: every one). Returns the case as the consent left
+    it."""
     people = YoungPersonRepository(session, case_scope(session, actor))
     person = people.get(case.young_person_id)
     assert person is not None
@@ -158,7 +160,7 @@ def give_consent(
                 valid_from=None,
                 valid_until=valid_until,
                 agencies=[str(a) for a in agencies or [actor.agency_id]],
-                categories=[c.value for c in Category],
+                categories=[c.value for c in categories or list(Category)],
                 method=ConsentMethod.PAPER_FORM.value,
             ),
         )

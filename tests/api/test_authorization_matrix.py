@@ -34,6 +34,13 @@ class Ctx:
     person_id: str
     reference: str
     event_id: str
+    plans: dict[str, PlanIds]
+
+
+@dataclass(frozen=True)
+class PlanIds:
+    goal_id: str
+    commitment_id: str  # the school's: the school contact may complete it under consent
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,28 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("DELETE", "/api/v1/cases/{case_id}/team/{user_id}"): Route(
         Permission.MANAGE_TEAM, "case_manage", lambda _ctx: {}
     ),
+    ("GET", "/api/v1/cases/{case_id}/plan"): Route(
+        Permission.READ_PLAN, "case_read", lambda _ctx: {}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/goals"): Route(
+        Permission.EDIT_PLAN, "case_manage", lambda _ctx: {"json": {"text": " "}}
+    ),
+    ("PATCH", "/api/v1/cases/{case_id}/goals/{goal_id}"): Route(
+        Permission.EDIT_PLAN, "case_manage", lambda _ctx: {"json": {"version": 999}}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/commitments"): Route(
+        Permission.EDIT_PLAN,
+        "case_manage",
+        lambda _ctx: {
+            "json": {"what": " ", "agency_id": str(uuid.uuid4()), "due_on": str(today())}
+        },
+    ),
+    ("PATCH", "/api/v1/cases/{case_id}/commitments/{commitment_id}"): Route(
+        Permission.UPDATE_COMMITMENT,
+        "case_read",
+        lambda _ctx: {"json": {"version": 999, "status": "done"}},
+    ),
+    ("GET", "/api/v1/overdue-commitments"): Route(Permission.READ_PLAN, "any", lambda _ctx: {}),
     ("GET", "/api/v1/consent-tracker"): Route(Permission.RECORD_CONSENT, "any", lambda _ctx: {}),
     ("POST", "/api/v1/break-glass"): Route(
         Permission.BREAK_GLASS,
@@ -131,12 +160,27 @@ def _url(ctx: Ctx, path: str, case: Case) -> str:
         "reference": ctx.reference,
         "grant_id": str(uuid.uuid4()),  # the invalid outcome is refused before any lookup
     }
+    if "{goal_id}" in path or "{commitment_id}" in path:
+        ids = ctx.plans[case.id]
+        values |= {"goal_id": ids.goal_id, "commitment_id": ids.commitment_id}
     url = path
     for name, value in values.items():
         url = url.replace("{" + name + "}", value)
     if "{user_id}" in path:  # the owner: removing them is refused after the access decision
         url = path.replace("{case_id}", case.id).replace("{user_id}", case.owner_user)
     return url
+
+
+def add_plan(client: TestClient, world: World, case: Case, plans: dict[str, PlanIds]) -> None:
+    """A goal, and a commitment of the school's (the partner's own agency), on `case`."""
+    goal = client.post(f"/api/v1/cases/{case.id}/goals", headers=case.owner, json={"text": "Mål"})
+    commitment = client.post(
+        f"/api/v1/cases/{case.id}/commitments",
+        headers=case.owner,
+        json={"what": "Följa upp", "agency_id": str(world.school.id), "due_on": str(today())},
+    )
+    assert (goal.status_code, commitment.status_code) == (201, 201), commitment.text
+    plans[case.id] = PlanIds(goal_id=goal.json()["id"], commitment_id=commitment.json()["id"])
 
 
 def test_every_oidc_route_is_listed(app: FastAPI) -> None:
@@ -168,7 +212,8 @@ def test_every_api_route_is_in_the_matrix(app: FastAPI) -> None:
 def test_every_route_role_and_consent_state(
     client: TestClient, world: World, app: FastAPI, engine: Engine
 ) -> None:
-    cases = build_cases(client, world)
+    plans: dict[str, PlanIds] = {}
+    cases = build_cases(client, world, lambda case: add_plan(client, world, case, plans))
     complete = cases["complete"]
     refused = complete.consent(
         complete.guardians[0], decision="refused", agencies=[], categories=[]
@@ -188,9 +233,11 @@ def test_every_route_role_and_consent_state(
             "reference"
         ],
         event_id=created.json()["items"][-1]["id"],  # integrated above
+        plans=plans,
     )
     # The refusal above moved `complete` on; rebuild it so the partner's consent is complete.
     cases["complete"] = Case(client, world)
+    add_plan(client, world, cases["complete"], plans)
     cases["complete"].all_sign()
 
     tokens = {who: token_for(client, world.usernames[who]) for who in ROLES}

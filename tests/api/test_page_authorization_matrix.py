@@ -110,6 +110,20 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/arenden/{case_id}/team/{user_id}/ta-bort"): Page(
         Permission.MANAGE_TEAM, "case_manage", 409
     ),
+    ("GET", "/arenden/{case_id}/plan"): Page(Permission.READ_PLAN, "case_read"),
+    ("POST", "/arenden/{case_id}/plan/mal"): Page(
+        Permission.EDIT_PLAN, "case_manage", (422, 409), {"text": ""}
+    ),
+    ("POST", "/arenden/{case_id}/plan/mal/{goal_id}"): Page(
+        Permission.EDIT_PLAN, "case_manage", 409, {"version": STALE, "status": "reached"}
+    ),
+    ("POST", "/arenden/{case_id}/plan/ataganden"): Page(
+        Permission.EDIT_PLAN, "case_manage", (422, 409), {"what": ""}
+    ),
+    # The school's own commitment: its contact person may comment on it (with a stale version).
+    ("POST", "/arenden/{case_id}/plan/ataganden/{commitment_id}"): Page(
+        Permission.UPDATE_COMMITMENT, "case_read", 409, {"version": STALE, "comment": "x"}
+    ),
     ("GET", "/samtycken"): Page(Permission.RECORD_CONSENT, "any"),
     ("GET", "/nodatkomst"): Page(Permission.BREAK_GLASS, "any"),
     ("POST", "/nodatkomst"): Page(
@@ -140,7 +154,16 @@ COVERED_ELSEWHERE = PUBLIC_OIDC
 #   "meeting_id": lambda client, case: client.post(
 #       f"/api/v1/cases/{case.id}/meetings", json={...}, headers=case.owner
 #   ).json()["id"],
-CASE_RECORDS: dict[str, Callable[[TestClient, Case], str]] = {}
+CASE_RECORDS: dict[str, Callable[[TestClient, Case], str]] = {
+    "goal_id": lambda client, case: client.post(
+        f"/api/v1/cases/{case.id}/goals", headers=case.owner, json={"text": "Mål"}
+    ).json()["id"],
+    "commitment_id": lambda client, case: client.post(
+        f"/api/v1/cases/{case.id}/commitments",
+        headers=case.owner,
+        json={"what": "Följa upp", "agency_id": case.school_id, "due_on": "2026-12-31"},
+    ).json()["id"],
+}
 
 
 def _record(name: str) -> Callable[[Ctx, Case], str]:

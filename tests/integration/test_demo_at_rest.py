@@ -14,12 +14,14 @@ from sqlmodel import select
 from api.logging import configure_logging
 from api.main import create_app
 from api.settings import Settings
+from common.clock import today
 from common.db import make_engine, new_session
 from common.keys import KeySet
 from consent.guard import unscoped
 from deploy import migrate
 from domain import demo
 from domain.people.models import Guardian, YoungPerson
+from domain.plans.models import PlanCommitment, PlanGoal
 
 
 @pytest.fixture
@@ -53,6 +55,11 @@ def _secrets(path: Path) -> set[str]:
                 found.add(person.home_area)
         for guardian in session.exec(unscoped(select(Guardian), "test: the stored rows")).all():
             found.add(guardian.name)
+        for goal in session.exec(unscoped(select(PlanGoal), "test: the stored rows")).all():
+            found.add(goal.text)
+        commitments = session.exec(unscoped(select(PlanCommitment), "test: the stored rows"))
+        for commitment in commitments.all():
+            found |= {commitment.what, *([commitment.comment] if commitment.comment else [])}
     engine.dispose()
     return found
 
@@ -69,6 +76,30 @@ def test_demo_has_people_in_every_state(demo_db: Path) -> None:
     engine.dispose()
     assert states == {"referred", "consent_pending", "active", "paused", "declined", "closed"}
     assert people == 20
+
+
+def test_demo_has_a_living_plan(demo_db: Path) -> None:
+    engine = make_engine(f"sqlite:///{demo_db}")
+    with new_session(engine) as session:
+        goals = session.exec(unscoped(select(PlanGoal), "test")).all()
+        commitments = session.exec(unscoped(select(PlanCommitment), "test")).all()
+        kinds = {
+            row[0]
+            for row in session.execute(
+                unscoped(
+                    text(
+                        "SELECT agency.kind FROM plan_commitment "
+                        "JOIN agency ON agency.id = plan_commitment.agency_id"
+                    ),
+                    "test",
+                )
+            )
+        }
+    engine.dispose()
+    assert len(goals) == 2
+    assert kinds == {"social_services", "school", "police"}
+    assert any(c.status == "open" and c.due_on < today() for c in commitments)  # overdue
+    assert [c.status for c in commitments].count("done") == 1
 
 
 def test_no_personnummer_or_name_in_the_database_file(demo_db: Path) -> None:
