@@ -5,6 +5,7 @@ from common.db import metadata
 from consent import models as consent_models
 from domain.agencies import models as agency_models
 from domain.cases import models as case_models
+from domain.meetings import models as meeting_models
 from domain.people import models as people_models
 from domain.users import models as user_models
 
@@ -14,6 +15,7 @@ TABLE_MODULES = (
     people_models,
     case_models,
     consent_models,
+    meeting_models,
     audit_models,
 )
 
