@@ -8,13 +8,14 @@ personnummer are generated with a valid check digit from a seeded random generat
 from __future__ import annotations
 
 import random
+import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
 from common.actor import Actor
-from common.clock import today
+from common.clock import STOCKHOLM, today
 from common.crypto import BlindIndex
 from common.roles import AgencyKind, Role
 from consent.models import ConsentMethod
@@ -27,6 +28,8 @@ from domain.cases.models import Case
 from domain.cases.rules import CaseState, Outcome, Programme
 from domain.consents import service as consents
 from domain.consents.service import ConsentInput
+from domain.meetings import service as meetings
+from domain.meetings.service import AttendeeInput, ItemInput, MeetingInput
 from domain.people.models import Gender
 from domain.people.personnummer import luhn_check_digit
 from domain.people.service import GuardianInput, YoungPersonInput, register_young_person
@@ -191,7 +194,10 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
             actors["polis"],
             actors["fritid"],
         ]
-        _follow_path(session, owner, case, STATE_CYCLE[number % len(STATE_CYCLE)], partners)
+        state = STATE_CYCLE[number % len(STATE_CYCLE)]
+        _follow_path(session, owner, case, state, partners)
+        if state is CaseState.ACTIVE:
+            _meetings(session, owner, case, partners, now)
         if number == 0:  # active, with the demo school, police and leisure contacts on it
             _demo_plan(session, owner, case, partners)
 
@@ -309,5 +315,109 @@ def _demo_plan(session: Session, owner: Actor, case: Case, partners: list[Actor]
         version=orienting.commitment.version,
         changes=CommitmentChanges(
             status="done", comment="Samtalet hölls, båda vårdnadshavarna kom."
+        ),
+    )
+
+
+def _local(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=STOCKHOLM)
+
+
+def _meetings(session: Session, owner: Actor, case: Case, partners: list[Actor], now: date) -> None:
+    """A past team meeting with final, amended minutes (items in several categories, one
+    kept within social services) and an upcoming network meeting with a draft."""
+    school, police, _leisure = partners
+    guardian = consents.consent_overview(session, owner, case_id=case.id).guardians[0].id
+    came = [
+        AttendeeInput(kind="user", user_id=school.user_id, status="came"),
+        AttendeeInput(kind="user", user_id=police.user_id, status="came"),
+        AttendeeInput(kind="young_person", status="came"),
+        AttendeeInput(kind="guardian", guardian_id=guardian, status="came"),
+    ]
+    past = meetings.schedule_meeting(
+        session,
+        owner,
+        case_id=case.id,
+        data=MeetingInput(
+            kind="team",
+            starts_at=_local(now - timedelta(days=7), 14),
+            ends_at=_local(now - timedelta(days=7), 15),
+            place="Socialkontoret Demokommun, rum Ekbacken (demo)",
+            attendees=came,
+        ),
+    )
+
+    def item(actor: Actor, heading: str, text: str, category: str, **kw: object) -> uuid.UUID:
+        return meetings.add_item(
+            session,
+            actor,
+            case_id=case.id,
+            meeting_id=past.id,
+            data=ItemInput(heading=heading, text=text, category=category, **kw),  # type: ignore[arg-type]
+        ).id
+
+    item(owner, "Nuläge", "Den unga och vårdnadshavaren berättade om veckan (demo).", "basic")
+    attendance = item(
+        school,
+        "Skolnärvaro",
+        "Närvaron har ökat till 70 % de senaste två veckorna (demo).",
+        "school",
+    )
+    item(police, "Iakttagelser", "Inga nya händelser i området sedan förra mötet (demo).", "police")
+    item(
+        owner,
+        "Beslut: fritidsaktivitet",
+        "Fritidsgården erbjuder en plats i fotbollsgruppen.",
+        "leisure",
+        decision=True,
+    )
+    item(
+        owner,
+        "Socialtjänstens anteckning",
+        "Intern bedömning inför nästa möte (demo).",
+        "social",
+        visibility="own_agency",
+    )
+    meetings.finalise(
+        session, owner, case_id=case.id, meeting_id=past.id, expected_version=past.version
+    )
+    meetings.amend_item(
+        session,
+        school,
+        case_id=case.id,
+        meeting_id=past.id,
+        item_id=attendance,
+        data=ItemInput(
+            heading="Rättelse: skolnärvaro",
+            text="Närvaron var 65 %, inte 70 % (demo).",
+            category="school",
+        ),
+    )
+    upcoming = meetings.schedule_meeting(
+        session,
+        owner,
+        case_id=case.id,
+        data=MeetingInput(
+            kind="network",
+            starts_at=_local(now + timedelta(days=3), 9),
+            ends_at=_local(now + timedelta(days=3), 10),
+            place="Ekbackens skola (demo), konferensrummet",
+            attendees=[
+                AttendeeInput(kind="user", user_id=school.user_id),
+                AttendeeInput(kind="user", user_id=police.user_id),
+                AttendeeInput(kind="young_person"),
+                AttendeeInput(kind="guardian", guardian_id=guardian),
+            ],
+        ),
+    )
+    meetings.add_item(
+        session,
+        owner,
+        case_id=case.id,
+        meeting_id=upcoming.id,
+        data=ItemInput(
+            heading="Dagordning",
+            text="Uppföljning av skolnärvaro och fritid (demo).",
+            category="plan",
         ),
     )

@@ -5,6 +5,7 @@ from common.db import metadata
 from consent import models as consent_models
 from domain.agencies import models as agency_models
 from domain.cases import models as case_models
+from domain.meetings import models as meeting_models
 from domain.people import models as people_models
 from domain.plans import models as plan_models
 from domain.users import models as user_models
@@ -16,6 +17,7 @@ TABLE_MODULES = (
     case_models,
     consent_models,
     plan_models,
+    meeting_models,
     audit_models,
 )
 

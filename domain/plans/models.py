@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String, Uuid
+from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -63,8 +63,8 @@ class PlanGoal(SQLModel, table=True):
 
 
 class PlanCommitment(SQLModel, table=True):
-    """`decided_at_meeting_id` names the meeting that decided it; the meeting table comes from
-    another change, which adds the foreign key and the same-case check."""
+    """`decided_at_meeting_id` names the meeting of the same case that decided it (the service
+    checks the case; a deleted meeting leaves the commitment undecided-by-meeting)."""
 
     __tablename__ = "plan_commitment"
     __table_args__ = (
@@ -100,7 +100,8 @@ class PlanCommitment(SQLModel, table=True):
         sa_column=Column(EncryptedString("plan_commitment.comment"), nullable=True),
     )
     decided_at_meeting_id: uuid.UUID | None = Field(
-        default=None, sa_column=Column(Uuid(), nullable=True)
+        default=None,
+        sa_column=Column(ForeignKey("meeting.id", ondelete="SET NULL"), nullable=True),
     )
     category: str = Field(default=PLAN_CATEGORY, sa_column=Column(String(16), nullable=False))
     visibility: str = Field(default=TEAM_VISIBILITY, sa_column=Column(String(16), nullable=False))

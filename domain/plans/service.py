@@ -37,6 +37,7 @@ from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case
 from domain.cases.repository import CaseRepository
 from domain.cases.rules import CaseState
+from domain.meetings.repository import MeetingRepository
 from domain.plans import rules
 from domain.plans.models import PlanCommitment, PlanGoal
 from domain.plans.repository import CommitmentRow, PlanRepository
@@ -403,6 +404,16 @@ def add_commitment(
         )
     rules.check_person(person_user_id, agency_id=agency_id, team=team.members, errors=errors)
     note = rules.optional_comment(comment, errors)
+    if decided_at_meeting_id is not None and (
+        MeetingRepository(session, scope).get(case.id, decided_at_meeting_id) is None
+    ):
+        errors.append(
+            FieldError(
+                "decided_at_meeting_id",
+                "Mötet finns inte i det här ärendet.",
+                "decided_at_meeting_id must name a meeting of this case.",
+            )
+        )
     if errors or clean is None or agency_id is None or due_on is None:
         raise ValidationFailed(errors)
     now = utcnow()

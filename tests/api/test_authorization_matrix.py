@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import FastAPI
@@ -35,6 +36,7 @@ class Ctx:
     reference: str
     event_id: str
     plans: dict[str, PlanIds]
+    meetings: dict[str, tuple[str, str]]  # case id: (a meeting with final minutes, its item)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,50 @@ ROUTES: dict[tuple[str, str], Route] = {
         Permission.READ_AUDIT_LOG, "any", lambda _ctx: {"params": {"old_size": 1}}
     ),
 }
+_MEETING = "/api/v1/cases/{case_id}/meetings/{meeting_id}"
+_BAD_ITEM = {"json": {"heading": "x", "text": "y", "category": "no-such-category"}}
+_MEETING_ROUTES: dict[tuple[str, str], Route] = {
+    ("GET", "/api/v1/cases/{case_id}/meetings"): Route(
+        Permission.READ_MEETINGS, "case_read", lambda _ctx: {}
+    ),
+    ("POST", "/api/v1/cases/{case_id}/meetings"): Route(
+        Permission.MANAGE_MEETINGS,
+        "case_manage",
+        lambda _ctx: {"json": _meeting_body(kind="no-such-kind")},
+    ),
+    ("POST", "/api/v1/cases/{case_id}/emergency-meetings"): Route(
+        Permission.MANAGE_MEETINGS,
+        "case_manage",
+        lambda _ctx: {"json": _meeting_body(days=-2)},  # in the past: 422 after the access
+    ),
+    ("GET", _MEETING): Route(Permission.READ_MEETINGS, "case_read", lambda _ctx: {}),
+    ("PATCH", _MEETING): Route(
+        Permission.MANAGE_MEETINGS, "case_manage", lambda _ctx: {"json": {"version": 999}}
+    ),
+    ("PUT", _MEETING + "/attendance"): Route(
+        Permission.MANAGE_MEETINGS,
+        "case_manage",
+        lambda _ctx: {"json": {"version": 999, "attendees": []}},
+    ),
+    ("POST", _MEETING + "/items"): Route(
+        Permission.WRITE_MINUTES, "case_read", lambda _ctx: _BAD_ITEM
+    ),
+    ("PATCH", _MEETING + "/items/{item_id}"): Route(  # the minutes are final: 409
+        Permission.WRITE_MINUTES,
+        "case_read",
+        lambda _ctx: {"json": {"heading": "x", "text": "y", "category": "basic", "version": 1}},
+    ),
+    ("POST", _MEETING + "/finalise"): Route(  # final already: 409
+        Permission.WRITE_MINUTES, "case_read", lambda _ctx: {"json": {"version": 999}}
+    ),
+    ("POST", _MEETING + "/items/{item_id}/amendments"): Route(
+        Permission.WRITE_MINUTES, "case_read", lambda _ctx: _BAD_ITEM
+    ),
+    ("GET", _MEETING + "/invitation.ics"): Route(
+        Permission.READ_MEETINGS, "case_read", lambda _ctx: {}
+    ),
+}
+ROUTES.update(_MEETING_ROUTES)
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
 # Logging in through an OpenID provider: public by design (the provider authenticates), and
 # only for configured issuers; covered by tests/api/test_oidc.py. `logged-out` is where the
@@ -151,8 +197,40 @@ PUBLIC_OIDC = {
 }
 
 
+def _meeting_body(*, kind: str = "team", days: int = 1) -> dict[str, Any]:
+    starts = datetime.now(UTC) + timedelta(days=days)
+    return {
+        "kind": kind,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=1)).isoformat(),
+        "place": "Rum 1",
+    }
+
+
+def final_minutes(client: TestClient, case: Case) -> tuple[str, str]:
+    """A meeting of `case` with final minutes holding one item of category basic (shared with
+    the team), written by the owner before the case reaches its state."""
+    meeting = client.post(
+        f"/api/v1/cases/{case.id}/meetings", headers=case.owner, json=_meeting_body()
+    )
+    assert meeting.status_code == 201, meeting.text
+    url = f"/api/v1/cases/{case.id}/meetings/{meeting.json()['id']}"
+    item = client.post(
+        url + "/items",
+        headers=case.owner,
+        json={"heading": "Närvaro", "text": "Bra", "category": "basic"},
+    )
+    assert item.status_code == 201, item.text
+    final = client.post(url + "/finalise", headers=case.owner, json={"version": 1})
+    assert final.status_code == 200, final.text
+    return meeting.json()["id"], item.json()["id"]
+
+
 def _url(ctx: Ctx, path: str, case: Case) -> str:
+    meeting_id, item_id = ctx.meetings[case.id]
     values = {
+        "meeting_id": meeting_id,
+        "item_id": item_id,
         "case_id": case.id,
         "young_person_id": ctx.person_id,
         "consent_id": ctx.refused_consent_id,
@@ -213,7 +291,13 @@ def test_every_route_role_and_consent_state(
     client: TestClient, world: World, app: FastAPI, engine: Engine
 ) -> None:
     plans: dict[str, PlanIds] = {}
-    cases = build_cases(client, world, lambda case: add_plan(client, world, case, plans))
+    meetings: dict[str, tuple[str, str]] = {}
+
+    def prepare(case: Case) -> None:
+        add_plan(client, world, case, plans)
+        meetings[case.id] = final_minutes(client, case)
+
+    cases = build_cases(client, world, prepare)
     complete = cases["complete"]
     refused = complete.consent(
         complete.guardians[0], decision="refused", agencies=[], categories=[]
@@ -234,11 +318,12 @@ def test_every_route_role_and_consent_state(
         ],
         event_id=created.json()["items"][-1]["id"],  # integrated above
         plans=plans,
+        meetings=meetings,
     )
     # The refusal above moved `complete` on; rebuild it so the partner's consent is complete.
     cases["complete"] = Case(client, world)
-    add_plan(client, world, cases["complete"], plans)
     cases["complete"].all_sign()
+    prepare(cases["complete"])
 
     tokens = {who: token_for(client, world.usernames[who]) for who in ROLES}
     mismatches = []

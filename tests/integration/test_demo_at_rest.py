@@ -20,6 +20,7 @@ from common.keys import KeySet
 from consent.guard import unscoped
 from deploy import migrate
 from domain import demo
+from domain.meetings.models import Meeting, MinuteItem
 from domain.people.models import Guardian, YoungPerson
 from domain.plans.models import PlanCommitment, PlanGoal
 
@@ -60,6 +61,10 @@ def _secrets(path: Path) -> set[str]:
         commitments = session.exec(unscoped(select(PlanCommitment), "test: the stored rows"))
         for commitment in commitments.all():
             found |= {commitment.what, *([commitment.comment] if commitment.comment else [])}
+        for meeting in session.exec(unscoped(select(Meeting), "test: the stored rows")).all():
+            found.add(meeting.place)
+        for item in session.exec(unscoped(select(MinuteItem), "test: the stored rows")).all():
+            found |= {item.heading, item.text}
     engine.dispose()
     return found
 
@@ -100,6 +105,30 @@ def test_demo_has_a_living_plan(demo_db: Path) -> None:
     assert kinds == {"social_services", "school", "police"}
     assert any(c.status == "open" and c.due_on < today() for c in commitments)  # overdue
     assert [c.status for c in commitments].count("done") == 1
+
+
+def test_demo_has_meetings_with_final_amended_and_draft_minutes(demo_db: Path) -> None:
+    engine = make_engine(f"sqlite:///{demo_db}")
+    with new_session(engine) as session:
+        states = {
+            tuple(row)
+            for row in session.execute(
+                unscoped(text("SELECT kind, minutes_state FROM meeting"), "test")
+            )
+        }
+        amendments, own_agency = session.execute(
+            unscoped(
+                text(
+                    "SELECT count(amends_item_id), "
+                    "sum(CASE WHEN visibility = 'own_agency' THEN 1 ELSE 0 END) FROM minute_item"
+                ),
+                "test",
+            )
+        ).one()
+    engine.dispose()
+    assert states == {("team", "final"), ("network", "draft")}
+    assert amendments > 0
+    assert own_agency > 0
 
 
 def test_no_personnummer_or_name_in_the_database_file(demo_db: Path) -> None:

@@ -1,10 +1,9 @@
 """the plan: goals and commitments (shared entries of category plan)
 
-`plan_commitment.decided_at_meeting_id` has no foreign key yet: the meeting table comes in
-another revision, which adds it (and the same-case check).
+`plan_commitment.decided_at_meeting_id` refers to the meeting (0015) that decided it.
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-03 12:00:00.000000
 """
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -97,6 +96,12 @@ def upgrade() -> None:
             ["case_file.id"],
             name=op.f("fk_plan_commitment_case_id_case_file"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_at_meeting_id"],
+            ["meeting.id"],
+            name=op.f("fk_plan_commitment_decided_at_meeting_id_meeting"),
+            ondelete="SET NULL",
         ),
         sa.ForeignKeyConstraint(
             ["agency_id"],
