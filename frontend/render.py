@@ -16,6 +16,7 @@ from common.roles import AGENCY_KIND_LABELS, ROLE_LABELS, AgencyKind, Permission
 from consent.models import TEAM_ROLE_LABELS, TeamRole
 from consent.rules import CATEGORY_LABELS, MOVE_REASON_LABELS
 from domain.cases.rules import OUTCOME_LABELS, STATE_LABELS, CaseState, Outcome
+from domain.meetings.rules import MEETING_KIND_LABELS
 from domain.people.models import GENDER_LABELS, Gender
 from domain.people.personnummer import age_on
 from frontend import csrf
@@ -27,6 +28,10 @@ TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 def _local_time(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
+def _local_clock(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(STOCKHOLM).strftime("%H:%M")
 
 
 def _local_date(value: datetime | date | None) -> str:
@@ -48,9 +53,11 @@ def _label(mapping: dict[Any, str], value: str | None) -> str:
 
 TEMPLATES.env.filters["local_time"] = _local_time
 TEMPLATES.env.filters["local_date"] = _local_date
+TEMPLATES.env.filters["local_clock"] = _local_clock
 TEMPLATES.env.filters["state_label"] = lambda v: _label(STATE_LABELS, v)
 TEMPLATES.env.filters["outcome_label"] = lambda v: _label(OUTCOME_LABELS, v)
 TEMPLATES.env.filters["gender_label"] = lambda v: _label(GENDER_LABELS, v)
+TEMPLATES.env.filters["meeting_kind_label"] = lambda v: _label(MEETING_KIND_LABELS, v)
 TEMPLATES.env.filters["role_label"] = lambda v: _label(ROLE_LABELS, v)
 TEMPLATES.env.filters["team_role_label"] = lambda v: _label(TEAM_ROLE_LABELS, v)
 TEMPLATES.env.filters["agency_kind_label"] = lambda v: _label(AGENCY_KIND_LABELS, v)

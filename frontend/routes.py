@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from common.clock import STOCKHOLM
+from common.clock import STOCKHOLM, today
 from common.errors import FieldError, ValidationFailed
 from common.roles import AgencyKind, Permission
 from domain.agencies.repository import AgencyRepository
@@ -18,6 +18,7 @@ from domain.auth import service as auth
 from domain.breakglass import service as breakglass
 from domain.cases import service as cases
 from domain.cases.rules import TRANSITIONS, CaseState
+from domain.my_day.service import my_day, works_on_cases
 from domain.people import service as people
 from domain.people.service import GuardianInput, YoungPersonInput
 from domain.users.repository import UserRepository
@@ -35,18 +36,21 @@ GUARDIAN_SLOTS = 2
 def home(actor: MaybeActor) -> Response:
     if actor is None:
         return see_other("/logga-in")
-    return see_other("/arenden" if actor.can(Permission.LIST_CASES) else "/start")
+    return see_other("/start")
 
 
 @router.get("/start")
 def start(request: Request, session: PageDb, actor: PageActor) -> Response:
+    """ "Min dag" for the case-working roles (meetings, minutes to finalise, commitments,
+    consents ending), then the account: the same page for every role."""
     user = UserRepository(session).get(actor.user_id)
     enabled_at = user.totp_enabled_at if user else None
     federated = user.is_federated if user else False
+    day = my_day(session, actor, today=today()) if works_on_cases(actor) else None
     return render(
         request,
         "start.html",
-        {"totp_enabled_at": enabled_at, "federated": federated},
+        {"totp_enabled_at": enabled_at, "federated": federated, "day": day},
         actor=actor,
     )
 

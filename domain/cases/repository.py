@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -67,6 +67,29 @@ class CaseRepository(ScopedRepository):
         return [
             (case, person) for case, person in self._session.exec(self._cases(statement)).all()
         ], total
+
+    def of_member(
+        self, user_id: uuid.UUID, *, states: Sequence[str], programmes: frozenset[str]
+    ) -> Sequence[Case]:
+        """Visible cases in `states` that the user is currently on the team of, or that
+        belong to one of `programmes` (a coordinator's)."""
+        on_team = select(TeamMember.case_id).where(
+            TeamMember.user_id == user_id, col(TeamMember.removed_at).is_(None)
+        )
+        mine: ColumnElement[bool] = col(Case.id).in_(on_team)
+        if programmes:
+            mine = or_(mine, col(Case.programme).in_(programmes))
+        statement = (
+            select(Case).where(col(Case.state).in_(states), mine).order_by(col(Case.reference))
+        )
+        return self._session.exec(self._cases(statement)).all()
+
+    def team_case_ids(self, user_id: uuid.UUID) -> set[uuid.UUID]:
+        """The visible cases the user is currently on the team of."""
+        statement = select(TeamMember.case_id).where(
+            TeamMember.user_id == user_id, col(TeamMember.removed_at).is_(None)
+        )
+        return set(self._session.exec(self._by_case(statement, TeamMember.case_id)).all())
 
     def for_young_person(self, young_person_id: uuid.UUID) -> Sequence[Case]:
         statement = (

@@ -14,7 +14,8 @@ from common.actor import Actor
 from common.clock import STOCKHOLM, utcnow
 from common.roles import Permission
 from consent.policy import signing_policy
-from consent.rules import signer_changes_within
+from consent.rules import EffectiveConsent, signer_changes_within
+from consent.scope import SHARING_STATE
 from domain.access import case_scope, effective_for
 from domain.cases.repository import CaseRepository
 from domain.consents.repository import CaseSituation, ScopeFacts
@@ -52,6 +53,15 @@ class TrackerRow:
     on: date | None
 
 
+def ending_on(situation: CaseSituation, effective: EffectiveConsent) -> date | None:
+    """The last day of the consent in force: the soonest end among the records it rests on
+    (None: not complete, or in force until further notice)."""
+    if not effective.complete:
+        return None
+    ends = [f.valid_until for f in situation.facts if f.id in effective.basis and f.valid_until]
+    return min(ends, default=None)
+
+
 def _concerns(
     situation: CaseSituation, *, now: datetime, today: date, days: int
 ) -> list[tuple[str, str, date | None]]:
@@ -66,11 +76,9 @@ def _concerns(
             (concern, "den unga" if s.guardian_id is None else "en vårdnadshavare", None)
             for s in signers
         )
-    if effective.complete:
-        ends = [f.valid_until for f in situation.facts if f.id in effective.basis and f.valid_until]
-        soonest = min(ends, default=None)
-        if soonest is not None and soonest <= today + timedelta(days=days):
-            found.append((Concern.EXPIRING, f"gäller till och med {soonest.isoformat()}", soonest))
+    soonest = ending_on(situation, effective)
+    if soonest is not None and soonest <= today + timedelta(days=days):
+        found.append((Concern.EXPIRING, f"gäller till och med {soonest.isoformat()}", soonest))
     found.extend(
         (Concern.BIRTHDAY, change.description, change.on)
         for change in signer_changes_within(
@@ -121,4 +129,47 @@ def consent_tracker(
                 basis=scope.basis_for(case),
             )
     rows.sort(key=lambda r: (r.on or today, r.reference))
+    return rows
+
+
+@dataclass(frozen=True)
+class EndingConsent:
+    """A case of the reader's whose consent ends within the horizon (the start page)."""
+
+    case_id: uuid.UUID
+    reference: str
+    ends_on: date
+
+
+def consents_ending(
+    session: Session, actor: Actor, *, days: int = HORIZON_DAYS
+) -> Sequence[EndingConsent]:
+    """Active cases the actor is on the team of (or coordinates) whose consent in force ends
+    within `days`, soonest first. A contact person's list is that of the consent that lets
+    them see the case, so it tells them when their own access ends; nothing else of the
+    consent is shown."""
+    now = utcnow()
+    today = now.astimezone(STOCKHOLM).date()
+    scope = case_scope(session, actor)
+    cases = CaseRepository(session, scope).of_member(
+        actor.user_id, states=[SHARING_STATE], programmes=scope.programmes
+    )
+    situations = ScopeFacts(session).situations([case.id for case in cases])
+    rows = []
+    for case in cases:
+        situation = situations[case.id]
+        effective = effective_for(situation, at=now, today=today)
+        ends = ending_on(situation, effective)
+        if ends is not None and ends <= today + timedelta(days=days):
+            rows.append(EndingConsent(case.id, case.reference, ends))
+            audit.record(
+                session,
+                actor,
+                action="consent.ending",
+                resource_type="case",
+                resource_id=case.id,
+                case_id=case.id,
+                basis=scope.basis_for(case),
+            )
+    rows.sort(key=lambda row: (row.ends_on, row.reference))
     return rows

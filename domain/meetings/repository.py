@@ -74,13 +74,6 @@ class MeetingRepository(ScopedRepository):
         )
         return set(self._session.exec(self._by_case(statement, Meeting.case_id)).all())
 
-    def team_case_ids(self, user_id: uuid.UUID) -> set[uuid.UUID]:
-        """The visible cases the user is currently on the team of."""
-        statement = select(TeamMember.case_id).where(
-            TeamMember.user_id == user_id, col(TeamMember.removed_at).is_(None)
-        )
-        return set(self._session.exec(self._by_case(statement, TeamMember.case_id)).all())
-
     def team_user_ids(self, case_id: uuid.UUID) -> set[uuid.UUID]:
         statement = select(TeamMember.user_id).where(
             TeamMember.case_id == case_id, col(TeamMember.removed_at).is_(None)

@@ -637,26 +637,25 @@ def _day_start(day: date) -> datetime:
 
 
 def my_meetings(session: Session, actor: Actor, *, today: date) -> Sequence[StartPageMeeting]:
-    """For the start page: meetings from `today` on that the actor is invited to, chairs or
-    manages the case of, and every emergency-stop meeting of today and tomorrow of every case
-    the actor is on the team of or manages; emergencies first, then by time."""
+    """For the start page: meetings from `today` on that the actor is invited to or chairs, or
+    of a case the actor owns; and every emergency-stop meeting of today and tomorrow of every
+    case the actor is on the team of, or of the programmes they coordinate. Emergencies first,
+    then by time. (A social worker's whole unit is not their day: only their own cases.)"""
     actor.require(Permission.READ_MEETINGS)
     scope = case_scope(session, actor)
     repo = MeetingRepository(session, scope)
     rows = repo.upcoming(_day_start(today))
     invited = repo.invited_meeting_ids(actor.user_id, [m.id for m, _ in rows])
-    team = repo.team_case_ids(actor.user_id)
+    team = CaseRepository(session, scope).team_case_ids(actor.user_id)
     chosen: list[tuple[Meeting, Case, bool]] = []
     for meeting, case in rows:
-        on_case = scope.manages(case) or case.id in team
+        on_case = case.id in team or case.programme in scope.programmes
         emergency = (
             meeting.kind == MeetingKind.EMERGENCY_STOP
             and in_emergency_window(meeting.starts_at, today)
             and on_case
         )
-        mine = (
-            meeting.id in invited or meeting.chair_user_id == actor.user_id or scope.manages(case)
-        )
+        mine = actor.user_id in (meeting.chair_user_id, case.owner_user_id) or meeting.id in invited
         if emergency or mine:
             chosen.append((meeting, case, emergency))
     chosen.sort(key=lambda row: (not row[2], row[0].starts_at, row[0].id))
