@@ -31,7 +31,7 @@ from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
-from frontend import consent_pages, oidc_pages, second_factor
+from frontend import consent_pages, meeting_pages, oidc_pages, second_factor
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -180,6 +180,7 @@ def create_app(
         second_factor.router,
         oidc_pages.router,
         consent_pages.router,
+        meeting_pages.router,
         audit_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
