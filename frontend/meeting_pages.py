@@ -32,6 +32,7 @@ from domain.meetings.rules import (
     AttendanceStatus,
     AttendeeKind,
     MeetingKind,
+    forbidden,
 )
 from domain.meetings.service import AttendeeInput, ItemInput, MeetingInput, MeetingView
 from frontend import csrf
@@ -199,7 +200,13 @@ def _create(
 ) -> Response:
     # The access decision first: a reader who may not run this case's meetings gets the 404
     # (or 403) page whatever the form holds.
-    consents.managed_case(session, actor, case_id, Permission.MANAGE_MEETINGS)
+    case, scope = consents.managed_case(session, actor, case_id, Permission.MANAGE_MEETINGS)
+    if emergency and actor.user_id != case.owner_user_id and case.programme not in scope.programmes:
+        # As the service decides it, and before the form is read, like the JSON API.
+        raise forbidden(
+            "Bara ärendeägaren eller samordnaren kan kalla till nödstoppsmöte.",
+            "Only the case owner or the programme's coordinator calls an emergency-stop meeting.",
+        )
     starts = _clock(form["starts"], "starts_at", errors)
     ends = _clock(form["ends"], "ends_at", errors)
     created: list[uuid.UUID] = []

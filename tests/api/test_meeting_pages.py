@@ -235,6 +235,21 @@ class TestWhatAPartnerSees:
         assert response.status_code == 403  # a contact person's role does not run meetings
         assert _count(engine, Meeting) == before
 
+    def test_only_the_owner_calls_an_emergency_meeting(
+        self, client: TestClient, scene: Scene, engine: Engine
+    ) -> None:
+        log_in(client, "mp-other-worker")  # same unit, not the case's owner
+        url = f"/arenden/{scene.case_id}/moten"
+        page = client.get(url)
+        assert "Planera ett möte" in page.text
+        assert "Kalla till nödstoppsmöte" not in page.text
+        before = _count(engine, Meeting)
+        response = client.post(
+            url + "/nodstopp", data={"csrf_token": csrf_from(page.text), "when": ""}
+        )
+        assert response.status_code == 403
+        assert _count(engine, Meeting) == before
+
 
 class TestPrintView:
     def test_the_footer_names_the_reader_agency_and_time(
