@@ -31,7 +31,7 @@ from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
-from frontend import consent_pages, oidc_pages, plan_pages, second_factor
+from frontend import consent_pages, meeting_pages, oidc_pages, plan_pages, second_factor
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -181,6 +181,7 @@ def create_app(
         second_factor.router,
         oidc_pages.router,
         consent_pages.router,
+        meeting_pages.router,
         plan_pages.router,
         audit_pages.router,
     ):

@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 from common.roles import Permission
 from tests.api.conftest import World, token_for
 from tests.api.matrix import ROLES, STATES, build_cases, expected_denial, page_routes
-from tests.api.test_authorization_matrix import PUBLIC_OIDC
+from tests.api.test_authorization_matrix import PUBLIC_OIDC, final_minutes
 from tests.api.test_break_glass import REASON
 from tests.api.test_cases import open_case
 from tests.api.test_consent_sharing import Case
@@ -124,6 +124,40 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/arenden/{case_id}/plan/ataganden/{commitment_id}"): Page(
         Permission.UPDATE_COMMITMENT, "case_read", 409, {"version": STALE, "comment": "x"}
     ),
+    # Meetings: each case has a meeting whose minutes are final, with one item by the owner,
+    # so every write below is refused after the access decision (409 or 422).
+    ("GET", "/arenden/{case_id}/moten"): Page(Permission.READ_MEETINGS, "case_read"),
+    ("POST", "/arenden/{case_id}/moten"): Page(
+        Permission.MANAGE_MEETINGS, "case_manage", (422, 409), {"day": ""}
+    ),
+    ("POST", "/arenden/{case_id}/moten/nodstopp"): Page(
+        Permission.MANAGE_MEETINGS, "case_manage", (422, 409), {"when": ""}
+    ),
+    ("GET", "/arenden/{case_id}/moten/{meeting_id}"): Page(Permission.READ_MEETINGS, "case_read"),
+    ("POST", "/arenden/{case_id}/moten/{meeting_id}/narvaro"): Page(
+        Permission.MANAGE_MEETINGS, "case_manage", 409, {"version": STALE}
+    ),
+    ("POST", "/arenden/{case_id}/moten/{meeting_id}/punkter"): Page(
+        Permission.WRITE_MINUTES, "case_read", (422, 409), {"heading": "", "category": "basic"}
+    ),
+    ("POST", "/arenden/{case_id}/moten/{meeting_id}/punkter/{item_id}"): Page(
+        Permission.WRITE_MINUTES,
+        "case_read",
+        409,
+        {"version": STALE, "heading": "x", "text": "x", "category": "basic"},
+    ),
+    ("POST", "/arenden/{case_id}/moten/{meeting_id}/punkter/{item_id}/rattelse"): Page(
+        Permission.WRITE_MINUTES, "case_read", (422, 409), {"heading": "x", "text": ""}
+    ),
+    ("POST", "/arenden/{case_id}/moten/{meeting_id}/justera"): Page(
+        Permission.WRITE_MINUTES, "case_read", 409, {"version": STALE}
+    ),
+    ("GET", "/arenden/{case_id}/moten/{meeting_id}/kalender.ics"): Page(
+        Permission.READ_MEETINGS, "case_read"
+    ),
+    ("GET", "/arenden/{case_id}/moten/{meeting_id}/utskrift"): Page(
+        Permission.READ_MEETINGS, "case_read"
+    ),
     ("GET", "/samtycken"): Page(Permission.RECORD_CONSENT, "any"),
     ("GET", "/nodatkomst"): Page(Permission.BREAK_GLASS, "any"),
     ("POST", "/nodatkomst"): Page(
@@ -154,7 +188,18 @@ COVERED_ELSEWHERE = PUBLIC_OIDC
 #   "meeting_id": lambda client, case: client.post(
 #       f"/api/v1/cases/{case.id}/meetings", json={...}, headers=case.owner
 #   ).json()["id"],
+_FINAL_MINUTES: dict[str, tuple[str, str]] = {}  # case id -> (meeting id, its item's id)
+
+
+def _final_minutes(client: TestClient, case: Case) -> tuple[str, str]:
+    if case.id not in _FINAL_MINUTES:
+        _FINAL_MINUTES[case.id] = final_minutes(client, case)
+    return _FINAL_MINUTES[case.id]
+
+
 CASE_RECORDS: dict[str, Callable[[TestClient, Case], str]] = {
+    "meeting_id": lambda client, case: _final_minutes(client, case)[0],
+    "item_id": lambda client, case: _final_minutes(client, case)[1],
     "goal_id": lambda client, case: client.post(
         f"/api/v1/cases/{case.id}/goals", headers=case.owner, json={"text": "Mål"}
     ).json()["id"],
