@@ -17,6 +17,7 @@ def a_case_read_by_the_social_worker(browser: Browser, server: Server) -> tuple[
     context = browser.new_context(base_url=server.url)
     page = context.new_page()
     login(page, "handlaggare")
+    page.goto("/arenden")
     link = page.get_by_role("table").get_by_role("link").first
     reference = link.inner_text()
     link.click()

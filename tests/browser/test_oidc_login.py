@@ -71,7 +71,7 @@ def test_logging_out_ends_the_session_at_the_provider_too(
     page.get_by_role("button", name="Godkänn").click()
     expect(page.locator(".who")).to_have_text("Karin Kontaktsson (test)")
 
-    page.get_by_role("button", name="Logga ut").click()
+    page.get_by_role("button", name="Logga ut", exact=True).click()
     # Samsyn's page goes on by itself to the provider, which asks to confirm.
     expect(page).to_have_url(re.compile("^" + re.escape(federated.provider.issuer("skola"))))
     page.get_by_role("button", name="Logga ut").click()

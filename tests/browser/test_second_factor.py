@@ -58,9 +58,9 @@ def test_enrolment_at_first_login_then_the_code_at_the_next(totp_page: Page) -> 
 
     page.get_by_label("Engångskod från appen").fill(code(secret))
     page.get_by_role("button", name="Aktivera").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ärenden")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Min dag")
 
-    page.get_by_role("button", name="Logga ut").click()
+    page.get_by_role("button", name="Logga ut", exact=True).click()
     password_step(page, "skola")
     expect(page.get_by_role("heading", level=1)).to_have_text("Ange engångskod")
     assert_accessible(page)
@@ -71,7 +71,7 @@ def test_enrolment_at_first_login_then_the_code_at_the_next(totp_page: Page) -> 
     # The enrolment used the current step's code: the next step's is the one still unused.
     page.get_by_label("Engångskod").fill(code(secret, 1))
     page.get_by_role("button", name="Logga in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ärenden")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Min dag")
 
     page.goto("/start")
     expect(page.get_by_role("region", name="Tvåstegsverifiering")).to_contain_text("Aktiverad")

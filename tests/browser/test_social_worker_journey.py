@@ -36,6 +36,10 @@ def test_social_worker_registers_a_young_person_and_opens_a_case(page: Page) -> 
     assert_accessible(page)
 
     login(page, "handlaggare")
+    expect(page).to_have_url(re.compile(r"/start$"))  # Min dag
+    expect(page.get_by_role("heading", level=1)).to_have_text("Min dag")
+    assert_accessible(page)
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Ärenden").click()
     expect(page).to_have_url(re.compile(r"/arenden$"))
     expect(page.get_by_role("table")).to_be_visible()
     assert_accessible(page)
@@ -184,10 +188,11 @@ def test_login_with_the_keyboard_only(page: Page) -> None:
     expect(page.get_by_label("Lösenord")).to_be_focused()
     page.keyboard.type("demo-losenord-2026")
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"/arenden$"))
+    expect(page).to_have_url(re.compile(r"/start$"))
 
-    # Logged in, the skip link is still first, and the next stop in the content is the
-    # main action of the page.
+    # On the case list, the skip link is still first, and the next stop in the content is
+    # the main action of the page.
+    page.goto("/arenden")
     page.keyboard.press("Tab")
     expect(page.get_by_role("link", name="Hoppa till innehållet")).to_be_focused()
     page.keyboard.press("Enter")
@@ -240,7 +245,7 @@ def test_unknown_case_shows_not_found(page: Page) -> None:
 
 def test_logout_returns_to_login(page: Page) -> None:
     login(page, "handlaggare")
-    page.get_by_role("button", name="Logga ut").click()
+    page.get_by_role("button", name="Logga ut", exact=True).click()
     expect(page).to_have_url(re.compile(r"/logga-in\?utloggad=1$"))
     expect(page.get_by_role("status")).to_have_text("Du är utloggad.")
     assert_accessible(page)
