@@ -195,11 +195,14 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
             actors["fritid"],
         ]
         state = STATE_CYCLE[number % len(STATE_CYCLE)]
-        _follow_path(session, owner, case, state, partners)
+        # One active case's consent ends in two weeks: the start page warns about it.
+        consent_days = 34 if number == 13 else 365
+        _follow_path(session, owner, case, state, partners, consent_days=consent_days)
         if state is CaseState.ACTIVE:
             _meetings(session, owner, case, partners, now)
         if number == 0:  # active, with the demo school, police and leisure contacts on it
             _demo_plan(session, owner, case, partners)
+            _emergency(session, owner, case, partners, now)
 
 
 SHARED_CATEGORIES = [
@@ -212,10 +215,17 @@ SHARED_CATEGORIES = [
 
 
 def _follow_path(
-    session: Session, owner: Actor, case: Case, state: CaseState, partners: list[Actor]
+    session: Session,
+    owner: Actor,
+    case: Case,
+    state: CaseState,
+    partners: list[Actor],
+    *,
+    consent_days: int = 365,
 ) -> None:
-    """Take a demo case to `state` the way it happens for real: team, consent records, and the
-    lifecycle following the consent (withdrawal pauses, refusal declines)."""
+    """Take a demo case to `state` the way it happens for real: team, consent records valid
+    for `consent_days` from their signing 20 days ago, and the lifecycle following the
+    consent (withdrawal pauses, refusal declines)."""
     if state is CaseState.REFERRED:
         return
     case = cases.change_state(
@@ -247,7 +257,7 @@ def _follow_path(
                     decision=(Decision.REFUSED if refusing else Decision.GIVEN).value,
                     signed_on=signed_on,
                     valid_from=signed_on,
-                    valid_until=signed_on + timedelta(days=365),
+                    valid_until=signed_on + timedelta(days=consent_days),
                     agencies=[] if refusing else [str(p.agency_id) for p in partners],
                     categories=[] if refusing else [c.value for c in SHARED_CATEGORIES],
                     method=ConsentMethod.PAPER_FORM.value,
@@ -315,6 +325,32 @@ def _demo_plan(session: Session, owner: Actor, case: Case, partners: list[Actor]
         version=orienting.commitment.version,
         changes=CommitmentChanges(
             status="done", comment="Samtalet hölls, båda vårdnadshavarna kom."
+        ),
+    )
+
+
+def _emergency(
+    session: Session, owner: Actor, case: Case, partners: list[Actor], now: date
+) -> None:
+    """An emergency-stop meeting tomorrow morning, with the young person, a guardian, the
+    school and the police: first on every team member's start page."""
+    school, police, _leisure = partners
+    guardian = consents.consent_overview(session, owner, case_id=case.id).guardians[0].id
+    meetings.call_emergency_meeting(
+        session,
+        owner,
+        case_id=case.id,
+        data=MeetingInput(
+            kind="emergency_stop",
+            starts_at=_local(now + timedelta(days=1), 8),
+            ends_at=_local(now + timedelta(days=1), 9),
+            place="Socialkontoret Demokommun, rum Akuten (demo)",
+            attendees=[
+                AttendeeInput(kind="young_person"),
+                AttendeeInput(kind="guardian", guardian_id=guardian),
+                AttendeeInput(kind="user", user_id=school.user_id),
+                AttendeeInput(kind="user", user_id=police.user_id),
+            ],
         ),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,30 @@ def test_demo_has_people_in_every_state(demo_db: Path) -> None:
     assert people == 20
 
 
+def test_demo_start_page_has_an_emergency_and_a_consent_ending(demo_db: Path) -> None:
+    """What a new user should meet on Min dag: an emergency-stop meeting tomorrow, and an
+    active case whose consent ends within the start page's 30 days."""
+    engine = make_engine(f"sqlite:///{demo_db}")
+    with new_session(engine) as session:
+        emergencies = session.execute(
+            unscoped(text("SELECT starts_at FROM meeting WHERE kind = 'emergency_stop'"), "test")
+        ).all()
+        endings = session.execute(
+            unscoped(
+                text(
+                    "SELECT min(r.valid_until) FROM consent_record r "
+                    "JOIN case_file c ON c.id = r.case_id WHERE c.state = 'active' "
+                    "GROUP BY c.id"
+                ),
+                "test",
+            )
+        ).all()
+    engine.dispose()
+    assert len(emergencies) == 1
+    soon = [row[0] for row in endings if str(row[0]) <= str(today() + timedelta(days=30))]
+    assert len(soon) == 1
+
+
 def test_demo_has_a_living_plan(demo_db: Path) -> None:
     engine = make_engine(f"sqlite:///{demo_db}")
     with new_session(engine) as session:
@@ -126,7 +151,7 @@ def test_demo_has_meetings_with_final_amended_and_draft_minutes(demo_db: Path) -
             )
         ).one()
     engine.dispose()
-    assert states == {("team", "final"), ("network", "draft")}
+    assert states == {("team", "final"), ("network", "draft"), ("emergency_stop", "draft")}
     assert amendments > 0
     assert own_agency > 0
 
