@@ -69,6 +69,15 @@ class Permission(StrEnum):
     READ_PLAN = "read_plan"
     EDIT_PLAN = "edit_plan"  # goals, and commitments for any agency
     UPDATE_COMMITMENT = "update_commitment"  # complete or comment on one's own agency's
+    # Referrals (aktualiseringar, issue 13): any case-working role raises one and follows its
+    # status; social services triage them.
+    RAISE_REFERRAL = "raise_referral"
+    TRIAGE_REFERRALS = "triage_referrals"
+    # Cylinder-model assessments (issue 13): category `risk` decides who reads them.
+    READ_ASSESSMENTS = "read_assessments"
+    RECORD_ASSESSMENT = "record_assessment"
+    # Municipal configuration: catalogues, cylinder levels, eligibility and capacity.
+    CONFIGURE = "configure"
 
 
 # What social services staff do on the cases they manage: run the meetings and keep the plan.
@@ -80,6 +89,10 @@ CASE_WORK = frozenset(
         Permission.READ_PLAN,
         Permission.EDIT_PLAN,
         Permission.UPDATE_COMMITMENT,
+        Permission.RAISE_REFERRAL,
+        Permission.TRIAGE_REFERRALS,
+        Permission.READ_ASSESSMENTS,
+        Permission.RECORD_ASSESSMENT,
     }
 )
 
@@ -117,10 +130,12 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WRITE_MINUTES,
             Permission.READ_PLAN,
             Permission.UPDATE_COMMITMENT,
+            Permission.RAISE_REFERRAL,
+            Permission.READ_ASSESSMENTS,
         }
     ),
     Role.STEERING_GROUP: frozenset(),
-    Role.ADMINISTRATOR: frozenset(),
+    Role.ADMINISTRATOR: frozenset({Permission.CONFIGURE}),
     Role.AUDITOR: frozenset(
         {Permission.READ_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG, Permission.REVIEW_BREAK_GLASS}
     ),
