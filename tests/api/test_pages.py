@@ -128,6 +128,11 @@ class TestRegisterAndOpen:
         assert response.status_code == 303, response.text
         person_page = client.get(response.headers["location"])
         assert "Saga Exempeldotter" in person_page.text
+        # The name never reaches the tab, the history or a bookmark: the title is generic.
+        title = re.search(r"<title>(.*?)</title>", person_page.text, re.S)
+        assert title is not None
+        assert "Saga" not in title.group(1)
+        assert "Exempeldotter" not in title.group(1)
         opened = client.post(
             response.headers["location"] + "/arenden",
             data={"csrf_token": csrf_from(person_page.text), "programme": "SIG"},
