@@ -17,7 +17,17 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
-from api.routers import audit, auth, breakglass, cases, consents, meetings, people, plans
+from api.routers import (
+    audit,
+    auth,
+    breakglass,
+    cases,
+    consents,
+    meetings,
+    people,
+    plans,
+    referrals,  # issue 13
+)
 from api.settings import Settings
 from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
@@ -172,6 +182,7 @@ def create_app(
     api.include_router(consents.router)
     api.include_router(plans.router)
     api.include_router(meetings.router)
+    api.include_router(referrals.router)  # issue 13
     api.include_router(breakglass.router)
     api.include_router(audit.router)
     app.include_router(api)
