@@ -41,7 +41,14 @@ from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import auditing as audit_pages
-from frontend import consent_pages, meeting_pages, oidc_pages, plan_pages, second_factor
+from frontend import (
+    consent_pages,
+    meeting_pages,
+    oidc_pages,
+    plan_pages,
+    referral_pages,  # issue 13
+    second_factor,
+)
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -194,6 +201,7 @@ def create_app(
         consent_pages.router,
         meeting_pages.router,
         plan_pages.router,
+        referral_pages.router,  # issue 13
         audit_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
