@@ -156,18 +156,20 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
     rng = random.Random(2026)  # noqa: S311 - reproducible synthetic data, not security
     schools = [agencies["Ekbackens skola (demo)"], agencies["Solbergaskolan (demo)"]]
     now = today()
+    closed: list[tuple[str, date]] = []  # personnummer and birth date of closed cases' people
     for number in range(young_people):
         gender = Gender.FEMALE if number % 2 else Gender.MALE
         born = now - timedelta(days=rng.randrange(12 * 365, 19 * 365))
         first = FIRST_NAMES[gender][number % 10]
         last = SURNAMES[number % len(SURNAMES)]
         owner = actors["handlaggare" if number % 3 else "handlaggare2"]
+        pnr = synthetic_personnummer(rng, born, gender)
         person = register_young_person(
             session,
             owner,
             index=index,
             data=YoungPersonInput(
-                personnummer=synthetic_personnummer(rng, born, gender),
+                personnummer=pnr,
                 first_name=first,
                 last_name=last,
                 gender=gender.value,
@@ -195,6 +197,8 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
             actors["fritid"],
         ]
         state = STATE_CYCLE[number % len(STATE_CYCLE)]
+        if state is CaseState.CLOSED:
+            closed.append((pnr, born))
         # One active case's consent ends in two weeks: the start page warns about it.
         consent_days = 34 if number == 13 else 365
         _follow_path(session, owner, case, state, partners, consent_days=consent_days)
@@ -203,6 +207,9 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
         if number == 0:  # active, with the demo school, police and leisure contacts on it
             _demo_plan(session, owner, case, partners)
             _emergency(session, owner, case, partners, now)
+    _demo_referrals(
+        session, actors, index=index, unit_id=agencies[SOCIAL_SERVICES].id, rng=rng, closed=closed
+    )
 
 
 SHARED_CATEGORIES = [
@@ -457,3 +464,62 @@ def _meetings(session: Session, owner: Actor, case: Case, partners: list[Actor],
             category="plan",
         ),
     )
+
+
+def _demo_referrals(
+    session: Session,
+    actors: dict[str, Actor],
+    *,
+    index: BlindIndex,
+    unit_id: uuid.UUID,
+    rng: random.Random,
+    closed: list[tuple[str, date]],
+) -> None:
+    """Referrals (issue 13) in every status: a duplicate pair (school and police about the
+    same young person, received), one under assessment, one taken up (a new SSPF case for a
+    young person whose earlier case is closed), one not taken up, and two young people on the
+    SIG waiting list."""
+    from domain.referrals import service as referrals  # issue 13: kept apart from the above
+    from domain.referrals.service import DecisionInput, ReferralInput
+
+    grounds = [g.id for g in referrals.active_grounds(session, actors["skola"])]
+    now = today()
+
+    def refer(sender: str, age: int, programme: str, picks: list[int]) -> uuid.UUID:
+        born = now - timedelta(days=365 * age + rng.randrange(30, 300))
+        return refer_pnr(sender, synthetic_personnummer(rng, born, Gender.MALE), programme, picks)
+
+    def refer_pnr(sender: str, pnr: str, programme: str, picks: list[int]) -> uuid.UUID:
+        made = referrals.raise_referral(
+            session,
+            actors[sender],
+            index=index,
+            data=ReferralInput(
+                programme=programme,
+                ground_ids=[grounds[i] for i in picks],
+                personnummer=pnr,
+                text="Påhittad oro för demon.",
+                receiving_agency_id=unit_id,
+            ),
+        )
+        return made.id
+
+    def decide(referral_id: uuid.UUID, decision: str, **extra: object) -> None:
+        referrals.decide(
+            session,
+            actors["handlaggare"],
+            index=index,
+            referral_id=referral_id,
+            data=DecisionInput(decision=decision, version=1, **extra),  # type: ignore[arg-type]
+        )
+
+    shared = synthetic_personnummer(rng, now - timedelta(days=365 * 14 + 40), Gender.FEMALE)
+    refer_pnr("skola", shared, "SSPF", [0, 7])
+    refer_pnr("polis", shared, "assess", [2, 6])
+    decide(refer("skola2", 13, "SSPF", [0]), "start_assessment")
+    again = next((pnr for pnr, born in closed if 12 * 366 < (now - born).days < 17 * 365), None)
+    if again is not None:
+        decide(refer_pnr("skola", again, "SSPF", [0, 4]), "open_case")
+    decide(refer("fritid", 12, "assess", [7]), "decline", reason="Påhittat skäl (demo).")
+    for age in (16, 17):
+        decide(refer("polis", age, "SIG", [3, 10]), "wait_list", crime_criteria_met=True)

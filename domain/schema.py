@@ -8,6 +8,7 @@ from domain.cases import models as case_models
 from domain.meetings import models as meeting_models
 from domain.people import models as people_models
 from domain.plans import models as plan_models
+from domain.referrals import models as referral_models  # issue 13: referrals
 from domain.users import models as user_models
 
 TABLE_MODULES = (
@@ -18,6 +19,7 @@ TABLE_MODULES = (
     consent_models,
     plan_models,
     meeting_models,
+    referral_models,  # issue 13: referrals
     audit_models,
 )
 

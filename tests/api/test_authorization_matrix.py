@@ -37,6 +37,7 @@ class Ctx:
     event_id: str
     plans: dict[str, PlanIds]
     meetings: dict[str, tuple[str, str]]  # case id: (a meeting with final minutes, its item)
+    referral_id: str = ""  # a referral received by the social worker's unit (issue 13)
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,43 @@ _MEETING_ROUTES: dict[tuple[str, str], Route] = {
     ),
 }
 ROUTES.update(_MEETING_ROUTES)
+# Referrals (issue 13). Not case-bound: "any" with their permission; one referral, read in
+# the inbox's scope (the receiving unit's social workers, the programme's coordinators), is
+# "case_manage" in kind: the other unit gets the 404 a random id gets.
+_SETTINGS_BODY = {"json": {"version": 999, "items": []}}  # stale: 409 after the role check
+ROUTES.update(
+    {
+        ("GET", "/api/v1/referral-grounds"): Route(
+            Permission.RAISE_REFERRAL, "any", lambda _ctx: {}
+        ),
+        ("POST", "/api/v1/referrals"): Route(
+            Permission.RAISE_REFERRAL,
+            "any",
+            lambda _ctx: {"json": {"programme": "X", "grounds": []}},
+        ),
+        ("GET", "/api/v1/referrals/mine"): Route(Permission.RAISE_REFERRAL, "any", lambda _ctx: {}),
+        ("GET", "/api/v1/referrals"): Route(Permission.TRIAGE_REFERRALS, "any", lambda _ctx: {}),
+        ("GET", "/api/v1/referrals/{referral_id}"): Route(
+            Permission.TRIAGE_REFERRALS, "case_manage", lambda _ctx: {}
+        ),
+        ("POST", "/api/v1/referrals/{referral_id}/decision"): Route(
+            Permission.TRIAGE_REFERRALS,
+            "case_manage",
+            lambda _ctx: {"json": {"decision": "decline", "version": 999}},
+        ),
+        ("GET", "/api/v1/waiting-list"): Route(Permission.TRIAGE_REFERRALS, "any", lambda _ctx: {}),
+        ("GET", "/api/v1/referral-settings"): Route(Permission.CONFIGURE, "any", lambda _ctx: {}),
+        ("PUT", "/api/v1/referral-settings/grounds"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: _SETTINGS_BODY
+        ),
+        ("PUT", "/api/v1/referral-settings/eligibility"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: _SETTINGS_BODY
+        ),
+        ("PUT", "/api/v1/referral-settings/capacity"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: _SETTINGS_BODY
+        ),
+    }
+)
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
 # Logging in through an OpenID provider: public by design (the provider authenticates), and
 # only for configured issuers; covered by tests/api/test_oidc.py. `logged-out` is where the
@@ -237,6 +275,7 @@ def _url(ctx: Ctx, path: str, case: Case) -> str:
         "user_id": "",
         "reference": ctx.reference,
         "grant_id": str(uuid.uuid4()),  # the invalid outcome is refused before any lookup
+        "referral_id": ctx.referral_id,
     }
     if "{goal_id}" in path or "{commitment_id}" in path:
         ids = ctx.plans[case.id]
@@ -259,6 +298,26 @@ def add_plan(client: TestClient, world: World, case: Case, plans: dict[str, Plan
     )
     assert (goal.status_code, commitment.status_code) == (201, 201), commitment.text
     plans[case.id] = PlanIds(goal_id=goal.json()["id"], commitment_id=commitment.json()["id"])
+
+
+def raise_referral(client: TestClient, world: World) -> str:
+    """A referral from the school to the social worker's unit (issue 13), by the API."""
+    school = token_for(client, world.usernames["school_contact"])
+    ground = client.get("/api/v1/referral-grounds", headers=school).json()["items"][0]["id"]
+    made = client.post(
+        "/api/v1/referrals",
+        json={
+            "programme": "assess",
+            "grounds": [ground],
+            "name": "Test Testsson",
+            "birth_year": today().year - 14,
+            "receiving_agency_id": str(world.unit.id),
+        },
+        headers=school,
+    )
+    assert made.status_code == 201, made.text
+    referral_id: str = made.json()["id"]
+    return referral_id
 
 
 def test_every_oidc_route_is_listed(app: FastAPI) -> None:
@@ -320,6 +379,7 @@ def test_every_route_role_and_consent_state(
         plans=plans,
         meetings=meetings,
     )
+    ctx.referral_id = raise_referral(client, world)
     # The refusal above moved `complete` on; rebuild it so the partner's consent is complete.
     cases["complete"] = Case(client, world)
     cases["complete"].all_sign()

@@ -28,7 +28,7 @@ from fastapi.testclient import TestClient
 from common.roles import Permission
 from tests.api.conftest import World, token_for
 from tests.api.matrix import ROLES, STATES, build_cases, expected_denial, page_routes
-from tests.api.test_authorization_matrix import PUBLIC_OIDC, final_minutes
+from tests.api.test_authorization_matrix import PUBLIC_OIDC, final_minutes, raise_referral
 from tests.api.test_break_glass import REASON
 from tests.api.test_cases import open_case
 from tests.api.test_consent_sharing import Case
@@ -47,6 +47,7 @@ class Ctx:
     reference: str
     grant_id: str  # a break-glass grant not yet reviewed
     records: dict[str, dict[str, str]]  # CASE_RECORDS name -> case id -> the record's id
+    referral_id: str = ""  # a referral to the social worker's unit (issue 13)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,17 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/granskning/nekade"): Page(Permission.READ_AUDIT_LOG, "any"),
     ("GET", "/granskning/integritet"): Page(Permission.READ_AUDIT_LOG, "any"),
     ("POST", "/granskning/integritet"): Page(Permission.READ_AUDIT_LOG, "any"),
+    # Referrals (issue 13). One referral is read in the inbox's scope (the receiving unit's
+    # social workers, the programme's coordinators): "case_manage" in kind, not case-bound.
+    ("GET", "/aktualiseringar/ny"): Page(Permission.RAISE_REFERRAL, "any"),
+    ("POST", "/aktualiseringar/ny"): Page(Permission.RAISE_REFERRAL, "any", 422, {"programme": ""}),
+    ("GET", "/aktualiseringar/mina"): Page(Permission.RAISE_REFERRAL, "any"),
+    ("GET", "/aktualiseringar"): Page(Permission.TRIAGE_REFERRALS, "any"),
+    ("GET", "/aktualiseringar/{referral_id}"): Page(Permission.TRIAGE_REFERRALS, "case_manage"),
+    ("POST", "/aktualiseringar/{referral_id}/beslut"): Page(
+        Permission.TRIAGE_REFERRALS, "case_manage", 409, {"version": STALE, "decision": "decline"}
+    ),
+    ("GET", "/vantelista"): Page(Permission.TRIAGE_REFERRALS, "any"),
 }
 # Covered by tests/api/test_authorization_matrix.py and tests/api/test_oidc.py.
 COVERED_ELSEWHERE = PUBLIC_OIDC
@@ -224,6 +236,7 @@ PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "user_id": lambda _ctx, case: case.owner_user,
     "consent_id": lambda ctx, _case: ctx.refused_consent_id,
     "grant_id": lambda ctx, _case: ctx.grant_id,
+    "referral_id": lambda ctx, _case: ctx.referral_id,
     **{name: _record(name) for name in CASE_RECORDS},
 }
 CASE_IDS = {"case_id", "young_person_id", *CASE_RECORDS}
@@ -314,6 +327,7 @@ def _context(client: TestClient, world: World) -> Ctx:
         reference=reads[cases["none"].id]["reference"],
         grant_id=grant.json()["grant_id"],
         records=records,
+        referral_id=raise_referral(client, world),
     )
 
 

@@ -198,3 +198,25 @@ def test_no_personnummer_or_name_in_the_logs(
     leaked = sorted(s for s in _secrets(demo_db) if s in logs)
     assert leaked == []
     assert "19990101" not in logs
+
+
+def test_demo_has_referrals_in_every_status(demo_db: Path) -> None:
+    """Issue 13: each status, a duplicate pair and two young people waiting for SIG."""
+    engine = make_engine(f"sqlite:///{demo_db}")
+    with new_session(engine) as session:
+        rows = session.execute(
+            unscoped(
+                text("SELECT status, case_programme, personnummer_index FROM referral"), "test"
+            )
+        ).all()
+    engine.dispose()
+    assert {row[0] for row in rows} == {
+        "received",
+        "under_assessment",
+        "waiting",
+        "taken_up",
+        "not_taken_up",
+    }
+    assert sum(1 for row in rows if row[0] == "waiting" and row[1] == "SIG") == 2
+    indexes = [row[2] for row in rows if row[2]]
+    assert len(indexes) > len(set(indexes))  # a duplicate pair
