@@ -17,7 +17,17 @@ from sqlalchemy.engine import Engine
 from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
-from api.routers import audit, auth, breakglass, cases, consents, meetings, people, plans
+from api.routers import (
+    assessments,
+    audit,
+    auth,
+    breakglass,
+    cases,
+    consents,
+    meetings,
+    people,
+    plans,
+)
 from api.settings import Settings
 from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
@@ -30,8 +40,15 @@ from domain.auth.oidc import Federation
 from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
+from frontend import (
+    assessment_pages,
+    consent_pages,
+    meeting_pages,
+    oidc_pages,
+    plan_pages,
+    second_factor,
+)
 from frontend import auditing as audit_pages
-from frontend import consent_pages, meeting_pages, oidc_pages, plan_pages, second_factor
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -172,6 +189,7 @@ def create_app(
     api.include_router(consents.router)
     api.include_router(plans.router)
     api.include_router(meetings.router)
+    api.include_router(assessments.router)  # issue 13: cylinder-model assessments
     api.include_router(breakglass.router)
     api.include_router(audit.router)
     app.include_router(api)
@@ -183,6 +201,7 @@ def create_app(
         consent_pages.router,
         meeting_pages.router,
         plan_pages.router,
+        assessment_pages.router,  # issue 13
         audit_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])

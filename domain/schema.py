@@ -4,6 +4,7 @@ from audit import models as audit_models
 from common.db import metadata
 from consent import models as consent_models
 from domain.agencies import models as agency_models
+from domain.assessments import models as assessment_models
 from domain.cases import models as case_models
 from domain.meetings import models as meeting_models
 from domain.people import models as people_models
@@ -18,6 +19,7 @@ TABLE_MODULES = (
     consent_models,
     plan_models,
     meeting_models,
+    assessment_models,
     audit_models,
 )
 
