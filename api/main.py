@@ -18,6 +18,7 @@ from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
 from api.routers import (
+    assessments,
     audit,
     auth,
     breakglass,
@@ -40,8 +41,8 @@ from domain.auth.oidc import Federation
 from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
-from frontend import auditing as audit_pages
 from frontend import (
+    assessment_pages,
     consent_pages,
     meeting_pages,
     oidc_pages,
@@ -49,6 +50,7 @@ from frontend import (
     referral_pages,  # issue 13
     second_factor,
 )
+from frontend import auditing as audit_pages
 from frontend import routes as pages
 from frontend.config import PageConfig
 
@@ -190,6 +192,7 @@ def create_app(
     api.include_router(plans.router)
     api.include_router(meetings.router)
     api.include_router(referrals.router)  # issue 13
+    api.include_router(assessments.router)  # issue 13: cylinder-model assessments
     api.include_router(breakglass.router)
     api.include_router(audit.router)
     app.include_router(api)
@@ -202,6 +205,7 @@ def create_app(
         meeting_pages.router,
         plan_pages.router,
         referral_pages.router,  # issue 13
+        assessment_pages.router,  # issue 13
         audit_pages.router,
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])

@@ -22,6 +22,7 @@ from consent.models import ConsentMethod
 from consent.rules import Category, Decision, SignerKind
 from domain.agencies.repository import AgencyRepository
 from domain.agencies.service import create_agency
+from domain.assessments import service as assessments
 from domain.auth.service import actor_for
 from domain.cases import service as cases
 from domain.cases.models import Case
@@ -203,7 +204,8 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
         consent_days = 34 if number == 13 else 365
         _follow_path(session, owner, case, state, partners, consent_days=consent_days)
         if state is CaseState.ACTIVE:
-            _meetings(session, owner, case, partners, now)
+            team_meeting = _meetings(session, owner, case, partners, now)
+            _assessments(session, owner, case, partners, number, team_meeting, now)  # issue 13
         if number == 0:  # active, with the demo school, police and leisure contacts on it
             _demo_plan(session, owner, case, partners)
             _emergency(session, owner, case, partners, now)
@@ -366,9 +368,12 @@ def _local(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=STOCKHOLM)
 
 
-def _meetings(session: Session, owner: Actor, case: Case, partners: list[Actor], now: date) -> None:
+def _meetings(
+    session: Session, owner: Actor, case: Case, partners: list[Actor], now: date
+) -> uuid.UUID:
     """A past team meeting with final, amended minutes (items in several categories, one
-    kept within social services) and an upcoming network meeting with a draft."""
+    kept within social services) and an upcoming network meeting with a draft. Returns the
+    past meeting's id."""
     school, police, _leisure = partners
     guardian = consents.consent_overview(session, owner, case_id=case.id).guardians[0].id
     came = [
@@ -464,6 +469,54 @@ def _meetings(session: Session, owner: Actor, case: Case, partners: list[Actor],
             category="plan",
         ),
     )
+    return past.id
+
+
+# Issue 13: each active case's path in the cylinder model, as (level, days ago) with the last
+# made at the past team meeting. Some move up, some down. The partners' consents do not cover
+# `risk` (SHARED_CATEGORIES), so only social services see these: the demo shows the gating.
+ASSESSMENT_PATHS: list[list[tuple[str, int]]] = [
+    [("D", 150), ("C", 110), ("B", 70), ("C", 35), ("D", 7)],
+    [("0", 90), ("D", 7)],
+    [("B", 120), ("C", 60), ("D", 7)],
+    [("D", 100), ("D", 50), ("C", 7)],
+]
+ASSESSMENT_RATIONALES = {
+    "0": "Inget känt riskbeteende; oron gäller skolfrånvaro (demo).",
+    "D": "Ses med äldre kamrater i centrum på kvällarna; går i skolan (demo).",
+    "C": "Misstänkt för snatteri tillsammans med äldre kamrater (demo).",
+    "B": "Upprepade brott och inflytande över yngre i området (demo).",
+}
+
+
+def _assessments(
+    session: Session,
+    owner: Actor,
+    case: Case,
+    partners: list[Actor],
+    number: int,
+    meeting_id: uuid.UUID,
+    now: date,
+) -> None:
+    school, police, _leisure = partners
+    catalogue = assessments.current_factors(session, owner)
+    risk = [f.factor_id for f in catalogue if f.kind == "risk"]
+    protective = [f.factor_id for f in catalogue if f.kind == "protective"]
+    path = ASSESSMENT_PATHS[number % len(ASSESSMENT_PATHS)]
+    for step, (level, days_ago) in enumerate(path):
+        at_meeting = step == len(path) - 1
+        assessments.record_assessment(
+            session,
+            owner,
+            case_id=case.id,
+            level_code=level,
+            factor_ids=[*risk[step : step + 3], *protective[number % 3 : number % 3 + 2]],
+            rationale=ASSESSMENT_RATIONALES[level],
+            participant_user_ids=[owner.user_id, school.user_id, police.user_id],
+            meeting_id=meeting_id if at_meeting else None,
+            assessed_on=None if at_meeting else now - timedelta(days=days_ago),
+            today=now,
+        )
 
 
 def _demo_referrals(

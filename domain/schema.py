@@ -4,6 +4,7 @@ from audit import models as audit_models
 from common.db import metadata
 from consent import models as consent_models
 from domain.agencies import models as agency_models
+from domain.assessments import models as assessment_models
 from domain.cases import models as case_models
 from domain.meetings import models as meeting_models
 from domain.people import models as people_models
@@ -20,6 +21,7 @@ TABLE_MODULES = (
     plan_models,
     meeting_models,
     referral_models,  # issue 13: referrals
+    assessment_models,
     audit_models,
 )
 

@@ -37,6 +37,8 @@ class Ctx:
     event_id: str
     plans: dict[str, PlanIds]
     meetings: dict[str, tuple[str, str]]  # case id: (a meeting with final minutes, its item)
+    assessments: dict[str, str]  # case id: an assessment of it (category risk)
+    factor_id: str  # a current assessment factor
     referral_id: str = ""  # a referral received by the social worker's unit (issue 13)
 
 
@@ -224,6 +226,39 @@ ROUTES.update(
         ),
     }
 )
+_ASSESSMENT = "/api/v1/cases/{case_id}/assessments"
+_ASSESSMENT_ROUTES: dict[tuple[str, str], Route] = {
+    # A partner reads the list under consent: empty unless the consent covers `risk`.
+    ("GET", _ASSESSMENT): Route(Permission.READ_ASSESSMENTS, "case_read", lambda _ctx: {}),
+    ("POST", _ASSESSMENT): Route(
+        Permission.RECORD_ASSESSMENT,
+        "case_manage",
+        lambda _ctx: {"json": {"level_code": "Z", "rationale": "x", "participant_user_ids": []}},
+    ),
+    # No consent `build_cases` makes covers `risk`, so no partner ever sees an assessment: the
+    # school contact gets the 404 a missing assessment gets, as a non-managing reader would.
+    ("GET", _ASSESSMENT + "/{assessment_id}"): Route(
+        Permission.READ_ASSESSMENTS, "case_manage", lambda _ctx: {}
+    ),
+    ("GET", "/api/v1/cylinder-levels"): Route(None, "any", lambda _ctx: {}),
+    ("PUT", "/api/v1/cylinder-levels/{code}"): Route(
+        Permission.CONFIGURE, "any", lambda _ctx: {"json": {"wording": " ", "rank": 1}}
+    ),
+    ("POST", "/api/v1/cylinder-levels/{code}/retirement"): Route(
+        Permission.CONFIGURE, "any", lambda _ctx: {"json": {"version": 999}}
+    ),
+    ("GET", "/api/v1/assessment-factors"): Route(None, "any", lambda _ctx: {}),
+    ("POST", "/api/v1/assessment-factors"): Route(
+        Permission.CONFIGURE, "any", lambda _ctx: {"json": {"kind": "x", "text": "y"}}
+    ),
+    ("PUT", "/api/v1/assessment-factors/{factor_id}"): Route(
+        Permission.CONFIGURE, "any", lambda _ctx: {"json": {"version": 999, "text": "y"}}
+    ),
+    ("POST", "/api/v1/assessment-factors/{factor_id}/retirement"): Route(
+        Permission.CONFIGURE, "any", lambda _ctx: {"json": {"version": 999}}
+    ),
+}
+ROUTES.update(_ASSESSMENT_ROUTES)
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
 # Logging in through an OpenID provider: public by design (the provider authenticates), and
 # only for configured issuers; covered by tests/api/test_oidc.py. `logged-out` is where the
@@ -276,6 +311,9 @@ def _url(ctx: Ctx, path: str, case: Case) -> str:
         "reference": ctx.reference,
         "grant_id": str(uuid.uuid4()),  # the invalid outcome is refused before any lookup
         "referral_id": ctx.referral_id,
+        "assessment_id": ctx.assessments[case.id],
+        "code": "A",
+        "factor_id": ctx.factor_id,
     }
     if "{goal_id}" in path or "{commitment_id}" in path:
         ids = ctx.plans[case.id]
@@ -320,6 +358,22 @@ def raise_referral(client: TestClient, world: World) -> str:
     return referral_id
 
 
+def add_assessment(client: TestClient, case: Case) -> str:
+    """An assessment of `case` (level D, made today with its owner), as the owner."""
+    response = client.post(
+        f"/api/v1/cases/{case.id}/assessments",
+        headers=case.owner,
+        json={
+            "level_code": "D",
+            "rationale": "Oro i skolan",
+            "participant_user_ids": [case.owner_user],
+            "assessed_on": str(today()),
+        },
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
 def test_every_oidc_route_is_listed(app: FastAPI) -> None:
     assert app_routes(app, "/oidc/") == PUBLIC_OIDC, "say who may call the new /oidc/ routes"
 
@@ -351,10 +405,12 @@ def test_every_route_role_and_consent_state(
 ) -> None:
     plans: dict[str, PlanIds] = {}
     meetings: dict[str, tuple[str, str]] = {}
+    assessments: dict[str, str] = {}
 
     def prepare(case: Case) -> None:
         add_plan(client, world, case, plans)
         meetings[case.id] = final_minutes(client, case)
+        assessments[case.id] = add_assessment(client, case)
 
     cases = build_cases(client, world, prepare)
     complete = cases["complete"]
@@ -378,6 +434,8 @@ def test_every_route_role_and_consent_state(
         event_id=created.json()["items"][-1]["id"],  # integrated above
         plans=plans,
         meetings=meetings,
+        assessments=assessments,
+        factor_id=client.get("/api/v1/assessment-factors", headers=complete.owner).json()[0]["id"],
     )
     ctx.referral_id = raise_referral(client, world)
     # The refusal above moved `complete` on; rebuild it so the partner's consent is complete.

@@ -28,7 +28,12 @@ from fastapi.testclient import TestClient
 from common.roles import Permission
 from tests.api.conftest import World, token_for
 from tests.api.matrix import ROLES, STATES, build_cases, expected_denial, page_routes
-from tests.api.test_authorization_matrix import PUBLIC_OIDC, final_minutes, raise_referral
+from tests.api.test_authorization_matrix import (
+    PUBLIC_OIDC,
+    add_assessment,
+    final_minutes,
+    raise_referral,
+)
 from tests.api.test_break_glass import REASON
 from tests.api.test_cases import open_case
 from tests.api.test_consent_sharing import Case
@@ -159,6 +164,12 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/arenden/{case_id}/moten/{meeting_id}/utskrift"): Page(
         Permission.READ_MEETINGS, "case_read"
     ),
+    # Assessments (issue 13): each case has one (CASE_RECORDS); a partner reads the page under
+    # consent and, as no consent here covers `risk`, sees none of them.
+    ("GET", "/arenden/{case_id}/bedomningar"): Page(Permission.READ_ASSESSMENTS, "case_read"),
+    ("POST", "/arenden/{case_id}/bedomningar"): Page(
+        Permission.RECORD_ASSESSMENT, "case_manage", (422, 409), {"level_code": ""}
+    ),
     ("GET", "/samtycken"): Page(Permission.RECORD_CONSENT, "any"),
     ("GET", "/nodatkomst"): Page(Permission.BREAK_GLASS, "any"),
     ("POST", "/nodatkomst"): Page(
@@ -220,6 +231,7 @@ CASE_RECORDS: dict[str, Callable[[TestClient, Case], str]] = {
         headers=case.owner,
         json={"what": "Följa upp", "agency_id": case.school_id, "due_on": "2026-12-31"},
     ).json()["id"],
+    "assessment_id": add_assessment,
 }
 
 

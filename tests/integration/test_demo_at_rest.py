@@ -21,6 +21,7 @@ from common.keys import KeySet
 from consent.guard import unscoped
 from deploy import migrate
 from domain import demo
+from domain.assessments.models import Assessment
 from domain.meetings.models import Meeting, MinuteItem
 from domain.people.models import Guardian, YoungPerson
 from domain.plans.models import PlanCommitment, PlanGoal
@@ -66,6 +67,8 @@ def _secrets(path: Path) -> set[str]:
             found.add(meeting.place)
         for item in session.exec(unscoped(select(MinuteItem), "test: the stored rows")).all():
             found |= {item.heading, item.text}
+        for assessment in session.exec(unscoped(select(Assessment), "test: the rows")).all():
+            found.add(assessment.rationale)
     engine.dispose()
     return found
 
@@ -154,6 +157,35 @@ def test_demo_has_meetings_with_final_amended_and_draft_minutes(demo_db: Path) -
     assert states == {("team", "final"), ("network", "draft"), ("emergency_stop", "draft")}
     assert amendments > 0
     assert own_agency > 0
+
+
+def test_demo_active_cases_have_two_to_five_assessments_moving_up_and_down(
+    demo_db: Path,
+) -> None:
+    engine = make_engine(f"sqlite:///{demo_db}")
+    with new_session(engine) as session:
+        rows = session.execute(
+            unscoped(
+                text(
+                    "SELECT a.case_id, a.level_rank, a.meeting_id FROM assessment a "
+                    "JOIN case_file c ON c.id = a.case_id WHERE c.state = 'active' "
+                    "ORDER BY a.case_id, a.assessed_on, a.recorded_at"
+                ),
+                "test",
+            )
+        ).all()
+        active = session.execute(  # the cases `seed` gives meetings: active when seeded
+            unscoped(text("SELECT count(*) FROM meeting WHERE kind = 'team'"), "test")
+        ).scalar_one()
+    engine.dispose()
+    paths: dict[str, list[int]] = {}
+    for case_id, rank, _meeting in rows:
+        paths.setdefault(str(case_id), []).append(rank)
+    assert len(paths) == active
+    assert all(2 <= len(path) <= 5 for path in paths.values())
+    assert any(path[-1] > path[0] for path in paths.values())  # some move up
+    assert any(path[-1] < path[0] for path in paths.values())  # some down
+    assert sum(1 for row in rows if row[2] is not None) == active  # the last at a meeting
 
 
 def test_no_personnummer_or_name_in_the_database_file(demo_db: Path) -> None:
