@@ -362,9 +362,9 @@ def _attendees(
     return rows
 
 
-def _item_fields(
-    errors: list[FieldError], data: ItemInput, *, writable: frozenset[Category]
-) -> tuple[str | None, str | None, str | None, str | None]:
+def _item_fields(data: ItemInput, *, writable: frozenset[Category]) -> tuple[str, str, str, str]:
+    """Heading, text, category and visibility of an item, checked; every problem at once."""
+    errors: list[FieldError] = []
     heading, problems = text_errors(
         "heading",
         data.heading,
@@ -390,6 +390,8 @@ def _item_fields(
         visibility = parse_visibility(data.visibility).value
     except ValidationFailed as exc:
         errors.extend(exc.errors)
+    if errors or not (heading and text and category and visibility):
+        raise ValidationFailed(errors)
     return heading, text, category, visibility
 
 
@@ -903,12 +905,7 @@ def add_item(
     data: ItemInput,
 ) -> MinuteItem:
     case, scope, repo, meeting = _writer_context(session, actor, case_id, meeting_id)
-    errors: list[FieldError] = []
-    heading, text, category, visibility = _item_fields(
-        errors, data, writable=scope.categories_for(case)
-    )
-    if errors or not (heading and text and category and visibility):
-        raise ValidationFailed(errors)
+    heading, text, category, visibility = _item_fields(data, writable=scope.categories_for(case))
     check_open_for_meetings(case.state)
     check_items_addable(meeting.minutes_state)
     item = _new_item(actor, case, meeting, heading, text, category, visibility, data.decision)
@@ -968,12 +965,7 @@ def edit_item(
     item = repo.visible_item(meeting, item_id)
     if item is None:
         raise NotFound()
-    errors: list[FieldError] = []
-    heading, text, category, visibility = _item_fields(
-        errors, data, writable=scope.categories_for(case)
-    )
-    if errors or not (heading and text and category and visibility):
-        raise ValidationFailed(errors)
+    heading, text, category, visibility = _item_fields(data, writable=scope.categories_for(case))
     check_open_for_meetings(case.state)
     check_item_editable(
         minutes_state=meeting.minutes_state,
@@ -1050,12 +1042,7 @@ def amend_item(
     original = repo.visible_item(meeting, item_id)
     if original is None:
         raise NotFound()
-    errors: list[FieldError] = []
-    heading, text, category, visibility = _item_fields(
-        errors, data, writable=scope.categories_for(case)
-    )
-    if errors or not (heading and text and category and visibility):
-        raise ValidationFailed(errors)
+    heading, text, category, visibility = _item_fields(data, writable=scope.categories_for(case))
     check_open_for_meetings(case.state)
     check_amendable(
         minutes_state=meeting.minutes_state,
