@@ -184,6 +184,14 @@ class Referral(SQLModel, table=True):
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
     days_to_decision: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    # The first meeting of the linked case with final minutes, and the days to it: stored
+    # when the minutes are finalised (or the referral is linked), for the follow-up.
+    first_meeting_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    days_to_first_meeting: int | None = Field(
+        default=None, sa_column=Column(Integer, nullable=True)
+    )
     waiting_since: datetime | None = Field(
         default=None, sa_column=Column(UTCDateTime(), nullable=True)
     )
