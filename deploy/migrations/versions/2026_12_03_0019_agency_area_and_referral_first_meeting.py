@@ -28,12 +28,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("agency", schema=None) as batch_op:
         batch_op.add_column(sa.Column("area", sa.String(length=100), nullable=True))
-        batch_op.add_column(
-            sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True)
-        )
-        batch_op.add_column(
-            sa.Column("version", sa.Integer(), nullable=False, server_default="1")
-        )
+        batch_op.add_column(sa.Column("deactivated_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
     with op.batch_alter_table("referral", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("first_meeting_at", sa.DateTime(timezone=True), nullable=True)
