@@ -529,11 +529,11 @@ def _demo_referrals(
     closed: list[tuple[str, date]],
 ) -> None:
     """Referrals (issue 13) in every status: a duplicate pair (school and police about the
-    same young person, received), one under assessment, one taken up (a new SSPF case for a
-    young person whose earlier case is closed), one not taken up, and two young people on the
-    SIG waiting list."""
+    same young person, received), one under assessment, two taken up (a new SSPF case for a
+    young person whose earlier case is closed, a new SIG case), one not taken up, and two
+    young people on the SIG waiting list, police capacity being full."""
     from domain.referrals import service as referrals  # issue 13: kept apart from the above
-    from domain.referrals.service import DecisionInput, ReferralInput
+    from domain.referrals.service import DecisionInput, DecisionResult, ReferralInput
 
     grounds = [g.id for g in referrals.active_grounds(session, actors["skola"])]
     now = today()
@@ -557,8 +557,8 @@ def _demo_referrals(
         )
         return made.id
 
-    def decide(referral_id: uuid.UUID, decision: str, **extra: object) -> None:
-        referrals.decide(
+    def decide(referral_id: uuid.UUID, decision: str, **extra: object) -> DecisionResult:
+        return referrals.decide(
             session,
             actors["handlaggare"],
             index=index,
@@ -574,5 +574,21 @@ def _demo_referrals(
     if again is not None:
         decide(refer_pnr("skola", again, "SSPF", [0, 4]), "open_case")
     decide(refer("fritid", 12, "assess", [7]), "decline", reason="Påhittat skäl (demo).")
+    # A SIG case opened from the police's referral, the demo police officer on its team: with
+    # the active SIG case they are on, police capacity (two per contact person) is full, so the
+    # next two SIG referrals wait.
+    taken = refer("polis", 15, "SIG", [3, 10])
+    sig_case = decide(
+        taken,
+        "open_case",
+        crime_criteria_met=True,
+        first_name="Sigge",
+        last_name="Påhittadsson",
+        gender=Gender.MALE.value,
+    ).case
+    if sig_case is not None:
+        teams.add_member(
+            session, actors["handlaggare"], case_id=sig_case.id, user_id=actors["polis"].user_id
+        )
     for age in (16, 17):
         decide(refer("polis", age, "SIG", [3, 10]), "wait_list", crime_criteria_met=True)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from common.errors import FieldError, ValidationFailed
+from common.roles import Permission
 from domain.people.models import GENDER_LABELS, Gender
 from domain.referrals import service as referrals
 from domain.referrals.rules import (
@@ -136,7 +137,11 @@ def inbox(request: Request, session: PageDb, actor: PageActor) -> Response:
     return render(
         request,
         "referral_inbox.html",
-        {"groups": referrals.inbox(session, actor), **_LABELS},
+        {
+            "groups": referrals.inbox(session, actor),
+            "handed_over": request.query_params.get("overlamnad") == "1",
+            **_LABELS,
+        },
         actor=actor,
     )
 
@@ -166,6 +171,12 @@ def _triage_page(
             "form": form or {},
             "genders": [(g.value, GENDER_LABELS[g]) for g in Gender],
             "decided": request.query_params.get("beslut") == "1",
+            "can_open_case": actor.can(Permission.OPEN_CASE),
+            "other_units": [
+                unit
+                for unit in referrals.receiving_agencies_for_triage(session, actor)
+                if unit.id != view.item.referral.receiving_agency_id
+            ],
             "past_capacity": request.query_params.get("kapacitet") == "1",
             **_LABELS,
         },
@@ -236,6 +247,39 @@ def decide(
     if result.warnings:  # opened past capacity: allowed, and said on the page
         return see_other(f"/aktualiseringar/{referral_id}?beslut=1&kapacitet=1")
     return see_other(f"/aktualiseringar/{referral_id}?beslut=1")
+
+
+@router.post("/aktualiseringar/{referral_id}/overlamna")
+def hand_over(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    referral_id: uuid.UUID,
+    csrf_token: Annotated[str, Form()] = "",
+    version: Annotated[int, Form()] = 0,
+    receiving_agency_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    csrf.check(request, csrf_token)
+    try:
+        referrals.hand_over(
+            session,
+            actor,
+            referral_id=referral_id,
+            receiving_agency_id=receiving_agency_id,
+            version=version,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _triage_page(
+            request,
+            session,
+            actor,
+            referral_id,
+            errors=exc.errors,
+            form={"receiving_agency_id": receiving_agency_id},
+            status=422,
+        )
+    return see_other("/aktualiseringar?overlamnad=1")
 
 
 @router.get("/vantelista")

@@ -18,6 +18,8 @@ from api.schemas.referrals import (
     GroundListOut,
     GroundOut,
     GroundsIn,
+    HandOverIn,
+    HandOverOut,
     InboxGroupOut,
     InboxOut,
     ReferralDetailOut,
@@ -155,6 +157,31 @@ def decide(
     )
     view = referrals.get_referral(session, actor, referral_id=referral_id)
     return DecisionOut.of(result, view.item)
+
+
+@router.post(
+    "/referrals/{referral_id}/hand-over",
+    response_model=HandOverOut,
+    responses=_ERRORS,
+    dependencies=[requires(Permission.TRIAGE_REFERRALS)],
+)
+def hand_over(
+    session: DbSession, actor: CurrentActor, referral_id: uuid.UUID, body: HandOverIn
+) -> HandOverOut:
+    """Send an undecided referral to another social-services unit (the young person's area,
+    or the unit that registered them). The sender sees no change."""
+    referral = referrals.hand_over(
+        session,
+        actor,
+        referral_id=referral_id,
+        receiving_agency_id=body.receiving_agency_id,
+        version=body.version,
+    )
+    return HandOverOut(
+        id=referral.id,
+        receiving_agency_id=referral.receiving_agency_id,
+        version=referral.version,
+    )
 
 
 @router.get(

@@ -41,6 +41,17 @@ class ReferralIn(BaseModel):
     )
 
 
+class HandOverIn(BaseModel):
+    receiving_agency_id: uuid.UUID = Field(description="The social-services unit to send it to")
+    version: int = Field(description=_VERSION)
+
+
+class HandOverOut(BaseModel):
+    id: uuid.UUID
+    receiving_agency_id: uuid.UUID
+    version: int
+
+
 class DecisionIn(BaseModel):
     decision: str = Field(
         max_length=32, description="start_assessment, open_case, attach, wait_list or decline"
@@ -180,7 +191,7 @@ class ReferralDetailOut(ReferralOut):
             young_person_id=view.young_person_id,
             open_case_ids=[c.id for c in view.open_cases],
             case_reference=view.case.reference if view.case else None,
-            days_to_first_meeting=view.days_to_first_meeting,
+            days_to_first_meeting=view.item.referral.days_to_first_meeting,
             crime_criteria_needed=view.crime_criteria_needed,
             capacity_warnings=[w.english for w in view.capacity],
         )

@@ -69,6 +69,7 @@ from domain.meetings.rules import (
     time_errors,
 )
 from domain.people.repository import YoungPersonRepository
+from domain.referrals.repository import record_first_meeting
 from domain.users.models import User
 
 MAX_START_PAGE = 100
@@ -1015,6 +1016,7 @@ def finalise(
     meeting.finalised_at = utcnow()
     meeting.finalised_by = actor.user_id
     repo.save(meeting)
+    record_first_meeting(session, case.id, meeting.starts_at)
     audit.record(
         session,
         actor,

@@ -26,6 +26,7 @@ from consent.scope import CaseScope
 from domain.agencies.models import Agency
 from domain.cases.models import Case
 from domain.meetings.models import Meeting
+from domain.meetings.rules import MeetingStatus, MinutesState
 from domain.people.models import YoungPerson
 from domain.referrals.models import (
     CapacityRule,
@@ -34,7 +35,7 @@ from domain.referrals.models import (
     ReferralGround,
     ReferralSetting,
 )
-from domain.referrals.rules import ReferralStatus
+from domain.referrals.rules import ReferralStatus, days_between
 from domain.scoping import ScopedRepository
 from domain.users.models import User
 
@@ -110,11 +111,12 @@ class ReferralRepository(ScopedRepository):
         statement = select(Referral).order_by(col(Referral.created_at).desc(), col(Referral.id))
         return self._session.exec(self._own(statement)).all()
 
-    def first_meeting(self, case_id: uuid.UUID, after: datetime) -> datetime | None:
-        """The first meeting of a case the reader sees, not cancelled, from `after` on."""
+    def first_held_meeting(self, case_id: uuid.UUID, after: datetime) -> datetime | None:
+        """The start of the case's first meeting with final minutes from `after` on."""
         statement = select(func.min(Meeting.starts_at)).where(
             Meeting.case_id == case_id,
-            Meeting.status != "cancelled",
+            Meeting.status != MeetingStatus.CANCELLED.value,
+            Meeting.minutes_state == MinutesState.FINAL.value,
             col(Meeting.starts_at) >= after,
         )
         found: datetime | None = self._session.exec(self._by_case(statement, Meeting.case_id)).one()
@@ -162,6 +164,33 @@ def person_by_index(session: Session, index: str) -> tuple[uuid.UUID, uuid.UUID]
     )
     row = session.exec(statement).first()
     return (row[0], row[1]) if row else None
+
+
+def record_first_meeting(session: Session, case_id: uuid.UUID, starts_at: datetime) -> None:
+    """A meeting of the case got final minutes: the referrals linked to the case made before
+    it, with no earlier first meeting, store it and the days to it. A figure kept for the
+    follow-up by whoever finalised the minutes, who need not see the referral."""
+    statement = unscoped(
+        select(Referral.id, Referral.created_at).where(
+            Referral.case_id == case_id,
+            col(Referral.created_at) <= starts_at,
+            or_(
+                col(Referral.first_meeting_at).is_(None),
+                col(Referral.first_meeting_at) > starts_at,
+            ),
+        ),
+        "the days to the first meeting, stored for the follow-up: ids and times only",
+    )
+    for referral_id, created_at in session.exec(statement).all():
+        session.execute(
+            update(Referral)
+            .where(col(Referral.id) == referral_id)
+            .values(
+                first_meeting_at=starts_at,
+                days_to_first_meeting=days_between(created_at, starts_at),
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 class ReferralSettingsRepository:

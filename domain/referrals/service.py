@@ -30,7 +30,7 @@ from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case
 from domain.cases.repository import CaseRepository
-from domain.cases.rules import OPEN_STATES
+from domain.cases.rules import OPEN_STATES, CaseState
 from domain.cases.service import open_case
 from domain.people.models import YoungPerson
 from domain.people.personnummer import InvalidPersonnummer, parse_personnummer
@@ -45,6 +45,7 @@ from domain.referrals.repository import (
     receiving_units,
 )
 from domain.referrals.rules import (
+    DECIDED,
     AgeBand,
     CapacityLoad,
     CapacityWarning,
@@ -142,7 +143,6 @@ class ReferralView:
     young_person_id: uuid.UUID | None  # registered and visible to the reader
     open_cases: Sequence[Case]  # the young person's open cases the reader sees
     case: Case | None  # the linked case, when the reader sees it
-    days_to_first_meeting: int | None
     crime_criteria_needed: bool
     capacity: Sequence[CapacityWarning]
 
@@ -275,7 +275,8 @@ def age_bands(session: Session) -> list[AgeBand]:
 
 def capacity_loads(session: Session, programme: str) -> list[CapacityLoad]:
     counts = CapacityCounts(session)
-    open_states = [state.value for state in OPEN_STATES]
+    # A case whose consent was refused holds no place: nobody works on it.
+    open_states = [state.value for state in OPEN_STATES if state is not CaseState.DECLINED]
     loads = []
     for rule in ReferralSettingsRepository(session).capacity():
         if rule.programme != programme:
@@ -308,8 +309,22 @@ def active_grounds(session: Session, actor: Actor) -> list[GroundLabel]:
 
 
 def receiving_agencies(session: Session, actor: Actor) -> Sequence[Agency]:
+    """The social-services units a referral can go to, by the area each serves: the sender
+    picks the young person's area (a known young person goes to the unit that knows them)."""
     actor.require(Permission.RAISE_REFERRAL)
-    return AgencyRepository(session).list(AgencyKind.SOCIAL_SERVICES.value)
+    return _active_units(session)
+
+
+def _active_units(session: Session) -> list[Agency]:
+    units = AgencyRepository(session).list(AgencyKind.SOCIAL_SERVICES.value)
+    active = [unit for unit in units if _receives_referrals(unit)]
+    return sorted(active, key=lambda unit: ((unit.area or "").casefold(), unit.name.casefold()))
+
+
+def receiving_agencies_for_triage(session: Session, actor: Actor) -> Sequence[Agency]:
+    """The units a triager can hand a referral over to."""
+    actor.require(Permission.TRIAGE_REFERRALS)
+    return _active_units(session)
 
 
 def _birth_year(errors: list[FieldError], given: int | str | None) -> int | None:
@@ -429,16 +444,20 @@ def _receiving_unit(
     except ValueError:
         unit_id = None
     unit = AgencyRepository(session).get(unit_id) if unit_id else None
-    if unit is None or unit.kind != AgencyKind.SOCIAL_SERVICES.value:
-        errors.append(
-            FieldError(
-                "receiving_agency_id",
-                "Välj vilken socialtjänst aktualiseringen ska till.",
-                "Choose a social-services agency to receive the referral.",
-            )
+    if unit is not None and _receives_referrals(unit):
+        return unit.id
+    errors.append(
+        FieldError(
+            "receiving_agency_id",
+            "Välj området där den unga personen bor.",
+            "Choose an active social-services unit (the young person's area).",
         )
-        return None
-    return unit.id
+    )
+    return None
+
+
+def _receives_referrals(unit: Agency) -> bool:
+    return unit.kind == AgencyKind.SOCIAL_SERVICES.value and unit.deactivated_at is None
 
 
 def my_referrals(session: Session, actor: Actor) -> list[SenderItem]:
@@ -530,7 +549,6 @@ def get_referral(session: Session, actor: Actor, *, referral_id: uuid.UUID) -> R
     receiving = agencies.get(referral.receiving_agency_id)
     person = _visible_person(session, scope, referral.personnummer_index)
     case = CaseRepository(session, scope).get(referral.case_id) if referral.case_id else None
-    first = repository.first_meeting(case.id, referral.created_at) if case else None
     programme = referral.case_programme or referral.programme
     _audit_read(session, actor, scope, referral, "referral.read")
     for duplicate in duplicates:
@@ -544,7 +562,6 @@ def get_referral(session: Session, actor: Actor, *, referral_id: uuid.UUID) -> R
         young_person_id=person.id if person else None,
         open_cases=_open_cases(session, scope, person),
         case=case,
-        days_to_first_meeting=days_between(referral.created_at, first) if first else None,
         crime_criteria_needed=needs_crime_criteria(programme, age_bands(session)),
         capacity=capacity_warnings(capacity_loads(session, programme))
         if programme in ("SSPF", "SIG")
@@ -657,7 +674,20 @@ def decide(
                     )
                 case, attached = existing[0], True
                 values["decision"] = Decision.ATTACH.value
+                first = repository.first_held_meeting(case.id, referral.created_at)
+                if first is not None:
+                    values |= {
+                        "first_meeting_at": first,
+                        "days_to_first_meeting": days_between(referral.created_at, first),
+                    }
             else:
+                if not actor.can(Permission.OPEN_CASE):
+                    raise ValidationFailed.one(
+                        "decision",
+                        "Ett nytt ärende öppnas av en handläggare. Sätt den unga personen på "
+                        "väntelistan, koppla till ett pågående ärende eller lämna över.",
+                        "Only a social worker opens a new case: wait-list, attach or hand over.",
+                    )
                 warnings = capacity_warnings(capacity_loads(session, programme))
                 if person is None:
                     person = _register(session, actor, index, referral, data, index_value)
@@ -742,6 +772,56 @@ def _register(
             gender=data.gender or "",
         ),
     )
+
+
+def hand_over(
+    session: Session,
+    actor: Actor,
+    *,
+    referral_id: uuid.UUID,
+    receiving_agency_id: uuid.UUID | str,
+    version: int,
+) -> Referral:
+    """Send an undecided referral on to another social-services unit (the young person lives
+    in its area, or is registered there). It leaves the reader's inbox unless they
+    coordinate its programme; the sender sees no change."""
+    actor.require(Permission.TRIAGE_REFERRALS)
+    scope = case_scope(session, actor)
+    repository = ReferralRepository(session, scope)
+    referral = repository.get(referral_id)
+    if referral is None:
+        raise NotFound()
+    if referral.version != version:
+        raise StaleVersion(current_version=referral.version)
+    if ReferralStatus(referral.status) in DECIDED:
+        raise Conflict(
+            "Aktualiseringen är redan beslutad.", english="The referral is already decided."
+        )
+    errors: list[FieldError] = []
+    unit_id = _receiving_unit(session, errors, receiving_agency_id)
+    if unit_id == referral.receiving_agency_id:
+        errors.append(
+            FieldError(
+                "receiving_agency_id",
+                "Aktualiseringen finns redan hos den enheten: välj en annan.",
+                "The referral is already with that unit: choose another.",
+            )
+        )
+    if errors or unit_id is None:
+        raise ValidationFailed(errors)
+    basis = _basis(scope, referral)  # the reader's basis before it moves
+    if not repository.change(referral, {"receiving_agency_id": unit_id, "updated_at": utcnow()}):
+        raise StaleVersion(current_version=repository.current_version(referral))
+    audit.record(
+        session,
+        actor,
+        action="referral.hand_over",
+        resource_type="referral",
+        resource_id=referral.id,
+        case_id=referral.case_id,
+        basis={**basis, "to_agency_id": str(unit_id)},
+    )
+    return referral
 
 
 def waiting_list(

@@ -213,6 +213,16 @@ ROUTES.update(
             "case_manage",
             lambda _ctx: {"json": {"decision": "decline", "version": 999}},
         ),
+        ("POST", "/api/v1/referrals/{referral_id}/hand-over"): Route(
+            Permission.TRIAGE_REFERRALS,
+            "case_manage",
+            lambda _ctx: {
+                "json": {
+                    "receiving_agency_id": "00000000-0000-4000-8000-000000000000",
+                    "version": 999,
+                }
+            },
+        ),
         ("GET", "/api/v1/waiting-list"): Route(Permission.TRIAGE_REFERRALS, "any", lambda _ctx: {}),
         ("GET", "/api/v1/referral-settings"): Route(Permission.CONFIGURE, "any", lambda _ctx: {}),
         ("PUT", "/api/v1/referral-settings/grounds"): Route(

@@ -200,6 +200,9 @@ PAGES: dict[tuple[str, str], Page] = {
     ("POST", "/aktualiseringar/{referral_id}/beslut"): Page(
         Permission.TRIAGE_REFERRALS, "case_manage", 409, {"version": STALE, "decision": "decline"}
     ),
+    ("POST", "/aktualiseringar/{referral_id}/overlamna"): Page(
+        Permission.TRIAGE_REFERRALS, "case_manage", 409, {"version": STALE}
+    ),
     ("GET", "/vantelista"): Page(Permission.TRIAGE_REFERRALS, "any"),
 }
 # Covered by tests/api/test_authorization_matrix.py and tests/api/test_oidc.py.

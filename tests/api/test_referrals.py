@@ -3,7 +3,8 @@ duplicates, triage outcomes, the waiting list and the configuration."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import uuid
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,10 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from audit.models import AuditEvent
-from common.clock import today
+from common.clock import STOCKHOLM, today, utcnow
 from common.db import new_session
 from common.roles import AgencyKind, Role
 from consent.guard import unscoped
+from domain.agencies.models import Agency
+from domain.people.models import YoungPerson
 from domain.referrals.models import Referral
 from tests.api.conftest import World, token_for
 from tests.api.test_cases import open_case
@@ -396,3 +399,200 @@ class TestSettings:
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "items.0.max_age"
+
+
+def _open_from_referral(client: TestClient, worker: dict[str, str], referral_id: str) -> str:
+    opened = client.post(
+        f"/api/v1/referrals/{referral_id}/decision",
+        json={
+            "decision": "open_case",
+            "version": 1,
+            "first_name": "Testa",
+            "last_name": "Testsson",
+            "gender": "female",
+        },
+        headers=worker,
+    )
+    assert opened.status_code == 200, opened.text
+    case_id: str = opened.json()["case_id"]
+    return case_id
+
+
+def _meeting_in(days: int) -> dict[str, Any]:
+    day = today() + timedelta(days=days)
+    start = datetime(day.year, day.month, day.day, 9, tzinfo=STOCKHOLM)
+    return {
+        "kind": "start",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1)).isoformat(),
+        "place": "Socialkontoret",
+    }
+
+
+class TestFirstMeeting:
+    def test_days_to_the_first_meeting_are_stored_when_its_minutes_are_final(
+        self, client: TestClient, world: World, engine: Engine
+    ) -> None:
+        school = token_for(client, world.usernames["school_contact"])
+        made = refer(client, school, world, personnummer=valid_personnummer(_born(14)))
+        worker = token_for(client, world.usernames["social_worker"])
+        case_id = _open_from_referral(client, worker, made["id"])
+        meetings = f"/api/v1/cases/{case_id}/meetings"
+        later = client.post(meetings, json=_meeting_in(9), headers=worker).json()
+        first = client.post(meetings, json=_meeting_in(3), headers=worker).json()
+        detail = f"/api/v1/referrals/{made['id']}"
+        # Scheduled is not held: nothing is stored until a meeting's minutes are final.
+        assert client.get(detail, headers=worker).json()["days_to_first_meeting"] is None
+
+        for meeting, expected in ((later, 9), (first, 3)):
+            done = client.post(
+                f"{meetings}/{meeting['id']}/finalise",
+                json={"version": meeting["version"]},
+                headers=worker,
+            )
+            assert done.status_code == 200, done.text
+            assert client.get(detail, headers=worker).json()["days_to_first_meeting"] == expected
+        with new_session(engine) as session:
+            stored_row = session.exec(
+                unscoped(
+                    select(Referral).where(Referral.id == uuid.UUID(made["id"])), "test: the row"
+                )
+            ).one()
+            assert stored_row.days_to_first_meeting == 3
+            assert stored_row.first_meeting_at is not None
+
+    def test_attaching_to_a_case_with_a_held_meeting_stores_it(
+        self, client: TestClient, world: World
+    ) -> None:
+        school = token_for(client, world.usernames["school_contact"])
+        pnr = valid_personnummer(_born(14))
+        made = refer(client, school, world, personnummer=pnr)
+        worker = token_for(client, world.usernames["social_worker"])
+        case_id = _open_from_referral(client, worker, made["id"])
+        meetings = f"/api/v1/cases/{case_id}/meetings"
+        meeting = client.post(meetings, json=_meeting_in(2), headers=worker).json()
+        client.post(
+            f"{meetings}/{meeting['id']}/finalise",
+            json={"version": meeting["version"]},
+            headers=worker,
+        )
+        again = refer(client, school, world, personnummer=pnr)
+        attached = client.post(
+            f"/api/v1/referrals/{again['id']}/decision",
+            json={"decision": "attach", "version": 1},
+            headers=worker,
+        )
+        assert attached.status_code == 200, attached.text
+        detail = client.get(f"/api/v1/referrals/{again['id']}", headers=worker).json()
+        assert detail["days_to_first_meeting"] == 2
+
+
+class TestHandOverAndRouting:
+    def test_hand_over_moves_it_to_the_other_unit_and_the_sender_sees_no_change(
+        self, client: TestClient, world: World, engine: Engine
+    ) -> None:
+        school = token_for(client, world.usernames["school_contact"])
+        made = refer(client, school, world, personnummer=valid_personnummer(_born(14)))
+        worker = token_for(client, world.usernames["social_worker"])
+        moved = client.post(
+            f"/api/v1/referrals/{made['id']}/hand-over",
+            json={"receiving_agency_id": str(world.other_unit.id), "version": 1},
+            headers=worker,
+        )
+        assert moved.status_code == 200, moved.text
+        assert moved.json()["version"] == 2
+        gone = client.get(f"/api/v1/referrals/{made['id']}", headers=worker)
+        assert gone.status_code == 404
+        other = token_for(client, world.usernames["other_social_worker"])
+        groups = client.get("/api/v1/referrals", headers=other).json()["groups"]
+        assert [r["id"] for g in groups for r in g["referrals"]] == [made["id"]]
+        [event] = actions(engine, "referral.hand_over")
+        assert event.basis is not None
+        assert event.basis["to_agency_id"] == str(world.other_unit.id)
+        assert event.basis["kind"] == "own_agency"
+        mine = client.get("/api/v1/referrals/mine", headers=school).json()["items"]
+        assert mine[0]["status"] == "received"
+        assert "Vuxen" not in str(mine)
+
+    def test_bad_hand_overs_change_nothing(
+        self, client: TestClient, world: World, engine: Engine
+    ) -> None:
+        school = token_for(client, world.usernames["school_contact"])
+        made = refer(client, school, world, personnummer=valid_personnummer(_born(14)))
+        worker = token_for(client, world.usernames["social_worker"])
+        url = f"/api/v1/referrals/{made['id']}/hand-over"
+        for target in (world.unit.id, world.school.id):
+            refused = client.post(
+                url, json={"receiving_agency_id": str(target), "version": 1}, headers=worker
+            )
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["field"] == "receiving_agency_id"
+        body = {"receiving_agency_id": str(world.other_unit.id), "version": 5}
+        assert client.post(url, json=body, headers=worker).status_code == 409
+        assert client.post(url, json=body | {"version": 1}, headers=school).status_code == 403
+        client.post(
+            f"/api/v1/referrals/{made['id']}/decision",
+            json={"decision": "decline", "reason": "Påhittat", "version": 1},
+            headers=worker,
+        )
+        decided = client.post(url, json=body | {"version": 2}, headers=worker)
+        assert decided.status_code == 409
+        assert actions(engine, "referral.hand_over") == []
+
+    def test_a_deactivated_unit_receives_no_referrals(
+        self, client: TestClient, world: World, engine: Engine
+    ) -> None:
+        with new_session(engine) as session:
+            unit = session.get(Agency, world.other_unit.id)
+            assert unit is not None
+            unit.deactivated_at = utcnow()
+            session.add(unit)
+            session.commit()
+        school = token_for(client, world.usernames["school_contact"])
+        ids = [g["id"] for g in grounds(client, school)[:1]]
+        refused = client.post(
+            "/api/v1/referrals",
+            json={
+                "programme": "SSPF",
+                "grounds": ids,
+                "personnummer": valid_personnummer(_born(14)),
+                "receiving_agency_id": str(world.other_unit.id),
+            },
+            headers=school,
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "receiving_agency_id"
+        assert stored(engine) == 0
+
+
+class TestCoordinatorTriage:
+    def test_a_coordinator_triages_but_does_not_open_a_new_case(
+        self, client: TestClient, world: World, engine: Engine
+    ) -> None:
+        school = token_for(client, world.usernames["school_contact"])
+        made = refer(client, school, world, personnummer=valid_personnummer(_born(14)))
+        coordinator = token_for(client, world.usernames["coordinator"])
+        url = f"/api/v1/referrals/{made['id']}/decision"
+        refused = client.post(
+            url,
+            json={
+                "decision": "open_case",
+                "version": 1,
+                "first_name": "Testa",
+                "last_name": "Testsson",
+                "gender": "female",
+            },
+            headers=coordinator,
+        )
+        assert refused.status_code == 422
+        assert refused.json()["errors"][0]["field"] == "decision"
+        with new_session(engine) as session:
+            count = session.exec(
+                unscoped(select(func.count()).select_from(YoungPerson), "test: a count")
+            ).one()
+        assert count == 0
+        waiting = client.post(
+            url, json={"decision": "wait_list", "version": 1}, headers=coordinator
+        )
+        assert waiting.status_code == 200, waiting.text
+        assert waiting.json()["referral"]["status"] == "waiting"

@@ -23,7 +23,7 @@ def refer(page: Page, personnummer: str, programme: str, grounds: int) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Aktualisera en ung person")
     page.get_by_label("Personnummer", exact=True).fill(personnummer)
     # The demo municipality has one social-services unit: it is chosen already.
-    expect(page.get_by_label("Till socialtjänsten")).not_to_have_value("")
+    expect(page.get_by_label("Område där den unga personen bor")).not_to_have_value("")
     page.locator(f"#programme-{programme}").check()
     for number in range(1, grounds + 1):
         page.locator(f"#ground-{number}").check()
@@ -82,3 +82,41 @@ def test_refer_find_the_duplicate_and_take_up(page: Page, browser: Browser, serv
     assert "Webbtest" not in text
     assert "Påhittadsson" not in text
     assert_accessible(page)
+
+
+def test_sig_referral_waits_because_police_capacity_is_full(
+    page: Page, browser: Browser, server: Server
+) -> None:
+    """The demo police officer is on two open SIG cases, their capacity: a new SIG referral
+    is shown the warning and goes on the waiting list."""
+    personnummer = valid_personnummer(today() - timedelta(days=16 * 365 + 40))
+    login(page, "polis")
+    refer(page, personnummer, "SIG", grounds=2)
+
+    worker_context = browser.new_context(base_url=server.url, locale="sv-SE")
+    worker = worker_context.new_page()
+    login(worker, "handlaggare")
+    worker.goto("/aktualiseringar")
+    group = worker.locator("section.referral-group").filter(has_text=personnummer[-4:])
+    group.get_by_role("link").first.click()
+    warning = worker.locator(".warning").filter(has_text="Kapaciteten är full")
+    expect(warning).to_contain_text("Polisens kontaktpersoner har full kapacitet för SIG")
+    assert_accessible(worker)
+    worker.get_by_label("Sätt på väntelistan").check()
+    worker.locator("#criteria-ja").check()
+    worker.get_by_role("button", name="Spara beslut").click()
+    saved = worker.get_by_role("status").filter(has_text="Beslutet är sparat.")
+    expect(saved).to_be_visible()
+    expect(worker.locator("dl.facts")).to_contain_text("På väntelistan")
+
+    worker.goto("/vantelista")
+    assert_accessible(worker)
+    sig = worker.get_by_role("region", name="SIG")
+    waiting = sig.get_by_role("row").filter(has_text=personnummer[-4:])
+    expect(waiting).to_have_count(1)
+    expect(waiting.get_by_role("cell").first).to_have_text("3")  # after the demo's two
+    worker_context.close()
+
+    page.goto("/aktualiseringar/mina")
+    mine = page.get_by_role("row").filter(has_text=personnummer[-4:])
+    expect(mine).to_contain_text("Under bedömning")  # waiting is not the sender's business
