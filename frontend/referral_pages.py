@@ -132,13 +132,23 @@ def my_referrals(request: Request, session: PageDb, actor: PageActor) -> Respons
     )
 
 
+_UNDECIDED = [
+    ReferralStatus.RECEIVED.value,
+    ReferralStatus.UNDER_ASSESSMENT.value,
+    ReferralStatus.WAITING.value,
+]
+
+
 @router.get("/aktualiseringar")
 def inbox(request: Request, session: PageDb, actor: PageActor) -> Response:
+    """Undecided referrals, unless `?visa=alla` asks for the decided ones too."""
+    show_all = request.query_params.get("visa") == "alla"
     return render(
         request,
         "referral_inbox.html",
         {
-            "groups": referrals.inbox(session, actor),
+            "groups": referrals.inbox(session, actor, statuses=None if show_all else _UNDECIDED),
+            "show_all": show_all,
             "handed_over": request.query_params.get("overlamnad") == "1",
             **_LABELS,
         },

@@ -86,3 +86,24 @@ def test_hand_over_on_the_page_and_coordinators_are_not_offered_a_new_case(
     assert moved.status_code == 200, moved.text  # followed to the inbox
     assert "Aktualiseringen är överlämnad." in moved.text
     assert client.get(f"/aktualiseringar/{made['id']}").status_code == 404
+
+
+def test_the_inbox_shows_undecided_referrals_unless_asked_for_all(
+    client: TestClient, world: World
+) -> None:
+    school = token_for(client, world.usernames["school_contact"])
+    waiting = refer(client, school, world, personnummer=valid_personnummer(_born(14)))
+    declined = refer(client, school, world, personnummer=valid_personnummer(_born(15)))
+    worker = token_for(client, world.usernames["social_worker"])
+    done = client.post(
+        f"/api/v1/referrals/{declined['id']}/decision",
+        json={"decision": "decline", "reason": "Påhittat", "version": 1},
+        headers=worker,
+    )
+    assert done.status_code == 200
+    log_in(client, world.usernames["social_worker"])
+    undecided = client.get("/aktualiseringar").text
+    assert f"/aktualiseringar/{waiting['id']}" in undecided
+    assert f"/aktualiseringar/{declined['id']}" not in undecided
+    everything = client.get("/aktualiseringar?visa=alla").text
+    assert f"/aktualiseringar/{declined['id']}" in everything
