@@ -574,9 +574,9 @@ def _demo_referrals(
     if again is not None:
         decide(refer_pnr("skola", again, "SSPF", [0, 4]), "open_case")
     decide(refer("fritid", 12, "assess", [7]), "decline", reason="Påhittat skäl (demo).")
-    # A SIG case opened from the police's referral, the demo police officer on its team: with
-    # the active SIG case they are on, police capacity (two per contact person) is full, so the
-    # next two SIG referrals wait.
+    # A SIG case opened from the police's referral, the demo police officer on its team as on
+    # the other open SIG cases: police capacity (two per contact person) is full, past it in
+    # fact (opening past capacity is allowed and warned), so the next two SIG referrals wait.
     taken = refer("polis", 15, "SIG", [3, 10])
     sig_case = decide(
         taken,

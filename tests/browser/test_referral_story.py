@@ -107,7 +107,7 @@ def test_sig_referral_waits_because_police_capacity_is_full(
     worker.get_by_role("button", name="Spara beslut").click()
     saved = worker.get_by_role("status").filter(has_text="Beslutet är sparat.")
     expect(saved).to_be_visible()
-    expect(worker.locator("dl.facts")).to_contain_text("På väntelistan")
+    expect(worker.locator("dl.summary")).to_contain_text("På väntelistan")
 
     worker.goto("/vantelista")
     assert_accessible(worker)
