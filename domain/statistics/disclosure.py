@@ -1,0 +1,301 @@
+"""Disclosure control for the steering groups' tables (DESIGN §7, issue 14). Pure: no database.
+
+A published table is a set of cells, each the sum of some *microcells*: the finest counts the
+statistics service computed (for example period × area × gender). An interior cell is one
+microcell; a row total, a column total or the grand total is the sum of several. Describing
+every cell by its microcells lets one audit cover this table and every earlier release of the
+same agreement, whose cells are sums over the same microcells (a year over its tertials, a
+total over its areas).
+
+`protect` decides what is shown:
+1. primary suppression: counts 1..k−1, and zeros that are not certain structural zeros;
+2. complementary suppression until the audit passes;
+3. the audit (`audit`): for each suppressed cell, the least and greatest value consistent with
+   everything published (this table and the earlier releases, every microcell ≥ 0, the
+   structural zeros 0), each a linear program solved by HiGHS. The release is safe only when
+   every suppressed cell's interval is at least `width` wide.
+
+The linear programs are the relaxation of the integer problem, the standard audit of
+τ-ARGUS; the protection width is what makes the relaxation's answer a safe margin.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
+
+MicroCell = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One published number: `key` names it in its table, `parts` are the microcells it sums."""
+
+    key: tuple[str, ...]
+    parts: frozenset[MicroCell]
+    value: int
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError(f"a count is never negative: {self.key} = {self.value}")
+        if not self.parts:
+            raise ValueError(f"a cell sums at least one microcell: {self.key}")
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a release showed: its cells and which of them were suppressed."""
+
+    cells: Sequence[Cell]
+    suppressed: frozenset[tuple[str, ...]]
+
+    def published(self) -> Iterable[Cell]:
+        return (cell for cell in self.cells if cell.key not in self.suppressed)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """A protected value that the published numbers pin down too closely: a suppressed cell
+    (`key` in its table) or a small microcell (`key` is the microcell)."""
+
+    key: tuple[str, ...]
+    parts: frozenset[MicroCell]
+    low: float
+    high: float
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+
+@dataclass(frozen=True)
+class Protected:
+    release: Release
+    primary: frozenset[tuple[str, ...]]
+    intervals: Mapping[frozenset[MicroCell], tuple[float, float]] = field(default_factory=dict)
+
+
+class ReleaseRefused(Exception):
+    """No suppression of this table protects every cell, given what is already published."""
+
+    def __init__(self, exposures: Sequence[Exposure]) -> None:
+        super().__init__(
+            "a suppressed cell can be recovered from what is published: "
+            + ", ".join(f"{'/'.join(e.key)} in [{e.low:g}, {e.high:g}]" for e in exposures)
+        )
+        self.exposures = tuple(exposures)
+
+
+def grid(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    counts: Mapping[tuple[str, str], int],
+    *,
+    prefix: MicroCell = (),
+    total: str = "Totalt",
+) -> list[Cell]:
+    """A two-way table with its row, column and grand totals. `prefix` places the microcells
+    (for example the period), so tables of different periods never share one."""
+    cells = [
+        Cell((row, column), frozenset({(*prefix, row, column)}), counts.get((row, column), 0))
+        for row in rows
+        for column in columns
+    ]
+    for row in rows:
+        parts = frozenset((*prefix, row, column) for column in columns)
+        value = sum(counts.get((row, column), 0) for column in columns)
+        cells.append(Cell((row, total), parts, value))
+    for column in columns:
+        parts = frozenset((*prefix, row, column) for row in rows)
+        value = sum(counts.get((row, column), 0) for row in rows)
+        cells.append(Cell((total, column), parts, value))
+    everything = frozenset((*prefix, row, column) for row in rows for column in columns)
+    grand = sum(counts.get((row, column), 0) for row in rows for column in columns)
+    cells.append(Cell((total, total), everything, grand))
+    return cells
+
+
+def primary(
+    cells: Sequence[Cell], *, k: int, structural_zeros: frozenset[MicroCell] = frozenset()
+) -> frozenset[tuple[str, ...]]:
+    """Counts 1..k−1, and zeros unless every microcell of the cell is a structural zero (a
+    combination that cannot occur): a zero that merely happened is a fact about people too."""
+    return frozenset(
+        cell.key
+        for cell in cells
+        if 0 < cell.value < k or (cell.value == 0 and not cell.parts <= structural_zeros)
+    )
+
+
+def audit(
+    releases: Sequence[Release],
+    *,
+    k: int,
+    width: float,
+    structural_zeros: frozenset[MicroCell] = frozenset(),
+    first_only: bool = False,
+) -> tuple[list[Exposure], dict[frozenset[MicroCell], tuple[float, float]]]:
+    """The interval of every protected value given everything published in `releases`:
+    every suppressed cell of every release (a new release must not give away an old
+    suppression), and every microcell below k that a single-microcell cell counted (so that
+    differencing two releases, say a year against its tertials, gives no small count away).
+    The exposures are the intervals narrower than `width` (with `first_only`, the first)."""
+    micro = sorted({part for release in releases for cell in release.cells for part in cell.parts})
+    column = {part: number for number, part in enumerate(micro)}
+    rows: list[int] = []
+    cols: list[int] = []
+    right: list[float] = []
+    for release in releases:
+        for cell in release.published():
+            rows.extend([len(right)] * len(cell.parts))
+            cols.extend(column[part] for part in cell.parts)
+            right.append(cell.value)
+    constrained = {micro[c] for c in cols}
+    bounds = [(0.0, 0.0) if part in structural_zeros else (0.0, None) for part in micro]
+    equalities = (
+        csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(right), len(micro)))
+        if right
+        else None
+    )
+    exposures: list[Exposure] = []
+    intervals: dict[frozenset[MicroCell], tuple[float, float]] = {}
+    for key, parts in _targets(releases, k=k, structural_zeros=structural_zeros):
+        if parts in intervals:
+            continue
+        if any(part not in constrained and part not in structural_zeros for part in parts):
+            intervals[parts] = (0.0, math.inf)  # a part no published number touches
+            continue
+        objective = np.zeros(len(micro))
+        for part in parts:
+            objective[column[part]] = 1.0
+        low = _solve(objective, equalities, right, bounds)
+        high = -_solve(-objective, equalities, right, bounds)
+        intervals[parts] = (low, high)
+        if high - low < width:
+            exposures.append(Exposure(key, parts, low, high))
+            if first_only:
+                break
+    return exposures, intervals
+
+
+def _targets(
+    releases: Sequence[Release], *, k: int, structural_zeros: frozenset[MicroCell]
+) -> Iterable[tuple[tuple[str, ...], frozenset[MicroCell]]]:
+    for release in reversed(releases):  # the newest first: its cells are the ones to fix
+        for cell in release.cells:
+            if cell.key in release.suppressed:
+                yield cell.key, cell.parts
+    for release in releases:
+        for cell in release.cells:
+            [part] = cell.parts if len(cell.parts) == 1 else (None,)
+            if part is not None and part not in structural_zeros and cell.value < k:
+                yield part, cell.parts
+
+
+def _solve(
+    objective: npt.NDArray[np.float64],
+    equalities: csr_matrix | None,
+    right: Sequence[float],
+    bounds: Sequence[tuple[float, float | None]],
+) -> float:
+    result = linprog(
+        objective,
+        A_eq=equalities,
+        b_eq=np.asarray(right, dtype=float) if equalities is not None else None,
+        bounds=bounds,
+        method="highs",
+    )
+    if result.status == 0:
+        return float(result.fun)
+    # HiGHS may answer "infeasible or unbounded": the published numbers are a feasible point
+    # unless they contradict each other, so ask for any feasible point to tell the two apart.
+    feasible = linprog(
+        np.zeros_like(objective),
+        A_eq=equalities,
+        b_eq=np.asarray(right, dtype=float) if equalities is not None else None,
+        bounds=bounds,
+        method="highs",
+    )
+    if feasible.status == 0:
+        return -math.inf  # unbounded: the cell can be as large as you like
+    raise RuntimeError(f"the published numbers contradict each other: {result.message}")
+
+
+def protect(
+    cells: Sequence[Cell],
+    *,
+    k: int,
+    width: float | None = None,
+    earlier: Sequence[Release] = (),
+    structural_zeros: frozenset[MicroCell] = frozenset(),
+) -> Protected:
+    """Suppress what must be, then more until no suppressed cell can be recovered within
+    `width` (default k) from this table and the `earlier` releases. Raises ReleaseRefused
+    when even suppressing the whole table cannot protect it (an earlier release showed it)."""
+    if k < 1:
+        raise ValueError("k is at least 1")
+    protection = float(k if width is None else width)
+    first = primary(cells, k=k, structural_zeros=structural_zeros)
+    suppressed = set(first)
+    by_key = {cell.key: cell for cell in cells}
+    if len(by_key) != len(cells):
+        raise ValueError("two cells of one table share a key")
+    while True:
+        release = Release(cells=tuple(cells), suppressed=frozenset(suppressed))
+        exposures, _ = audit(
+            [*earlier, release],
+            k=k,
+            width=protection,
+            structural_zeros=structural_zeros,
+            first_only=True,
+        )
+        if not exposures:
+            _, intervals = audit(
+                [*earlier, release], k=k, width=protection, structural_zeros=structural_zeros
+            )
+            return Protected(release=release, primary=first, intervals=intervals)
+        complement = _complement(by_key, suppressed, exposures[0], structural_zeros)
+        if complement is None:
+            raise ReleaseRefused(exposures)
+        suppressed.add(complement)
+
+
+def _complement(
+    cells: Mapping[tuple[str, ...], Cell],
+    suppressed: set[tuple[str, ...]],
+    exposure: Exposure,
+    structural_zeros: frozenset[MicroCell],
+) -> tuple[str, ...] | None:
+    """The cheapest further cell to suppress for an exposed one. A shown total over the
+    exposed cell (its row, its column, the grand total) is an equation that gives it away;
+    take the one with the fewest suppressed cells in it, and suppress its smallest shown part
+    (interior cells first). When no shown total holds it, suppress the smallest shown cell
+    that overlaps it. None when nothing is left to suppress."""
+    exposed = exposure.parts
+
+    def hidden(cell: Cell) -> bool:
+        return cell.key in suppressed or cell.parts <= structural_zeros
+
+    def cheapest(candidates: Iterable[Cell]) -> Cell | None:
+        return min(candidates, key=lambda c: (len(c.parts), c.value, c.key), default=None)
+
+    lines = [cell for cell in cells.values() if exposed < cell.parts and not hidden(cell)]
+
+    def crowding(line: Cell) -> tuple[int, int]:
+        inside = sum(1 for c in cells.values() if c.parts < line.parts and c.key in suppressed)
+        return inside, len(line.parts)
+
+    for line in sorted(lines, key=crowding):
+        parts = (c for c in cells.values() if c.parts < line.parts and not hidden(c))
+        best = cheapest(c for c in parts if not c.parts & exposed)
+        if best is not None:
+            return best.key
+        return line.key  # the line holds nothing else to hide: hide the total itself
+    overlapping = cheapest(c for c in cells.values() if c.parts & exposed and not hidden(c))
+    return overlapping.key if overlapping is not None else None
