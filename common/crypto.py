@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _FORMAT = "v2"
 _LEGACY_FORMAT = "v1"  # column-only associated data; read, never written
@@ -142,6 +144,36 @@ class BlindIndex:
 
     def of(self, normalised: str) -> str:
         return hmac.new(self.key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Pseudonymiser:
+    """Pseudonyms for counting distinct young people in statistics (DESIGN §7).
+
+    A key per (statistics domain, scope) is derived with HKDF-SHA-256 from the statistics
+    key, and a pseudonym is the HMAC-SHA-256 of a stable identifier under it, cut to 128 bits.
+    With an agreement as the scope, a young person links across the periods of that
+    agreement and to nothing else: not across agreements, domains, or to the blind index.
+    """
+
+    key: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if len(self.key) < 32:
+            raise KeyMaterialError("statistics key must be at least 32 bytes")
+
+    def scoped(self, domain: str, scope: str) -> PseudonymScope:
+        info = f"samsyn-statistics|{domain}|{scope}".encode()
+        derived = HKDF(algorithm=SHA256(), length=32, salt=None, info=info).derive(self.key)
+        return PseudonymScope(derived)
+
+
+@dataclass(frozen=True)
+class PseudonymScope:
+    key: bytes = field(repr=False)
+
+    def of(self, identifier: str) -> bytes:
+        return hmac.new(self.key, identifier.encode("utf-8"), hashlib.sha256).digest()[:16]
 
 
 def encode_key(key: bytes) -> str:

@@ -7,7 +7,8 @@ Keys never enter the database or the logs. Each purpose has its own key:
 - blind index: ``blind-index.key`` or ``SAMSYN_BLIND_INDEX_KEY``;
 - session and CSRF signing: ``session.key`` or ``SAMSYN_SESSION_KEY``;
 - audit checkpoint signing (Ed25519 private key, 32 bytes): ``audit-signing.key`` or
-  ``SAMSYN_AUDIT_SIGNING_KEY``.
+  ``SAMSYN_AUDIT_SIGNING_KEY``;
+- statistics pseudonyms: ``statistics.key`` or ``SAMSYN_STATISTICS_KEY``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,21 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from common.clock import utcnow
-from common.crypto import BlindIndex, FieldKeyRing, KeyMaterialError, decode_key, encode_key
+from common.crypto import (
+    BlindIndex,
+    FieldKeyRing,
+    KeyMaterialError,
+    Pseudonymiser,
+    decode_key,
+    encode_key,
+)
 from common.files import private_directory
 
 FIELD_KEYS_FILE = "field-encryption.json"
 BLIND_INDEX_FILE = "blind-index.key"
 SESSION_KEY_FILE = "session.key"
 AUDIT_SIGNING_KEY_FILE = "audit-signing.key"
+STATISTICS_KEY_FILE = "statistics.key"
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class KeySet:
     blind_index: BlindIndex
     session: bytes = dataclasses.field(repr=False)  # never in a traceback or a log line
     audit_signing: Ed25519PrivateKey
+    statistics: Pseudonymiser
 
 
 def _write_secret(path: Path, content: str) -> None:
@@ -111,6 +121,7 @@ def load_keys(key_dir: Path, env: Mapping[str, str], *, generate: bool) -> KeySe
         blind_index=BlindIndex(single("SAMSYN_BLIND_INDEX_KEY", BLIND_INDEX_FILE)),
         session=single("SAMSYN_SESSION_KEY", SESSION_KEY_FILE),
         audit_signing=_ed25519(single("SAMSYN_AUDIT_SIGNING_KEY", AUDIT_SIGNING_KEY_FILE)),
+        statistics=Pseudonymiser(single("SAMSYN_STATISTICS_KEY", STATISTICS_KEY_FILE)),
     )
 
 

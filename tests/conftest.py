@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, make_url
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from common.crypto import BlindIndex, FieldKeyRing, install_field_keyring
+from common.crypto import BlindIndex, FieldKeyRing, Pseudonymiser, install_field_keyring
 from common.db import make_engine, new_session
 from common.keys import KeySet
 from deploy import migrate
@@ -90,6 +90,7 @@ def make_keys() -> KeySet:
         blind_index=BlindIndex(secrets.token_bytes(32)),
         session=secrets.token_bytes(32),
         audit_signing=Ed25519PrivateKey.generate(),
+        statistics=Pseudonymiser(secrets.token_bytes(32)),
     )
 
 

@@ -17,12 +17,19 @@ from common.keys import (
     BLIND_INDEX_FILE,
     FIELD_KEYS_FILE,
     SESSION_KEY_FILE,
+    STATISTICS_KEY_FILE,
     KeySet,
     load_keys,
     rotate_field_key,
 )
 
-ALL_FILES = (FIELD_KEYS_FILE, BLIND_INDEX_FILE, SESSION_KEY_FILE, AUDIT_SIGNING_KEY_FILE)
+ALL_FILES = (
+    FIELD_KEYS_FILE,
+    BLIND_INDEX_FILE,
+    SESSION_KEY_FILE,
+    AUDIT_SIGNING_KEY_FILE,
+    STATISTICS_KEY_FILE,
+)
 CONTEXT = "young_person.first_name"
 ROW = uuid.UUID("00000000-0000-4000-8000-000000000001")
 
@@ -45,6 +52,7 @@ def env_keys() -> tuple[dict[str, str], bytes, bytes, bytes]:
         "SAMSYN_BLIND_INDEX_KEY": encode_key(blind_key),
         "SAMSYN_SESSION_KEY": encode_key(session_key),
         "SAMSYN_AUDIT_SIGNING_KEY": encode_key(secrets.token_bytes(32)),
+        "SAMSYN_STATISTICS_KEY": encode_key(secrets.token_bytes(32)),
     }
     return env, field_key, blind_key, session_key
 
@@ -134,6 +142,7 @@ class TestMissingKeys:
             (BLIND_INDEX_FILE, "SAMSYN_BLIND_INDEX_KEY"),
             (SESSION_KEY_FILE, "SAMSYN_SESSION_KEY"),
             (AUDIT_SIGNING_KEY_FILE, "SAMSYN_AUDIT_SIGNING_KEY"),
+            (STATISTICS_KEY_FILE, "SAMSYN_STATISTICS_KEY"),
         ],
     )
     def test_each_missing_key_is_named(self, key_dir: Path, file_name: str, env_name: str) -> None:
