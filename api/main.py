@@ -42,8 +42,10 @@ from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import (
+    admin_pages,
     assessment_pages,
     consent_pages,
+    follow_up_pages,
     meeting_pages,
     oidc_pages,
     plan_pages,
@@ -207,6 +209,8 @@ def create_app(
         referral_pages.router,  # issue 13
         assessment_pages.router,  # issue 13
         audit_pages.router,
+        admin_pages.router,  # issue 15: the administrator's pages
+        follow_up_pages.router,  # issue 15: the steering group's landing page
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 
