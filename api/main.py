@@ -18,6 +18,7 @@ from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
 from api.routers import (
+    admin,  # issue 15
     assessments,
     audit,
     auth,
@@ -197,6 +198,7 @@ def create_app(
     api.include_router(assessments.router)  # issue 13: cylinder-model assessments
     api.include_router(breakglass.router)
     api.include_router(audit.router)
+    api.include_router(admin.router)  # issue 15: the administrator's API
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
     for router in (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 
 import pytest
@@ -68,7 +69,7 @@ class Admin:
     def get(self, url: str) -> object:
         return self.client.get(url, follow_redirects=False)
 
-    def post(self, url: str, data: dict[str, str | list[str]]) -> object:
+    def post(self, url: str, data: Mapping[str, str | list[str]]) -> object:
         return self.client.post(url, data={**data, "csrf_token": self.csrf}, follow_redirects=False)
 
 
