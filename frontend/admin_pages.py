@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from common.errors import Conflict, FieldError, StaleVersion, ValidationFailed
 from common.roles import AGENCY_KIND_LABELS, ROLE_LABELS, Permission, Role
 from domain.agencies import service as agencies
+from domain.auth.oidc import Federation
 from domain.users import service as users
 from domain.users.repository import UserRepository
 from frontend import csrf
@@ -55,6 +56,11 @@ def _attempt(session: PageDb, write: Callable[[], object]) -> tuple[list[FieldEr
         session.rollback()
         return exc.errors or [FieldError(FORM, exc.detail, exc.english)], 409
     return [], 200
+
+
+def issuer_agencies(federation: Federation) -> frozenset[str]:
+    """The agency names the configured OpenID issuers map to."""
+    return frozenset(client.config.agency for client in federation.clients.values())
 
 
 def _uuid(value: str) -> uuid.UUID | None:
@@ -189,6 +195,7 @@ def update_agency(
     form: Annotated[AgencyForm, Form()],
 ) -> Response:
     csrf.check(request, form.csrf_token)
+    config: PageConfig = request.app.state.pages
     errors, status = _attempt(
         session,
         lambda: agencies.update_agency(
@@ -199,6 +206,7 @@ def update_agency(
             name=form.name,
             kind=form.kind,
             area=form.area,
+            issuer_agencies=issuer_agencies(config.federation),
         ),
     )
     if errors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
@@ -24,6 +24,7 @@ from api.schemas.admin import (
 from common.roles import Permission
 from domain.agencies import service as agencies
 from domain.users import service as users
+from frontend.admin_pages import issuer_agencies
 
 router = APIRouter(
     prefix="/admin", tags=["administration"], dependencies=[requires(Permission.CONFIGURE)]
@@ -47,9 +48,14 @@ def create_agency(session: DbSession, actor: CurrentActor, body: AgencyIn) -> Ag
 
 @router.patch("/agencies/{agency_id}", response_model=AgencyOut, responses=_ERRORS)
 def update_agency(
-    session: DbSession, actor: CurrentActor, agency_id: uuid.UUID, body: AgencyUpdateIn
+    request: Request,
+    session: DbSession,
+    actor: CurrentActor,
+    agency_id: uuid.UUID,
+    body: AgencyUpdateIn,
 ) -> AgencyOut:
-    """Rename, or change the kind or area."""
+    """Rename, or change the kind or area. An agency an OpenID issuer maps to keeps its name
+    and kind (422)."""
     agency = agencies.update_agency(
         session,
         actor,
@@ -58,6 +64,7 @@ def update_agency(
         name=body.name,
         kind=body.kind,
         area=body.area,
+        issuer_agencies=issuer_agencies(request.app.state.federation),
     )
     return AgencyOut.of(agency)
 

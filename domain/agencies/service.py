@@ -7,7 +7,7 @@ pages, which all call these functions. Every change is audited as a configuratio
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlmodel import Session
 
@@ -122,13 +122,27 @@ def update_agency(
     name: str,
     kind: str,
     area: str | None,
+    issuer_agencies: Collection[str] = (),
 ) -> Agency:
     """Rename a unit, or change its kind or area. Users keep their agency; a kind that no
-    longer allows their roles (a social worker outside social services) is refused."""
+    longer allows their roles (a social worker outside social services) is refused.
+
+    `issuer_agencies`: the agency names the configured OpenID issuers map to. Such a unit keeps
+    its name and kind: the issuer finds it by name, and its role map was checked against the
+    kind at start-up (`domain.auth.federation.check_issuers`)."""
     agency = get_agency(session, actor, agency_id)
     name = name.strip()
     area = (area or "").strip() or None
     errors = _problems(name, kind, area)
+    if agency.name in issuer_agencies and (name, kind) != (agency.name, agency.kind):
+        errors.append(
+            FieldError(
+                "name" if name != agency.name else "kind",
+                "En inloggning via organisation (OpenID) är kopplad till organisationen med "
+                "dess namn och typ. Ändra först serverns inställning SAMSYN_OIDC_ISSUERS.",
+                "An OpenID issuer maps to this agency by name: its name and kind are fixed.",
+            )
+        )
     repository = AgencyRepository(session)
     same_name = repository.by_name(name) if name else None
     if same_name is not None and same_name.id != agency.id:

@@ -494,6 +494,15 @@ class TestIssuers:
         assert "Handläggare" in html
         assert "hemligt" not in html
 
+        # The issuer finds its agency by name: renaming it would cut its users off.
+        url = f"/admin/organisationer/{world.unit.id}"
+        renamed = admin.post(url, {"name": "Nytt namn", "kind": "social_services", "version": "1"})
+        assert _status(renamed) == 422
+        assert 'href="#name"' in _text(renamed)
+        assert "SAMSYN_OIDC_ISSUERS" in _text(renamed)
+        area = {"name": world.unit.name, "kind": "social_services", "area": "Norr"}
+        assert _status(admin.post(url, {**area, "version": "1"})) == 303
+
 
 ADMIN_PAGES = [
     ("GET", "/admin"),
