@@ -40,7 +40,7 @@ from audit.sequencer import (
 from audit.verify import verify_log
 from common.crypto import KeyMaterialError
 from common.db import make_engine, new_session
-from common.errors import DomainError
+from common.errors import DomainError, NotFound
 from common.keys import KeySet, load_keys, rotate_field_key
 from common.roles import AgencyKind, Role
 from consent.rules import MOVE_REASON_LABELS
@@ -54,7 +54,13 @@ from domain.cases.rules import STATE_LABELS, CaseState
 from domain.consents.sweep import sweep
 from domain.encryption.reencrypt import marked_plaintext_count, reencrypt
 from domain.users.repository import UserRepository
-from domain.users.service import create_user, set_active, set_password, set_programmes
+from domain.users.service import (
+    create_user,
+    set_active,
+    set_password,
+    set_programmes,
+    unlock_account,
+)
 
 log = structlog.get_logger("samsyn.cli")
 
@@ -193,7 +199,7 @@ def cmd_agency_create(args: argparse.Namespace) -> int:
     settings = _settings()
     _, engine = _open(settings)
     with new_session(engine) as session:
-        agency = create_agency(session, name=args.name, kind=args.kind)
+        agency = create_agency(session, name=args.name, kind=args.kind, area=args.area)
         session.commit()
         _out(f"{agency.id}  {agency.kind}  {agency.name}")
     return 0
@@ -260,6 +266,19 @@ def cmd_user_reset_totp(args: argparse.Namespace) -> int:
         reset_second_factor(session, username=args.username)
         session.commit()
     _out("Tvåstegsverifieringen är återställd; kontot aktiverar den vid nästa inloggning.")
+    return 0
+
+
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    """As the administrator's page does: the name's failed logins no longer count."""
+    _, engine = _open(_settings())
+    with new_session(engine) as session:
+        user = UserRepository(session).by_username(args.username.strip().lower())
+        if user is None:
+            raise NotFound()
+        unlock_account(session, None, user_id=user.id, version=user.version)
+        session.commit()
+    _out("Kontot är upplåst.")
     return 0
 
 
@@ -540,6 +559,7 @@ def build_parser() -> argparse.ArgumentParser:
     create = agency.add_parser("create")
     create.add_argument("--name", required=True)
     create.add_argument("--kind", required=True, choices=[k.value for k in AgencyKind])
+    create.add_argument("--area", help="the part of the municipality it serves (stadsdel)")
     create.set_defaults(func=cmd_agency_create)
     agency.add_parser("list").set_defaults(func=cmd_agency_list)
 
@@ -574,6 +594,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--username", required=True)
     reset.set_defaults(func=cmd_user_reset_totp)
+    unlock = user.add_parser("unlock", help="lift a lockout after failed logins")
+    unlock.add_argument("--username", required=True)
+    unlock.set_defaults(func=cmd_user_unlock)
     for command, help_text in (
         ("disable", "disable an account and end its sessions (a federated login cannot undo it)"),
         ("enable", "enable an account again"),

@@ -18,6 +18,7 @@ from api import errors
 from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
 from api.routers import (
+    admin,  # issue 15
     assessments,
     audit,
     auth,
@@ -42,8 +43,10 @@ from domain.auth.service import SessionPolicy
 from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import (
+    admin_pages,
     assessment_pages,
     consent_pages,
+    follow_up_pages,
     meeting_pages,
     oidc_pages,
     plan_pages,
@@ -195,6 +198,7 @@ def create_app(
     api.include_router(assessments.router)  # issue 13: cylinder-model assessments
     api.include_router(breakglass.router)
     api.include_router(audit.router)
+    api.include_router(admin.router)  # issue 15: the administrator's API
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
     for router in (
@@ -207,6 +211,8 @@ def create_app(
         referral_pages.router,  # issue 13
         assessment_pages.router,  # issue 13
         audit_pages.router,
+        admin_pages.router,  # issue 15: the administrator's pages
+        follow_up_pages.router,  # issue 15: the steering group's landing page
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 

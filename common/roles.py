@@ -78,6 +78,8 @@ class Permission(StrEnum):
     RECORD_ASSESSMENT = "record_assessment"
     # Municipal configuration: catalogues, cylinder levels, eligibility and capacity.
     CONFIGURE = "configure"
+    # The steering group's follow-up of the collaboration agreement (issue 14): statistics only.
+    READ_FOLLOW_UP = "read_follow_up"
 
 
 # What social services staff do on the cases they manage: run the meetings and keep the plan.
@@ -134,7 +136,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.READ_ASSESSMENTS,
         }
     ),
-    Role.STEERING_GROUP: frozenset(),
+    Role.STEERING_GROUP: frozenset({Permission.READ_FOLLOW_UP}),
     Role.ADMINISTRATOR: frozenset({Permission.CONFIGURE}),
     Role.AUDITOR: frozenset(
         {Permission.READ_AUDIT_LOG, Permission.EXPORT_AUDIT_LOG, Permission.REVIEW_BREAK_GLASS}

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
+from common.actor import Actor
 from common.clock import STOCKHOLM, today
 from common.errors import FieldError, ValidationFailed
 from common.roles import AgencyKind, Permission
@@ -36,7 +37,21 @@ GUARDIAN_SLOTS = 2
 def home(actor: MaybeActor) -> Response:
     if actor is None:
         return see_other("/logga-in")
-    return see_other("/start")
+    return see_other(landing_page(actor))
+
+
+def landing_page(actor: Actor) -> str:
+    """Where each role starts (issue 15): case work on "Min dag", the administrator on the
+    administration, the auditor on the log search, the steering group on the follow-up."""
+    if works_on_cases(actor):
+        return "/start"
+    if actor.can(Permission.CONFIGURE):
+        return "/admin"
+    if actor.can(Permission.READ_AUDIT_LOG):
+        return "/granskning"
+    if actor.can(Permission.READ_FOLLOW_UP):
+        return "/uppfoljning"
+    return "/start"
 
 
 @router.get("/start")

@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from domain.agencies.models import Agency
@@ -29,3 +32,18 @@ class AgencyRepository:
     def add(self, agency: Agency) -> None:
         self._session.add(agency)
         self._session.flush()
+
+    def update_if_version(self, agency: Agency, version: int, **values: Any) -> bool:
+        """Compare-and-set: write `values` and the next version only if the row is still at
+        `version`; False when someone else changed it meanwhile."""
+        result = self._session.execute(
+            update(Agency)
+            .where(col(Agency.id) == agency.id, col(Agency.version) == version)
+            .values(**values, version=version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if int(result.rowcount) != 1:  # type: ignore[attr-defined]
+            return False
+        for name, value in {**values, "version": version + 1}.items():
+            set_committed_value(agency, name, value)
+        return True

@@ -65,6 +65,11 @@ class User(SQLModel, table=True):
         default=False,
         sa_column=Column(Boolean, nullable=False, default=False, server_default=false()),
     )
+    # Guards the administrator's edits (agency, roles, programmes, activation, second factor,
+    # lockout): an edit based on an older read is refused.
+    version: int = Field(
+        default=1, sa_column=Column(Integer, nullable=False, default=1, server_default="1")
+    )
 
     @property
     def is_federated(self) -> bool:

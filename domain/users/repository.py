@@ -4,9 +4,11 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from domain.agencies.models import Agency
@@ -63,6 +65,57 @@ class UserRepository:
     def add(self, user: User) -> None:
         self._session.add(user)
         self._session.flush()
+
+    def update_if_version(self, user: User, version: int, **values: Any) -> bool:
+        """Compare-and-set: write `values` and the next version only if the account is still
+        at `version`; False when someone else changed it meanwhile."""
+        result = self._session.execute(
+            update(User)
+            .where(col(User.id) == user.id, col(User.version) == version)
+            .values(**values, version=version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if int(result.rowcount) != 1:  # type: ignore[attr-defined]
+            return False
+        for name, value in {**values, "version": version + 1}.items():
+            set_committed_value(user, name, value)
+        return True
+
+    def holds_social_services_roles(self, agency_id: uuid.UUID) -> bool:
+        """Whether any account of the agency is a social worker or coordinator."""
+        rows = self._session.exec(select(User.roles).where(User.agency_id == agency_id)).all()
+        return any({"social_worker", "coordinator"} & set(roles) for roles in rows)
+
+    def counts_by_agency(self) -> dict[uuid.UUID, int]:
+        """Accounts per agency, active or not."""
+        statement = select(User.agency_id, func.count()).group_by(col(User.agency_id))
+        return {row[0]: int(row[1]) for row in self._session.exec(statement).all()}
+
+    def last_logins(self, user_ids: set[uuid.UUID] | None = None) -> dict[uuid.UUID, datetime]:
+        """When each account last logged in: its latest session's start (browser or API)."""
+        statement = select(UserSession.user_id, func.max(UserSession.created_at)).group_by(
+            col(UserSession.user_id)
+        )
+        if user_ids is not None:
+            statement = statement.where(col(UserSession.user_id).in_(user_ids))
+        return {row[0]: row[1] for row in self._session.exec(statement).all() if row[1]}
+
+    def failures_since_success(
+        self, *, since: datetime, usernames: set[str] | None = None
+    ) -> dict[str, list[datetime]]:
+        """Each name's failed attempts since `since` and after its last success, as
+        `recent_failures` counts them for the lockout."""
+        statement = (
+            select(LoginAttempt.username, LoginAttempt.attempted_at, LoginAttempt.succeeded)
+            .where(col(LoginAttempt.attempted_at) >= since)
+            .order_by(col(LoginAttempt.attempted_at))
+        )
+        if usernames is not None:
+            statement = statement.where(col(LoginAttempt.username).in_(usernames))
+        failures: dict[str, list[datetime]] = {}
+        for name, at, succeeded in self._session.exec(statement).all():
+            failures[name] = [] if succeeded else [*failures.get(name, []), at]
+        return failures
 
     def recent_failures(
         self, *, username: str, client_address: str, since: datetime

@@ -40,6 +40,7 @@ class Ctx:
     assessments: dict[str, str]  # case id: an assessment of it (category risk)
     factor_id: str  # a current assessment factor
     referral_id: str = ""  # a referral received by the social worker's unit (issue 13)
+    agency_id: str = ""  # the school, for the administrator's routes (issue 15)
 
 
 @dataclass(frozen=True)
@@ -269,6 +270,55 @@ _ASSESSMENT_ROUTES: dict[tuple[str, str], Route] = {
     ),
 }
 ROUTES.update(_ASSESSMENT_ROUTES)
+# The administrator's API (issue 15). {agency_id} is the school, {user_id} the case owner;
+# every write is refused after the role check (a stale version or an invalid body).
+_STALE = {"json": {"version": 999}}
+ROUTES.update(
+    {
+        ("GET", "/api/v1/admin/agencies"): Route(Permission.CONFIGURE, "any", lambda _ctx: {}),
+        ("POST", "/api/v1/admin/agencies"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: {"json": {"name": " ", "kind": "school"}}
+        ),
+        ("PATCH", "/api/v1/admin/agencies/{agency_id}"): Route(
+            Permission.CONFIGURE,
+            "any",
+            lambda _ctx: {"json": {"name": "Ny skola", "kind": "school", "version": 999}},
+        ),
+        ("POST", "/api/v1/admin/agencies/{agency_id}/activation"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: {"json": {"active": False, "version": 999}}
+        ),
+        ("GET", "/api/v1/admin/users"): Route(Permission.CONFIGURE, "any", lambda _ctx: {}),
+        ("GET", "/api/v1/admin/users/{user_id}"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: {}
+        ),
+        ("POST", "/api/v1/admin/users"): Route(
+            Permission.CONFIGURE,
+            "any",
+            lambda ctx: {
+                "json": {
+                    "username": " ",
+                    "display_name": "X",
+                    "agency_id": ctx.agency_id,
+                    "roles": [],
+                }
+            },
+        ),
+        ("PATCH", "/api/v1/admin/users/{user_id}"): Route(
+            Permission.CONFIGURE,
+            "any",
+            lambda ctx: {"json": {"agency_id": ctx.agency_id, "roles": [], "version": 999}},
+        ),
+        ("POST", "/api/v1/admin/users/{user_id}/activation"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: {"json": {"active": False, "version": 999}}
+        ),
+        ("POST", "/api/v1/admin/users/{user_id}/second-factor-reset"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: _STALE
+        ),
+        ("POST", "/api/v1/admin/users/{user_id}/unlock"): Route(
+            Permission.CONFIGURE, "any", lambda _ctx: _STALE
+        ),
+    }
+)
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
 # Logging in through an OpenID provider: public by design (the provider authenticates), and
 # only for configured issuers; covered by tests/api/test_oidc.py. `logged-out` is where the
@@ -324,6 +374,7 @@ def _url(ctx: Ctx, path: str, case: Case) -> str:
         "assessment_id": ctx.assessments[case.id],
         "code": "A",
         "factor_id": ctx.factor_id,
+        "agency_id": ctx.agency_id,
     }
     if "{goal_id}" in path or "{commitment_id}" in path:
         ids = ctx.plans[case.id]
@@ -448,6 +499,7 @@ def test_every_route_role_and_consent_state(
         factor_id=client.get("/api/v1/assessment-factors", headers=complete.owner).json()[0]["id"],
     )
     ctx.referral_id = raise_referral(client, world)
+    ctx.agency_id = str(world.school.id)
     # The refusal above moved `complete` on; rebuild it so the partner's consent is complete.
     cases["complete"] = Case(client, world)
     cases["complete"].all_sign()

@@ -53,6 +53,7 @@ class Ctx:
     grant_id: str  # a break-glass grant not yet reviewed
     records: dict[str, dict[str, str]]  # CASE_RECORDS name -> case id -> the record's id
     referral_id: str = ""  # a referral to the social worker's unit (issue 13)
+    agency_id: str = ""  # the school, for the administrator's pages (issue 15)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,38 @@ PAGES: dict[tuple[str, str], Page] = {
         Permission.TRIAGE_REFERRALS, "case_manage", 409, {"version": STALE}
     ),
     ("GET", "/vantelista"): Page(Permission.TRIAGE_REFERRALS, "any"),
+    # The administrator's pages (issue 15). {agency_id} is the school, {user_id} the case
+    # owner: every write carries a stale version (or misses a field), so nothing changes.
+    ("GET", "/admin"): Page(Permission.CONFIGURE, "any"),
+    ("GET", "/admin/organisationer"): Page(Permission.CONFIGURE, "any"),
+    ("GET", "/admin/organisationer/ny"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/organisationer/ny"): Page(Permission.CONFIGURE, "any", 422, {"name": ""}),
+    ("GET", "/admin/organisationer/{agency_id}"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/organisationer/{agency_id}"): Page(
+        Permission.CONFIGURE, "any", 409, {"name": "Ny skola", "kind": "school", "version": STALE}
+    ),
+    ("POST", "/admin/organisationer/{agency_id}/aktivering"): Page(
+        Permission.CONFIGURE, "any", 409, {"active": "0", "version": STALE}
+    ),
+    ("GET", "/admin/anvandare"): Page(Permission.CONFIGURE, "any"),
+    ("GET", "/admin/anvandare/ny"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/anvandare/ny"): Page(Permission.CONFIGURE, "any", 422, {"username": ""}),
+    ("GET", "/admin/anvandare/{user_id}"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/anvandare/{user_id}"): Page(
+        Permission.CONFIGURE, "any", 422, {"agency": "", "version": STALE}
+    ),
+    ("POST", "/admin/anvandare/{user_id}/aktivering"): Page(
+        Permission.CONFIGURE, "any", 409, {"active": "0", "version": STALE}
+    ),
+    ("POST", "/admin/anvandare/{user_id}/tvastegsverifiering"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE}
+    ),
+    ("POST", "/admin/anvandare/{user_id}/upplasning"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE}
+    ),
+    ("GET", "/admin/inloggning"): Page(Permission.CONFIGURE, "any"),
+    # The steering group's landing page (issue 15).
+    ("GET", "/uppfoljning"): Page(Permission.READ_FOLLOW_UP, "any"),
 }
 # Covered by tests/api/test_authorization_matrix.py and tests/api/test_oidc.py.
 COVERED_ELSEWHERE = PUBLIC_OIDC
@@ -252,6 +285,7 @@ PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "consent_id": lambda ctx, _case: ctx.refused_consent_id,
     "grant_id": lambda ctx, _case: ctx.grant_id,
     "referral_id": lambda ctx, _case: ctx.referral_id,
+    "agency_id": lambda ctx, _case: ctx.agency_id,
     **{name: _record(name) for name in CASE_RECORDS},
 }
 CASE_IDS = {"case_id", "young_person_id", *CASE_RECORDS}
@@ -343,6 +377,7 @@ def _context(client: TestClient, world: World) -> Ctx:
         grant_id=grant.json()["grant_id"],
         records=records,
         referral_id=raise_referral(client, world),
+        agency_id=str(world.school.id),
     )
 
 

@@ -30,7 +30,9 @@ from consent.guard import unscoped
 from domain.auth import service as auth
 from domain.auth import totp
 from domain.people.models import YoungPerson
+from domain.users.models import LoginAttempt
 from domain.users.repository import UserRepository
+from domain.users.service import list_accounts
 from tests.conftest import make_keys
 
 # The demo's young people: the 20 of its case cycle and one registered from a SIG referral.
@@ -312,6 +314,29 @@ class TestCli:
             assert (user.totp_secret, user.totp_enabled_at) == (None, None)
         engine.dispose()
         assert cli.main(["user", "reset-totp", "--username", "ingen"]) == 1
+
+    def test_unlock_lifts_a_lockout(self, data_dir: Path) -> None:
+        assert cli.main(["demo", "seed"]) == 0
+        engine = make_engine(f"sqlite:///{data_dir / 'samsyn.db'}")
+        with new_session(engine) as session:
+            for seconds in range(5, 0, -1):
+                session.add(
+                    LoginAttempt(
+                        username="skola",
+                        client_address="127.0.0.1",
+                        succeeded=False,
+                        attempted_at=utcnow() - timedelta(seconds=seconds),
+                    )
+                )
+            session.commit()
+            [locked] = [a for a in list_accounts(session) if a.user.username == "skola"]
+            assert locked.locked_until is not None
+        assert cli.main(["user", "unlock", "--username", "skola"]) == 0
+        with new_session(engine) as session:
+            [unlocked] = [a for a in list_accounts(session) if a.user.username == "skola"]
+            assert unlocked.locked_until is None
+        engine.dispose()
+        assert cli.main(["user", "unlock", "--username", "ingen"]) == 1
 
     def test_consent_sweep_pauses_the_cases_whose_consent_ran_out(
         self, data_dir: Path, capsys: pytest.CaptureFixture[str]

@@ -214,9 +214,10 @@ def test_wrong_password_is_reported_in_swedish(page: Page) -> None:
     assert_accessible(page)
 
 
-def test_role_without_case_access_lands_on_start(page: Page) -> None:
+def test_role_without_case_access_lands_on_its_own_page(page: Page) -> None:
     login(page, "logggranskare")
-    expect(page).to_have_url(re.compile(r"/start$"))
+    expect(page).to_have_url(re.compile(r"/granskning$"))  # issue 15: the auditor's log search
+    page.get_by_role("navigation", name="Huvudmeny").get_by_role("link", name="Mitt konto").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Välkommen, "))
     expect(page.get_by_text("Din roll ger ingen tillgång")).to_be_visible()
     menu = page.get_by_role("navigation", name="Huvudmeny")
