@@ -42,6 +42,7 @@ from domain.users.service import create_user
 DEMO_PASSWORD = "demo-losenord-2026"  # noqa: S105 - printed for the demo on purpose
 
 SOCIAL_SERVICES = "Socialtjänsten Demokommun, Barn och unga"
+MUNICIPALITY = "Hela Demokommun"  # the area the demo's one social-services unit serves
 AGENCIES = [
     (SOCIAL_SERVICES, AgencyKind.SOCIAL_SERVICES),
     ("Ekbackens skola (demo)", AgencyKind.SCHOOL),
@@ -140,7 +141,15 @@ def is_seeded(session: Session) -> bool:
 
 def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None:
     """Create the demo municipality in the caller's transaction."""
-    agencies = {name: create_agency(session, name=name, kind=kind.value) for name, kind in AGENCIES}
+    agencies = {
+        name: create_agency(
+            session,
+            name=name,
+            kind=kind.value,
+            area=MUNICIPALITY if name == SOCIAL_SERVICES else None,
+        )
+        for name, kind in AGENCIES
+    }
     actors: dict[str, Actor] = {}
     for demo in USERS:
         user = create_user(
