@@ -141,6 +141,9 @@ def export(
     # The permission first, as the JSON API's export does: a user who may not export gets 403,
     # not a verdict on the dates they typed.
     actor.require(Permission.EXPORT_AUDIT_LOG)
+    if kolumner not in auditing.CSV_LANGUAGES:
+        message = "Välj kolumnnamn på svenska (kolumner=sv) eller engelska (kolumner=en)."
+        raise ValidationFailed([FieldError("kolumner", message)], detail=message)
     body = auditing.export_csv(
         session, actor, where=_event_filter(session, actor, form), language=kolumner
     )

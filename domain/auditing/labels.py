@@ -173,6 +173,7 @@ SEGMENT_LABELS: dict[str, str] = {
     "review": "granskning",
     "auth": "inloggning",
     "me": "egna uppgifter",
+    "mine": "mina",
     "token": "token",
     "logout": "utloggning",
     "logout-everywhere": "utloggning på alla enheter",

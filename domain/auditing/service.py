@@ -354,7 +354,7 @@ def export_csv(session: Session, actor: Actor, *, where: EventFilter, language: 
     actor.require(Permission.EXPORT_AUDIT_LOG)
     if language not in CSV_LANGUAGES:
         raise ValidationFailed.one(
-            "kolumner", "Välj kolumnnamn på svenska (sv) eller engelska (en)."
+            "language", "Välj kolumnnamn på svenska (sv) eller engelska (en)."
         )
     _check_period(where)
     events, total = AuditLogRepository(session).search(where, offset=0, limit=MAX_EXPORT_ROWS)
