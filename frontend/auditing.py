@@ -21,6 +21,7 @@ from domain.auditing import service as auditing
 from domain.breakglass import service as breakglass
 from frontend import csrf
 from frontend.deps import PageActor, PageDb
+from frontend.labels import ACTION_LABELS, action_label
 from frontend.render import render, see_other
 
 router = APIRouter(prefix="/granskning", include_in_schema=False)
@@ -91,6 +92,15 @@ def _event_filter(session: PageDb, actor: PageActor, form: SearchForm) -> EventF
     )
 
 
+def _action_choices(chosen: str) -> list[tuple[str, str]]:
+    """(code, Swedish label) for the action filter, by label; a code typed into the address
+    that has no label (a denied request's route) is kept, so the form shows what was searched."""
+    choices = sorted(ACTION_LABELS.items(), key=lambda item: item[1])
+    if chosen and chosen not in ACTION_LABELS:
+        choices.insert(0, (chosen, action_label(chosen)))
+    return choices
+
+
 @router.get("")
 def search(
     request: Request, session: PageDb, actor: PageActor, form: Annotated[SearchForm, Query()]
@@ -99,6 +109,7 @@ def search(
     context = {
         "form": form,
         "staff": auditing.staff(session, actor),
+        "actions": _action_choices(form.handelse.strip()),
         "errors": [],
         "page": None,
         "query": urlencode({k: v for k, v in form.model_dump().items() if v and k != "sida"}),
@@ -119,11 +130,23 @@ def search(
 
 
 @router.get("/export.csv")
-def export(session: PageDb, actor: PageActor, form: Annotated[SearchForm, Query()]) -> Response:
+def export(
+    session: PageDb,
+    actor: PageActor,
+    form: Annotated[SearchForm, Query()],
+    kolumner: Annotated[str, Query(max_length=2)] = "sv",
+) -> Response:
+    """The search's events as CSV: Swedish columns for a spreadsheet by default, the JSON API's
+    English columns with `kolumner=en` for programs."""
     # The permission first, as the JSON API's export does: a user who may not export gets 403,
     # not a verdict on the dates they typed.
     actor.require(Permission.EXPORT_AUDIT_LOG)
-    body = auditing.export_csv(session, actor, where=_event_filter(session, actor, form))
+    if kolumner not in auditing.CSV_LANGUAGES:
+        message = "Välj kolumnnamn på svenska (kolumner=sv) eller engelska (kolumner=en)."
+        raise ValidationFailed([FieldError("kolumner", message)], detail=message)
+    body = auditing.export_csv(
+        session, actor, where=_event_filter(session, actor, form), language=kolumner
+    )
     return Response(
         body,
         media_type="text/csv; charset=utf-8",

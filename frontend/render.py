@@ -21,7 +21,7 @@ from domain.people.models import GENDER_LABELS, Gender
 from domain.people.personnummer import age_on
 from frontend import csrf
 from frontend.config import PageConfig
-from frontend.labels import BASIS_LABELS, action_label
+from frontend.labels import action_label, basis_label
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -75,9 +75,7 @@ TEMPLATES.env.globals.update(
     category_labels=CATEGORY_LABELS,
 )
 TEMPLATES.env.filters["age"] = lambda born: age_on(born, today())
-TEMPLATES.env.filters["basis_label"] = lambda basis: (
-    _label(BASIS_LABELS, basis.get("kind")) if basis else ""
-)
+TEMPLATES.env.filters["basis_label"] = basis_label
 TEMPLATES.env.filters["action_label"] = action_label
 TEMPLATES.env.filters["move_reason_label"] = lambda reason: _label(MOVE_REASON_LABELS, reason)
 

@@ -48,6 +48,11 @@ def test_access_report_names_the_reader_and_the_basis(
         .filter(has_text="Hanna Handläggare (demo)")
     )
     expect(reading.first).to_contain_text("Egen enhet")
+    people = page.get_by_role("table", name=f"Åtkomst per person till ärendet {reference}")
+    person = people.get_by_role("row").filter(has_text="Hanna Handläggare (demo)")
+    expect(person).to_contain_text("Handläggare")
+    expect(person).to_contain_text("Egen enhet")
+    expect(people).not_to_contain_text("case.read")
     assert_accessible(page)
 
     page.get_by_label("Ärendereferens").fill("SSPF-1999-9999")
@@ -85,12 +90,17 @@ def test_integrity_check_and_search_with_export(page: Page) -> None:
 
     page.goto("/granskning")
     page.get_by_label("Utfall").select_option("allowed")
-    page.get_by_label("Händelsekod (valfritt)").fill("auth.login")
+    page.get_by_label("Händelse", exact=True).select_option(label="Inloggning")
     page.get_by_role("button", name="Sök").click()
     expect(page.get_by_role("table", name="Händelser i loggen")).to_contain_text("Inloggning")
     assert_accessible(page)
     with page.expect_download() as download:
         page.get_by_role("link", name="Exportera träffarna som CSV").click()
+    content = download.value.path().read_text(encoding="utf-8-sig")
+    assert content.splitlines()[0].startswith("tid;användar-id;användare;enhet;roll;händelse")
+    assert re.search(r";Inloggning;auth\.login;", content)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Samma export med engelska kolumnnamn").click()
     content = download.value.path().read_text(encoding="utf-8")
     assert content.splitlines()[0].startswith("occurred_at,user_id,user_name")
     assert re.search(r",auth\.login,", content)
