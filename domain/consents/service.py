@@ -3,7 +3,9 @@
 Only social services (the case's own unit, or the coordinator) records consent. After each
 change the effective consent is computed again and the case moves as DESIGN §2 says:
 consent_pending → active when complete, active → paused when it no longer is, declined on
-refusal (`consent.rules.consent_move`). Changes that time brings are the sweep's
+refusal (`consent.rules.consent_move`). A consent given in a case still `referred` first starts
+the consent process (referred → consent_pending, by the person who recorded it), so a complete
+consent makes the case active without a separate click. Changes that time brings are the sweep's
 (`domain.consents.sweep`).
 """
 
@@ -69,9 +71,14 @@ def managed_case(
     return case, scope
 
 
-def _follow_consent(session: Session, actor: Actor, case: Case, scope: CaseScope) -> None:
-    """Move the case to the state its consent now calls for, if any."""
+def _follow_consent(
+    session: Session, actor: Actor, case: Case, scope: CaseScope, *, given: bool = False
+) -> None:
+    """Move the case to the state its consent now calls for, if any. `given`: a consent was
+    just given, which starts the consent process of a referred case."""
     basis = scope.basis_for(case)
+    if given:
+        cases.start_consent_process(session, actor, case, basis=basis)
     cases.follow_consent(session, actor, case, effective_now(session, case.id), basis=basis)
 
 
@@ -157,7 +164,7 @@ def record_consent(
         case_id=case.id,
         basis={"decision": record.decision, "signer_kind": record.signer_kind},
     )
-    _follow_consent(session, actor, case, scope)
+    _follow_consent(session, actor, case, scope, given=record.decision == Decision.GIVEN.value)
     return record
 
 
