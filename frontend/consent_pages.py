@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from common.errors import FieldError, ValidationFailed
@@ -18,7 +18,14 @@ from domain.agencies.repository import AgencyRepository
 from domain.cases import service as cases
 from domain.consents import service as consents
 from domain.consents.service import ConsentInput
-from domain.consents.tracker import CONCERN_LABELS, HORIZON_DAYS, consent_tracker
+from domain.consents.tracker import (
+    CONCERN_LABELS,
+    HORIZON_DAYS,
+    PROGRAMMES,
+    SORT_LABELS,
+    TrackerQuery,
+    consent_tracker,
+)
 from domain.teams import service as teams
 from frontend import csrf
 from frontend.deps import PageActor, PageDb
@@ -226,11 +233,31 @@ def remove_member(
 
 
 @router.get("/samtycken")
-def tracker_page(request: Request, session: PageDb, actor: PageActor) -> Response:
-    rows = consent_tracker(session, actor)
+def tracker_page(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    programme: Annotated[str, Query(max_length=40)] = "",
+    owner: Annotated[str, Query(max_length=40)] = "",
+    concern: Annotated[str, Query(max_length=40)] = "",
+    sort: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """The consent tracker, filtered by GET parameters; a filter that is not understood is
+    named in the error summary and not applied, and the list is shown without it."""
+    query = TrackerQuery(programme=programme, owner=owner, concern=concern, sort=sort)
+    result = consent_tracker(session, actor, query=query)
     return render(
         request,
         "tracker.html",
-        {"rows": rows, "labels": CONCERN_LABELS, "days": HORIZON_DAYS},
+        {
+            "result": result,
+            "labels": CONCERN_LABELS,
+            "sort_labels": SORT_LABELS,
+            "programmes": PROGRAMMES,
+            "days": HORIZON_DAYS,
+            "errors": result.errors,
+            "filtered": any((programme, owner, concern, sort)),
+        },
+        status=422 if result.errors else 200,
         actor=actor,
     )
