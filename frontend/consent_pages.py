@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from common.errors import FieldError, ValidationFailed
+from common.errors import Conflict, FieldError, ValidationFailed
 from common.roles import Permission
 from consent.models import CONSENT_METHOD_LABELS
 from consent.rules import CATEGORY_LABELS
@@ -101,6 +101,7 @@ def record_consent(
     agencies: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     categories: Annotated[list[str], Form()] = [],  # noqa: B006
     method: Annotated[str, Form(max_length=32)] = "",
+    scope_from: Annotated[str, Form(max_length=40)] = "",
     document: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     csrf.check(request, csrf_token)
@@ -114,6 +115,7 @@ def record_consent(
         "agencies": agencies,
         "categories": categories,
         "method": method,
+        "scope_from": scope_from,
     }
     errors: list[FieldError] = []
     if content is not None and len(content) > MAX_DOCUMENT_BYTES:
@@ -128,6 +130,7 @@ def record_consent(
         categories=categories,
         method=method,
         document=content or None,
+        scope_from=scope_from,
     )
     return _record(request, session, actor, case_id, data, form, errors)
 
@@ -152,6 +155,17 @@ def _record(
         return _consent_page(
             request, session, actor, case_id, errors=combined, form=form, status=422
         )
+    except Conflict as exc:  # e.g. the case was closed meanwhile: the form stays as typed
+        session.rollback()
+        return _consent_page(
+            request,
+            session,
+            actor,
+            case_id,
+            errors=[FieldError("signer", exc.detail)],
+            form=form,
+            status=409,
+        )
     return see_other(f"/arenden/{case_id}/samtycken?sparat=1")
 
 
@@ -165,7 +179,14 @@ def withdraw(
     case_id: Annotated[uuid.UUID | None, Form()] = None,
 ) -> Response:
     csrf.check(request, csrf_token)
-    consents.withdraw_consent(session, actor, consent_id=consent_id)
+    try:
+        consents.withdraw_consent(session, actor, consent_id=consent_id)
+    except Conflict as exc:  # already withdrawn (e.g. in another tab): say so on the case's page
+        if case_id is None:
+            raise
+        session.rollback()
+        error = FieldError("records", exc.detail)
+        return _consent_page(request, session, actor, case_id, errors=[error], form={}, status=409)
     return see_other(f"/arenden/{case_id}/samtycken?aterkallat=1" if case_id else "/arenden")
 
 

@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import compile_path
 
 from frontend.render import render
 
@@ -44,16 +45,20 @@ _ID = re.compile(r"^[0-9a-fA-F-]{32,36}$")
 def _page_route(request: Request, path: str) -> str | None:
     """The template of the app's GET page at `path` (e.g. "/arenden/{case_id}"), if any; a
     page without parameters wins over one with ("/unga/ny" over "/unga/{young_person_id}")."""
-    pages = [
-        route
-        for route in request.app.routes
-        if isinstance(route, APIRoute)
-        and not route.path.startswith("/api/")
-        and "GET" in (route.methods or ())
-        and route.path_regex.match(path)
-    ]
-    pages.sort(key=lambda route: "{" in route.path)
-    return pages[0].path if pages else None
+    pages: list[str] = []
+    for context in iter_route_contexts(request.app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        template: str = context.path or route.path
+        if (
+            not template.startswith("/api/")
+            and "GET" in (route.methods or ())
+            and compile_path(template)[0].match(path)
+        ):
+            pages.append(template)
+    pages.sort(key=lambda template: "{" in template)
+    return pages[0] if pages else None
 
 
 def way_back(request: Request, *, not_found: bool) -> tuple[str, str] | None:
