@@ -7,10 +7,10 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
-from common.errors import FieldError, ValidationFailed
+from common.errors import Conflict, FieldError, ValidationFailed
 from common.roles import Permission
 from consent.models import CONSENT_METHOD_LABELS
 from consent.rules import CATEGORY_LABELS
@@ -18,7 +18,14 @@ from domain.agencies.repository import AgencyRepository
 from domain.cases import service as cases
 from domain.consents import service as consents
 from domain.consents.service import ConsentInput
-from domain.consents.tracker import CONCERN_LABELS, HORIZON_DAYS, consent_tracker
+from domain.consents.tracker import (
+    CONCERN_LABELS,
+    HORIZON_DAYS,
+    PROGRAMMES,
+    SORT_LABELS,
+    TrackerQuery,
+    consent_tracker,
+)
 from domain.teams import service as teams
 from frontend import csrf
 from frontend.deps import PageActor, PageDb
@@ -94,6 +101,7 @@ def record_consent(
     agencies: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies defaults
     categories: Annotated[list[str], Form()] = [],  # noqa: B006
     method: Annotated[str, Form(max_length=32)] = "",
+    scope_from: Annotated[str, Form(max_length=40)] = "",
     document: Annotated[UploadFile | None, File()] = None,
 ) -> Response:
     csrf.check(request, csrf_token)
@@ -107,6 +115,7 @@ def record_consent(
         "agencies": agencies,
         "categories": categories,
         "method": method,
+        "scope_from": scope_from,
     }
     errors: list[FieldError] = []
     if content is not None and len(content) > MAX_DOCUMENT_BYTES:
@@ -121,6 +130,7 @@ def record_consent(
         categories=categories,
         method=method,
         document=content or None,
+        scope_from=scope_from,
     )
     return _record(request, session, actor, case_id, data, form, errors)
 
@@ -145,6 +155,17 @@ def _record(
         return _consent_page(
             request, session, actor, case_id, errors=combined, form=form, status=422
         )
+    except Conflict as exc:  # e.g. the case was closed meanwhile: the form stays as typed
+        session.rollback()
+        return _consent_page(
+            request,
+            session,
+            actor,
+            case_id,
+            errors=[FieldError("signer", exc.detail)],
+            form=form,
+            status=409,
+        )
     return see_other(f"/arenden/{case_id}/samtycken?sparat=1")
 
 
@@ -158,7 +179,14 @@ def withdraw(
     case_id: Annotated[uuid.UUID | None, Form()] = None,
 ) -> Response:
     csrf.check(request, csrf_token)
-    consents.withdraw_consent(session, actor, consent_id=consent_id)
+    try:
+        consents.withdraw_consent(session, actor, consent_id=consent_id)
+    except Conflict as exc:  # already withdrawn (e.g. in another tab): say so on the case's page
+        if case_id is None:
+            raise
+        session.rollback()
+        error = FieldError("records", exc.detail)
+        return _consent_page(request, session, actor, case_id, errors=[error], form={}, status=409)
     return see_other(f"/arenden/{case_id}/samtycken?aterkallat=1" if case_id else "/arenden")
 
 
@@ -226,11 +254,31 @@ def remove_member(
 
 
 @router.get("/samtycken")
-def tracker_page(request: Request, session: PageDb, actor: PageActor) -> Response:
-    rows = consent_tracker(session, actor)
+def tracker_page(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    programme: Annotated[str, Query(max_length=40)] = "",
+    owner: Annotated[str, Query(max_length=40)] = "",
+    concern: Annotated[str, Query(max_length=40)] = "",
+    sort: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """The consent tracker, filtered by GET parameters; a filter that is not understood is
+    named in the error summary and not applied, and the list is shown without it."""
+    query = TrackerQuery(programme=programme, owner=owner, concern=concern, sort=sort)
+    result = consent_tracker(session, actor, query=query)
     return render(
         request,
         "tracker.html",
-        {"rows": rows, "labels": CONCERN_LABELS, "days": HORIZON_DAYS},
+        {
+            "result": result,
+            "labels": CONCERN_LABELS,
+            "sort_labels": SORT_LABELS,
+            "programmes": PROGRAMMES,
+            "days": HORIZON_DAYS,
+            "errors": result.errors,
+            "filtered": any((programme, owner, concern, sort)),
+        },
+        status=422 if result.errors else 200,
         actor=actor,
     )

@@ -12,13 +12,13 @@ from pydantic import BaseModel
 
 from common.actor import Actor
 from common.clock import STOCKHOLM, today
-from common.errors import FieldError, ValidationFailed
+from common.errors import Conflict, FieldError, InvalidTransition, StaleVersion, ValidationFailed
 from common.roles import AgencyKind, Permission
 from domain.agencies.repository import AgencyRepository
 from domain.auth import service as auth
 from domain.breakglass import service as breakglass
 from domain.cases import service as cases
-from domain.cases.rules import TRANSITIONS, CaseState
+from domain.cases.rules import CaseState, manual_moves, next_step
 from domain.my_day.service import my_day, works_on_cases
 from domain.people import service as people
 from domain.people.service import GuardianInput, YoungPersonInput
@@ -315,13 +315,15 @@ def _case_page(
     status: int = 200,
 ) -> Response:
     view = cases.get_case(session, actor, case_id=case_id)
-    allowed = sorted(TRANSITIONS[CaseState(view.case.state)], key=list(CaseState).index)
+    state = CaseState(view.case.state)
+    complete = bool(view.consent_complete)
     return render(
         request,
         "case.html",
         {
             "view": view,
-            "transitions": allowed,
+            "transitions": manual_moves(state, consent_complete=complete),
+            "next_step": next_step(state, consent_complete=complete) if view.managed else None,
             "errors": errors,
             "can_change": actor.can(Permission.CHANGE_CASE_STATE) and view.managed,
             "created": created,
@@ -359,6 +361,10 @@ def change_state(
     except ValidationFailed as exc:
         session.rollback()
         return _case_page(request, session, actor, case_id, errors=exc.errors, status=422)
+    except (Conflict, InvalidTransition, StaleVersion) as exc:  # shown on the case, not a dead end
+        session.rollback()
+        errors = [FieldError("state", exc.detail)]
+        return _case_page(request, session, actor, case_id, errors=errors, status=409)
     return see_other(f"/arenden/{case_id}")
 
 

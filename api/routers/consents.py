@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 from api.deps import CurrentActor, DbSession, requires
 from api.errors import error_responses
 from api.schemas.consents import ConsentIn, ConsentOut, ConsentOverviewOut, TeamMemberIn
+from common.errors import ValidationFailed
 from common.roles import Permission
 from domain.consents import service as consents
 from domain.consents.service import ConsentInput
-from domain.consents.tracker import consent_tracker
+from domain.consents.tracker import TrackerQuery, consent_tracker
 from domain.teams import service as teams
 
 router = APIRouter(tags=["consent and team"])
@@ -101,12 +102,19 @@ def remove_member(
 class TrackerRowOut(BaseModel):
     case_id: uuid.UUID
     reference: str
+    programme: str
     state: str
     state_reason: str
     young_person: str
-    concern: str = Field(description="missing, expiring, birthday, refused or withdrawn")
+    owner_id: uuid.UUID
+    owner_name: str
+    concern: str = Field(description="missing, refused, withdrawn, expiring or birthday")
+    signer: str | None = Field(
+        description="whom the concern is about: the young person or a guardian by name"
+    )
     detail: str
-    on: date | None
+    on: date = Field(description="since when the concern holds, or when it will (upcoming)")
+    upcoming: bool
 
 
 @router.get(
@@ -116,8 +124,24 @@ class TrackerRowOut(BaseModel):
     dependencies=[requires(Permission.RECORD_CONSENT)],
 )
 def tracker(
-    session: DbSession, actor: CurrentActor, days: Annotated[int, Query(ge=1, le=365)] = 30
+    session: DbSession,
+    actor: CurrentActor,
+    days: Annotated[int, Query(ge=1, le=365)] = 30,
+    programme: Annotated[str, Query(max_length=8, description="SSPF or SIG")] = "",
+    owner: Annotated[str, Query(max_length=40, description="the case owner's user id")] = "",
+    concern: Annotated[str, Query(max_length=16, description="one kind of concern")] = "",
+    sort: Annotated[
+        str, Query(max_length=16, description="date (default), case, concern or young_person")
+    ] = "",
 ) -> list[TrackerRowOut]:
-    """Cases lacking a required signature, consents expiring and birthdays that change who must
-    sign within `days`, refusals and withdrawals (social services only)."""
-    return [TrackerRowOut(**vars(row)) for row in consent_tracker(session, actor, days=days)]
+    """Cases lacking a required signature, refusals and withdrawals, consents expiring and
+    birthdays that change who must sign within `days` (social services only)."""
+    result = consent_tracker(
+        session,
+        actor,
+        days=days,
+        query=TrackerQuery(programme=programme, owner=owner, concern=concern, sort=sort),
+    )
+    if result.errors:
+        raise ValidationFailed(list(result.errors))
+    return [TrackerRowOut(**vars(row)) for row in result.rows]

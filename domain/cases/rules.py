@@ -78,3 +78,50 @@ def check_transition(current: CaseState, target: CaseState, outcome: Outcome | N
         raise ValidationFailed.one("outcome", "Ange utfall när ärendet avslutas.")
     if target is not CaseState.CLOSED and outcome is not None:
         raise ValidationFailed.one("outcome", "Utfall anges bara när ärendet avslutas.")
+
+
+def transition_label(current: CaseState, target: CaseState, *, consent_complete: bool) -> str:
+    """What a button moving `current → target` by hand says: what will happen, including a
+    move the consent rules make right after it (a case whose consent is already complete does
+    not stop at "inväntar samtycke" but becomes active at once, `follow_consent`)."""
+    if target is CaseState.CONSENT_PENDING and consent_complete:
+        return "Starta ärendet: samtycket är redan komplett, ärendet blir pågående"
+    if target is CaseState.ACTIVE and current is CaseState.PAUSED:
+        return "Återuppta ärendet (blir pågående)"
+    if target is CaseState.PAUSED:
+        return "Pausa ärendet"
+    if target is CaseState.CLOSED:
+        return "Avsluta ärendet"
+    return f"Ändra till: {STATE_LABELS[target].lower()}"
+
+
+def next_step(state: CaseState, *, consent_complete: bool) -> str | None:
+    """What the owner of a case in `state` should do next, in plain words, or None."""
+    if state is CaseState.REFERRED:
+        return (
+            "Nästa steg är att hämta in samtycke. När du registrerar ett samtycke går ärendet "
+            "till ”Inväntar samtycke”, och till ”Pågående” så snart alla som ska skriva under "
+            "har gett samtycke."
+        )
+    if state is CaseState.CONSENT_PENDING and not consent_complete:
+        return (
+            "Ärendet blir pågående av sig självt när alla som ska skriva under har gett "
+            "samtycke. Registrera samtyckena under Samtycken."
+        )
+    if state is CaseState.PAUSED and not consent_complete:
+        return (
+            "Ärendet kan återupptas när samtycket är komplett igen. Se vad som saknas under "
+            "Samtycken."
+        )
+    return None
+
+
+def manual_moves(current: CaseState, *, consent_complete: bool) -> list[tuple[CaseState, str]]:
+    """The moves to offer as buttons, each with its label, in the lifecycle's order. Making a
+    case active needs complete consent, so without it that move is not offered (`next_step`
+    says what to do instead)."""
+    return [
+        (target, transition_label(current, target, consent_complete=consent_complete))
+        for target in CaseState
+        if target in TRANSITIONS[current] and (target is not CaseState.ACTIVE or consent_complete)
+    ]

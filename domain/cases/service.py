@@ -70,6 +70,9 @@ class CaseView:
     managed: bool  # read as social services (own unit or coordinator), not as a partner
     break_glass_until: datetime | None  # set when the read rests on emergency access
     categories: frozenset[Category]  # what the reader may see of the case
+    # Whether every required signer has consented now; None for a partner or a break-glass
+    # reader, who are not told about the consent beyond what it lets them see.
+    consent_complete: bool | None = None
 
 
 def _parse_programme(value: str) -> Programme:
@@ -232,6 +235,7 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         if (emergency := scope.break_glass.get(case.id))
         else None,
         categories=categories,
+        consent_complete=effective_now(session, case.id).complete if scope.manages(case) else None,
     )
 
 
@@ -294,6 +298,25 @@ def change_state(
             basis=scope.basis_for(case),
         )
     return case
+
+
+def start_consent_process(
+    session: Session, actor: Actor, case: Case, *, basis: dict[str, object]
+) -> None:
+    """Move a referred case to consent_pending because `actor` recorded a consent in it: a
+    signature on file means the consent process has begun (DESIGN §2), and the person who
+    recorded it made the move. The caller then lets the consent rules take it further."""
+    if case.state != CaseState.REFERRED.value:
+        return
+    _move(
+        session,
+        case,
+        target=CaseState.CONSENT_PENDING,
+        reason=MoveReason.MANUAL,
+        outcome=None,
+        changed_by=actor,
+        basis=basis,
+    )
 
 
 def follow_consent(

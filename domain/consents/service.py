@@ -3,7 +3,9 @@
 Only social services (the case's own unit, or the coordinator) records consent. After each
 change the effective consent is computed again and the case moves as DESIGN §2 says:
 consent_pending → active when complete, active → paused when it no longer is, declined on
-refusal (`consent.rules.consent_move`). Changes that time brings are the sweep's
+refusal (`consent.rules.consent_move`). A consent given in a case still `referred` first starts
+the consent process (referred → consent_pending, by the person who recorded it), so a complete
+consent makes the case active without a separate click. Changes that time brings are the sweep's
 (`domain.consents.sweep`).
 """
 
@@ -46,6 +48,10 @@ class ConsentInput:
     categories: Sequence[str]
     method: str
     document: bytes | None = None  # the scanned form: only its SHA-256 is kept
+    # The id of another signer's consent in force in this case whose scope (agencies and
+    # categories) this one takes instead of `agencies` and `categories`: guardians usually
+    # sign the same form. Empty: the scope is the one given.
+    scope_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,10 @@ class ConsentOverview:
     guardians: Sequence[Guardian]
     records: Sequence[tuple[ConsentRecord, ConsentWithdrawal | None]]
     effective: EffectiveConsent
+
+    @property
+    def scope_sources(self) -> list[ConsentRecord]:
+        return scope_sources(self.records)
 
 
 def managed_case(
@@ -69,10 +79,39 @@ def managed_case(
     return case, scope
 
 
-def _follow_consent(session: Session, actor: Actor, case: Case, scope: CaseScope) -> None:
-    """Move the case to the state its consent now calls for, if any."""
+def _follow_consent(
+    session: Session, actor: Actor, case: Case, scope: CaseScope, *, given: bool = False
+) -> None:
+    """Move the case to the state its consent now calls for, if any. `given`: a consent was
+    just given, which starts the consent process of a referred case."""
     basis = scope.basis_for(case)
+    if given:
+        cases.start_consent_process(session, actor, case, basis=basis)
     cases.follow_consent(session, actor, case, effective_now(session, case.id), basis=basis)
+
+
+def scope_sources(
+    records: Sequence[tuple[ConsentRecord, ConsentWithdrawal | None]],
+) -> list[ConsentRecord]:
+    """The consents whose scope a new one may start from: each signer's latest given consent
+    that is not withdrawn, in the order they were recorded."""
+    latest: dict[tuple[str, uuid.UUID | None], ConsentRecord] = {}
+    for record, withdrawal in records:  # in the order recorded: a later one replaces
+        key = (record.signer_kind, record.guardian_id)
+        if record.decision == Decision.GIVEN.value and withdrawal is None:
+            latest[key] = record
+        else:
+            latest.pop(key, None)
+    return sorted(latest.values(), key=lambda record: (record.recorded_at, record.id))
+
+
+def _scope_source(records: ConsentRecords, case: Case, chosen: str) -> ConsentRecord | None:
+    try:
+        wanted = uuid.UUID(chosen)
+    except ValueError:
+        return None
+    sources = scope_sources(records.for_case(case.id))
+    return next((record for record in sources if record.id == wanted), None)
 
 
 def record_consent(
@@ -114,15 +153,28 @@ def record_consent(
         errors.append(FieldError("valid_from", "Ange från vilket datum samtycket gäller."))
     if data.valid_until is not None and valid_from is not None and data.valid_until < valid_from:
         errors.append(FieldError("valid_until", "Slutdatumet måste komma efter startdatumet."))
+    chosen_agencies, chosen_categories = data.agencies, data.categories
+    if data.scope_from:
+        source = _scope_source(ConsentRecords(session, scope), case, data.scope_from)
+        if source is None:
+            errors.append(
+                FieldError(
+                    "scope_from",
+                    "Välj en undertecknare i listan, eller välj omfattningen själv.",
+                    "Choose a given consent in force in this case, or leave scope_from empty.",
+                )
+            )
+        else:
+            chosen_agencies, chosen_categories = source.agencies, source.categories
     known_agencies = {str(a.id) for a in AgencyRepository(session).list()}
-    agencies = sorted(set(data.agencies))
+    agencies = sorted(set(chosen_agencies))
     if data.decision == Decision.GIVEN.value and not agencies:
         errors.append(
             FieldError("agencies", "Välj minst en organisation som får ta del av uppgifterna.")
         )
     if any(a not in known_agencies for a in agencies):
         errors.append(FieldError("agencies", "Välj organisationer i listan."))
-    categories = sorted(set(data.categories))
+    categories = sorted(set(chosen_categories))
     if data.decision == Decision.GIVEN.value and not categories:
         errors.append(FieldError("categories", "Välj minst en kategori av uppgifter."))
     if any(c not in {k.value for k in Category} for c in categories):
@@ -157,7 +209,7 @@ def record_consent(
         case_id=case.id,
         basis={"decision": record.decision, "signer_kind": record.signer_kind},
     )
-    _follow_consent(session, actor, case, scope)
+    _follow_consent(session, actor, case, scope, given=record.decision == Decision.GIVEN.value)
     return record
 
 

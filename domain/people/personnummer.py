@@ -20,6 +20,11 @@ _PATTERN = re.compile(
     re.ASCII,
 )
 COORDINATION_DAY_OFFSET = 60
+# The accepted forms in words, shown as the form's hint and in the error, so the two agree.
+ACCEPTED_FORMS = (
+    "10 eller 12 siffror, med eller utan bindestreck: ÅÅÅÅMMDD-NNNN eller ÅÅMMDD-NNNN, "
+    "till exempel 20110412-1234"
+)
 
 
 class InvalidPersonnummer(ValueError):
@@ -56,9 +61,7 @@ def parse_personnummer(text: str, *, today: date) -> Personnummer:
     cleaned = text.strip().replace(" ", "")
     match = _PATTERN.match(cleaned)
     if match is None:
-        raise InvalidPersonnummer(
-            "Ange personnummer med 10 eller 12 siffror, till exempel ÅÅÅÅMMDD-NNNN."
-        )
+        raise InvalidPersonnummer(f"Ange personnummer med {ACCEPTED_FORMS}.")
     century, yymmdd, sep = match["century"], match["yymmdd"], match["sep"]
     serial, check = match["serial"], int(match["check"])
     if century is not None and sep == "+":

@@ -296,8 +296,11 @@ class TestTracker:
         case.consent(case.guardians[0], valid_until=today() + timedelta(days=10))
         coordinator = token_for(case.client, world.usernames["coordinator"])
         rows = case.client.get("/api/v1/consent-tracker", headers=coordinator).json()
-        mine = [(r["concern"], r["detail"]) for r in rows if r["case_id"] == case.id]
-        assert sorted(mine) == [("missing", "den unga"), ("missing", "en vårdnadshavare")]
+        mine = [(r["concern"], r["signer"]) for r in rows if r["case_id"] == case.id]
+        assert sorted(mine) == [
+            ("missing", "Erik Vårdnadshavare (vårdnadshavare)"),
+            ("missing", "den unga"),
+        ]
         case.consent(case.guardians[1], valid_until=today() + timedelta(days=10))
         case.consent("young_person", valid_until=today() + timedelta(days=10))
         rows = case.client.get("/api/v1/consent-tracker", headers=coordinator).json()

@@ -35,7 +35,10 @@ def open_case_for_a_fifteen_year_old(page: Page) -> str:
     page.get_by_role("button", name="Öppna ärende").click()
     expect(page).to_have_url(re.compile(r"/arenden/[0-9a-f-]{36}"))
     case_url = page.url.split("?")[0]
+    expect(page.get_by_text("Nästa steg är att hämta in samtycke.")).to_be_visible()
+    assert_accessible(page)
     page.get_by_role("button", name="Ändra till: inväntar samtycke").click()
+    expect(page.get_by_text("pågående av sig självt")).to_be_visible()
     page.get_by_role("link", name="Hantera teamet").click()
     assert_accessible(page)
     page.get_by_label("Person").select_option(label=f"Sven Skolkurator (demo) – {SCHOOL}")
@@ -60,6 +63,29 @@ def record(page: Page, case_url: str, signer: str) -> None:
     expect(page.get_by_role("status")).to_have_text("Samtycket är registrerat.")
 
 
+def record_with_the_same_scope(page: Page, case_url: str, signer: str, same_as: str) -> None:
+    """Record a consent whose scope is another signer's, chosen with the keyboard; the script
+    ticks that signer's boxes so the scope can be adjusted before it is saved."""
+    page.goto(case_url + "/samtycken")
+    page.get_by_role("radio", name=re.compile(signer)).check()
+    page.get_by_role("radio", name="Ger samtycke").check()
+    page.get_by_label("Underskrivet den").fill(today().isoformat())
+    scope = page.get_by_role("group", name="Omfattning")
+    scope.get_by_role("radio", name="Välj själv nedan").focus()
+    page.keyboard.press("ArrowDown")  # the next choice: the first signer's scope
+    expect(scope.get_by_role("radio", name=f"Samma omfattning som {same_as}")).to_be_checked()
+    categories = page.get_by_role("group", name="Uppgifter som får delas")
+    expect(categories.get_by_label("Skola")).to_be_checked()
+    expect(categories.get_by_label("Grunduppgifter")).to_be_checked()
+    expect(categories.get_by_label("Polis")).not_to_be_checked()
+    assert_accessible(page)
+    page.get_by_label("Hur samtycket lämnades").select_option("paper_form")
+    page.get_by_role("button", name="Registrera beslutet").click()
+    expect(page.get_by_role("status")).to_have_text("Samtycket är registrerat.")
+    row = page.get_by_role("row").filter(has_text=signer)
+    expect(row).to_contain_text("Grunduppgifter, Skola")
+
+
 def school_sees(school: Page, case_url: str) -> bool:
     response = school.goto(case_url)
     assert response is not None
@@ -76,7 +102,9 @@ def test_school_contact_follows_the_consent(page: Page, browser: Browser, server
 
     record(page, case_url, "Vera Samtyckesson")
     assert_accessible(page)
-    record(page, case_url, "Ville Samtyckesson")
+    record_with_the_same_scope(
+        page, case_url, "Ville Samtyckesson", "Vera Samtyckesson (vårdnadshavare)"
+    )
     assert not school_sees(school, case_url)  # the 15-year-old has not signed yet
     record(page, case_url, r"\(den unga\)")
     expect(page.get_by_text("Samtycket är komplett.")).to_be_visible()
@@ -105,4 +133,16 @@ def test_school_contact_follows_the_consent(page: Page, browser: Browser, server
         .filter(has_text="Femton Samtyckesson")
     )
     expect(row.first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Typ av bevakning").select_option(label="Samtycke återkallat")
+    page.get_by_role("button", name="Visa").click()
+    expect(page).to_have_url(re.compile(r"concern=withdrawn"))
+    rows = page.get_by_role("row").filter(has_text="Femton Samtyckesson")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Vera Samtyckesson (vårdnadshavare) har återkallat samtycket")
+    expect(rows).to_contain_text(f"sedan {today().isoformat()}")
+    shown = page.locator("tbody tr").count()
+    expect(page.locator("#count")).to_have_text(
+        re.compile(rf"^{shown} bevakningar? i \d+ ärenden? \(av \d+ utan filter\)\.$")
+    )
     assert_accessible(page)

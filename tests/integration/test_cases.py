@@ -178,16 +178,20 @@ class TestChangeState:
             )
         assert (case.state, case.version) == ("consent_pending", 2)
 
-    def test_moving_to_consent_pending_follows_consent_already_on_file(
+    def test_consent_given_in_a_referred_case_moves_it_on(
         self, session: Session, keys: KeySet
     ) -> None:
+        """Recording a consent starts the consent process (issue 15, item 4): the case does not
+        wait in `referred` for a click, and complete consent makes it active."""
         actor = make_actor(session)
         case = give_consent(session, actor, make_case(session, actor, keys))
-        assert case.state == "referred"  # a referred case waits for a person
-        case = cases.change_state(
-            session, actor, case_id=case.id, target="consent_pending", expected_version=1
-        )
         assert (case.state, case.state_reason) == ("active", "consent_complete")
+        history = cases.get_case(session, actor, case_id=case.id).history
+        assert [(change.to_state, change.reason) for change, _ in history] == [
+            ("referred", "opened"),
+            ("consent_pending", "manual"),
+            ("active", "consent_complete"),
+        ]
 
     def test_illegal_transition_is_refused_and_changes_nothing(
         self, session: Session, keys: KeySet

@@ -14,6 +14,9 @@ from domain.cases.rules import (
     CaseState,
     Outcome,
     check_transition,
+    manual_moves,
+    next_step,
+    transition_label,
 )
 
 # In the enum's order, never a frozenset's: xdist workers must collect the same ids in the same
@@ -148,3 +151,49 @@ class TestOutcome:
             check_transition(current, target, Outcome.GOALS_MET)
 
         assert [error.field for error in raised.value.errors] == ["outcome"]
+
+
+class TestManualMoves:
+    """What the case page offers and how the buttons read (issue 15, item 4)."""
+
+    def test_pending_with_complete_consent_says_the_case_becomes_active(self) -> None:
+        label = transition_label(
+            CaseState.REFERRED, CaseState.CONSENT_PENDING, consent_complete=True
+        )
+        assert "pågående" in label
+        assert "inväntar samtycke" not in label
+
+    def test_pending_without_complete_consent_says_pending(self) -> None:
+        label = transition_label(
+            CaseState.REFERRED, CaseState.CONSENT_PENDING, consent_complete=False
+        )
+        assert label == "Ändra till: inväntar samtycke"
+
+    @pytest.mark.parametrize("current", [CaseState.CONSENT_PENDING, CaseState.PAUSED])
+    def test_active_is_offered_only_with_complete_consent(self, current: CaseState) -> None:
+        without = [target for target, _ in manual_moves(current, consent_complete=False)]
+        with_consent = [target for target, _ in manual_moves(current, consent_complete=True)]
+        assert CaseState.ACTIVE not in without
+        assert CaseState.ACTIVE in with_consent
+
+    @pytest.mark.parametrize("current", list(CaseState))
+    def test_moves_offered_are_allowed_ones_in_lifecycle_order(self, current: CaseState) -> None:
+        offered = [target for target, _ in manual_moves(current, consent_complete=True)]
+        assert offered == [state for state in CaseState if state in TRANSITIONS[current]]
+
+    @pytest.mark.parametrize(
+        ("state", "complete", "says"),
+        [
+            (CaseState.REFERRED, False, "registrerar ett samtycke"),
+            (CaseState.CONSENT_PENDING, False, "av sig självt"),
+            (CaseState.PAUSED, False, "återupptas"),
+        ],
+    )
+    def test_next_step_tells_what_to_do(self, state: CaseState, complete: bool, says: str) -> None:
+        step = next_step(state, consent_complete=complete)
+        assert step is not None
+        assert says in step
+
+    @pytest.mark.parametrize("state", [CaseState.ACTIVE, CaseState.CLOSED, CaseState.DECLINED])
+    def test_no_next_step_where_nothing_waits(self, state: CaseState) -> None:
+        assert next_step(state, consent_complete=True) is None
