@@ -29,6 +29,7 @@ from api.routers import (
     plans,
     referrals,  # issue 13
 )
+from api.routers import configuration as configuration_api  # issue 15
 from api.settings import Settings
 from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
@@ -43,6 +44,7 @@ from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import (
     assessment_pages,
+    config_pages,  # issue 15: the municipality's configuration
     consent_pages,
     meeting_pages,
     oidc_pages,
@@ -80,7 +82,8 @@ def load_app_keys(settings: Settings, env: dict[str, str]) -> KeySet:
 
 
 def install_runtime(settings: Settings, keys: KeySet) -> None:
-    """What the core reads from process-wide configuration: field keys and signing policy."""
+    """What the core reads from process-wide configuration: field keys, and the signing
+    policy that applies until the municipality sets its own (domain.configuration)."""
     install_field_keyring(keys.field)
     install_signing_policy(
         SigningPolicy(
@@ -195,6 +198,7 @@ def create_app(
     api.include_router(assessments.router)  # issue 13: cylinder-model assessments
     api.include_router(breakglass.router)
     api.include_router(audit.router)
+    api.include_router(configuration_api.router)  # issue 15
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
     for router in (
@@ -207,6 +211,7 @@ def create_app(
         referral_pages.router,  # issue 13
         assessment_pages.router,  # issue 13
         audit_pages.router,
+        config_pages.router,  # issue 15
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 

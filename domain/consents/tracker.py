@@ -13,11 +13,11 @@ from audit import log as audit
 from common.actor import Actor
 from common.clock import STOCKHOLM, utcnow
 from common.roles import Permission
-from consent.policy import signing_policy
-from consent.rules import EffectiveConsent, signer_changes_within
+from consent.rules import EffectiveConsent, SigningPolicy, signer_changes_within
 from consent.scope import SHARING_STATE
 from domain.access import case_scope, effective_for
 from domain.cases.repository import CaseRepository
+from domain.configuration.service import signing_policy
 from domain.consents.repository import CaseSituation, ScopeFacts
 
 HORIZON_DAYS = 30
@@ -63,9 +63,9 @@ def ending_on(situation: CaseSituation, effective: EffectiveConsent) -> date | N
 
 
 def _concerns(
-    situation: CaseSituation, *, now: datetime, today: date, days: int
+    situation: CaseSituation, *, now: datetime, today: date, days: int, policy: SigningPolicy
 ) -> list[tuple[str, str, date | None]]:
-    effective = effective_for(situation, at=now, today=today)
+    effective = effective_for(situation, at=now, today=today, policy=policy)
     found: list[tuple[str, str, date | None]] = []
     for concern, signers in (
         (Concern.MISSING, effective.missing),
@@ -82,7 +82,7 @@ def _concerns(
     found.extend(
         (Concern.BIRTHDAY, change.description, change.on)
         for change in signer_changes_within(
-            birth_date=situation.birth_date, today=today, days=days, policy=signing_policy()
+            birth_date=situation.birth_date, today=today, days=days, policy=policy
         )
     )
     return found
@@ -102,6 +102,7 @@ def consent_tracker(
     )
     managed = [(c, p) for c, p in cases if scope.manages(c)]
     situations = ScopeFacts(session).situations([c.id for c, _ in managed])
+    policy = signing_policy(session, at=now)
     rows = [
         TrackerRow(
             case.id,
@@ -114,7 +115,9 @@ def consent_tracker(
             on,
         )
         for case, person in managed
-        for concern, detail, on in _concerns(situations[case.id], now=now, today=today, days=days)
+        for concern, detail, on in _concerns(
+            situations[case.id], now=now, today=today, days=days, policy=policy
+        )
     ]
     shown = {r.case_id for r in rows}
     for case, _ in managed:  # the tracker shows names: each case shown is a read
@@ -155,10 +158,11 @@ def consents_ending(
         actor.user_id, states=[SHARING_STATE], programmes=scope.programmes
     )
     situations = ScopeFacts(session).situations([case.id for case in cases])
+    policy = signing_policy(session, at=now)
     rows = []
     for case in cases:
         situation = situations[case.id]
-        effective = effective_for(situation, at=now, today=today)
+        effective = effective_for(situation, at=now, today=today, policy=policy)
         ends = ending_on(situation, effective)
         if ends is not None and ends <= today + timedelta(days=days):
             rows.append(EndingConsent(case.id, case.reference, ends))
