@@ -42,9 +42,7 @@ def admin(client: TestClient, world: World) -> dict[str, str]:
 
 def changes(engine: Engine) -> list[ConfigChange]:
     with new_session(engine) as session:
-        return list(
-            session.exec(select(ConfigChange).order_by(col(ConfigChange.changed_at))).all()
-        )
+        return list(session.exec(select(ConfigChange).order_by(col(ConfigChange.changed_at))).all())
 
 
 def audited(engine: Engine, action: str) -> list[AuditEvent]:
