@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.configuration.models import ConfigChange, ConsentPolicyRow
@@ -46,6 +47,16 @@ class ConfigurationRepository:
             .execution_options(synchronize_session=False)
         )
         return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def add_policy(self, row: ConsentPolicyRow) -> bool:
+        """False when another transaction stored the same version first (the first change,
+        which has no row to compare-and-set, races on the version's unique constraint)."""
+        try:
+            with self._session.begin_nested():
+                self._session.add(row)
+        except IntegrityError:
+            return False
+        return True
 
     def add(self, row: ConsentPolicyRow | ConfigChange) -> None:
         self._session.add(row)

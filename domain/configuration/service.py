@@ -102,7 +102,8 @@ def set_consent_ages(
         in_force_from=now,
         recorded_by=actor.user_id,
     )
-    repository.add(row)
+    if not repository.add_policy(row):
+        raise StaleVersion(current_version=None)
     changed = _ages(row)
     record_change(
         session,
