@@ -15,7 +15,7 @@ Every configuration change (here, in `domain.referrals.settings` and in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -32,6 +32,8 @@ from domain.configuration.models import ConfigChange, ConsentPolicyRow
 from domain.configuration.repository import ConfigurationRepository
 from domain.configuration.rules import ConfigAction, ConfigKind
 from domain.users.repository import UserRepository
+
+SINCE_EVER = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def signing_policy(session: Session, *, at: datetime | None = None) -> SigningPolicy:
@@ -93,10 +95,22 @@ def set_consent_ages(
     if (young, adult) == (current.young_person_from_age, current.adult_age):
         return current
     now = utcnow()
-    if current_row is not None and not repository.supersede_policy(current_row, now):
+    if current_row is None:
+        # The settings' ages become a row in force until now, so the past keeps them even if
+        # the settings change later.
+        frozen = ConsentPolicyRow(
+            version=1,
+            young_person_from_age=current.young_person_from_age,
+            adult_age=current.adult_age,
+            in_force_from=SINCE_EVER,
+            superseded_at=now,
+        )
+        if not repository.add_policy(frozen):
+            raise StaleVersion(current_version=None)
+    elif not repository.supersede_policy(current_row, now):
         raise StaleVersion(current_version=None)
     row = ConsentPolicyRow(
-        version=current.version + 1,
+        version=(current_row.version if current_row else 1) + 1,
         young_person_from_age=young,
         adult_age=adult,
         in_force_from=now,

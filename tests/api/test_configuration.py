@@ -18,8 +18,11 @@ from sqlmodel import col, select
 from audit.models import AuditEvent
 from common.clock import utcnow
 from common.db import new_session
+from consent import policy as process_policy
+from consent.rules import SigningPolicy
 from domain.access import effective_now
 from domain.configuration.models import ConfigChange
+from domain.configuration.service import signing_policy
 from domain.consents.sweep import sweep
 from tests.api.conftest import World, token_for
 from tests.api.test_assessments import made
@@ -77,7 +80,8 @@ class TestConsentAges:
             AGES, json={"young_person_from_age": 14, "adult_age": 18, "version": 0}, headers=token
         )
         assert changed.status_code == 200, changed.text
-        assert (changed.json()["young_person_from_age"], changed.json()["version"]) == (14, 1)
+        # version 1 keeps the settings' ages for the past
+        assert (changed.json()["young_person_from_age"], changed.json()["version"]) == (14, 2)
         assert client.get(AGES, headers=token).json()["young_person_from_age"] == 14
         [entry] = history(client, token)
         assert entry["kind"] == "consent_ages"
@@ -115,7 +119,7 @@ class TestConsentAges:
         assert client.put(AGES, json=body, headers=token).status_code == 200
         stale = client.put(AGES, json={**body, "young_person_from_age": 16}, headers=token)
         assert stale.status_code == 409
-        assert stale.json()["current_version"] == 1
+        assert stale.json()["current_version"] == 2
         assert len(changes(engine)) == 1
 
     def test_other_roles_get_403(self, client: TestClient, world: World) -> None:
@@ -148,6 +152,21 @@ class TestConsentAges:
         sweep(engine)
         assert case.state() == "active"
         assert case.partner_read().status_code == 200
+
+    def test_the_past_keeps_its_ages_when_the_settings_change_later(
+        self, client: TestClient, world: World, engine: Engine
+    ) -> None:
+        before = utcnow()
+        body = {"young_person_from_age": 14, "adult_age": 18, "version": 0}
+        assert client.put(AGES, json=body, headers=admin(client, world)).status_code == 200
+        started_with = process_policy.signing_policy()
+        process_policy.install_signing_policy(SigningPolicy(young_person_from_age=16))
+        try:
+            with new_session(engine) as session:
+                assert signing_policy(session, at=before).young_person_from_age == 15
+                assert signing_policy(session).young_person_from_age == 14
+        finally:
+            process_policy.install_signing_policy(started_with)
 
 
 class TestHistoryOfTheCatalogues:
