@@ -6,7 +6,8 @@ means here: consent records are never touched; the policy has a history (`consen
 rows with `in_force_from` / `superseded_at`), and whether consent was complete at a moment is
 judged by the policy in force *at that moment*. A change therefore acts from now on, like a
 birthday that makes a new signer required (the sweep pauses such cases and the tracker lists
-them), while the consent in effect at any earlier moment stays what it was.
+them), while the consent in effect at any earlier moment stays what it was. The first change
+stores the settings' ages as the row in force until then, so later settings cannot reach back.
 
 Every configuration change (here, in `domain.referrals.settings` and in
 `domain.assessments.service`) calls `record_change` in its own transaction.
