@@ -75,15 +75,18 @@ def _stale(field: str) -> list[FieldError]:
 _ITEM_FIELD = re.compile(r"^items\.(\d+)\.(\w+)$")
 
 
-def _to_rows(errors: Sequence[FieldError], rows: Sequence[int], prefix: str) -> list[FieldError]:
+def _to_rows(
+    errors: Sequence[FieldError], rows: Sequence[int], prefix: str, noun: str
+) -> list[FieldError]:
     """The domain names a list's fields `items.N.field` (N among the items it was given); the
-    form's inputs are `prefix-field-R` (R the form's row)."""
+    form's inputs are `prefix-field-R` (R the form's row), and the message says which row."""
     mapped = []
     for error in errors:
         found = _ITEM_FIELD.match(error.field)
         if found and int(found.group(1)) < len(rows):
             row = rows[int(found.group(1))]
-            mapped.append(FieldError(f"{prefix}-{found.group(2)}-{row}", error.message))
+            message = f"{noun} {row + 1}: {error.message}"
+            mapped.append(FieldError(f"{prefix}-{found.group(2)}-{row}", message))
         else:
             mapped.append(FieldError(f"{prefix}-label-0", error.message))
     return mapped
@@ -258,7 +261,7 @@ def grounds_save(
         referral_settings.replace_grounds(session, actor, version=_version(version), grounds=given)
     except ValidationFailed as exc:
         session.rollback()
-        errors = _to_rows(exc.errors, kept, "ground")
+        errors = _to_rows(exc.errors, kept, "ground", "Grund")
         return _grounds_page(request, session, actor, rows=rows, errors=errors, status=422)
     except StaleVersion:
         session.rollback()
@@ -342,7 +345,7 @@ def eligibility_save(
     bands = []
     for n in kept:
         row = rows[n]
-        message = "Ange åldern i hela år."
+        message = f"Åldersgrupp {n + 1}: ange åldern i hela år."
         low = _whole(row["min_age"], f"band-min_age-{n}", message, errors)
         high = _whole(row["max_age"], f"band-max_age-{n}", message, errors)
         if low is not None and high is not None:
@@ -363,7 +366,7 @@ def eligibility_save(
         )
     except ValidationFailed as exc:
         session.rollback()
-        shown = errors or _to_rows(exc.errors, kept, "band")
+        shown = errors or _to_rows(exc.errors, kept, "band", "Åldersgrupp")
         return _bands_page(request, session, actor, rows=rows, errors=shown, status=422)
     except StaleVersion:
         session.rollback()
@@ -447,7 +450,10 @@ def capacity_save(
     for n in kept:
         row = rows[n]
         number = _whole(
-            row["per_person"], f"rule-per_person-{n}", "Ange ett helt antal ärenden.", errors
+            row["per_person"],
+            f"rule-per_person-{n}",
+            f"Gräns {n + 1}: ange ett helt antal ärenden.",
+            errors,
         )
         if number is not None:
             given.append(
@@ -464,7 +470,7 @@ def capacity_save(
         referral_settings.replace_capacity(session, actor, version=_version(version), rules=given)
     except ValidationFailed as exc:
         session.rollback()
-        shown = errors or _to_rows(exc.errors, kept, "rule")
+        shown = errors or _to_rows(exc.errors, kept, "rule", "Gräns")
         return _capacity_page(request, session, actor, rows=rows, errors=shown, status=422)
     except StaleVersion:
         session.rollback()
