@@ -30,6 +30,7 @@ from api.routers import (
     plans,
     referrals,  # issue 13
 )
+from api.routers import configuration as configuration_api  # issue 15
 from api.settings import Settings
 from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
@@ -45,6 +46,7 @@ from domain.health.repository import database_answers
 from frontend import (
     admin_pages,
     assessment_pages,
+    config_pages,  # issue 15: the municipality's configuration
     consent_pages,
     follow_up_pages,
     meeting_pages,
@@ -83,7 +85,8 @@ def load_app_keys(settings: Settings, env: dict[str, str]) -> KeySet:
 
 
 def install_runtime(settings: Settings, keys: KeySet) -> None:
-    """What the core reads from process-wide configuration: field keys and signing policy."""
+    """What the core reads from process-wide configuration: field keys, and the signing
+    policy that applies until the municipality sets its own (domain.configuration)."""
     install_field_keyring(keys.field)
     install_signing_policy(
         SigningPolicy(
@@ -199,6 +202,7 @@ def create_app(
     api.include_router(breakglass.router)
     api.include_router(audit.router)
     api.include_router(admin.router)  # issue 15: the administrator's API
+    api.include_router(configuration_api.router)  # issue 15
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
     for router in (
@@ -213,6 +217,7 @@ def create_app(
         audit_pages.router,
         admin_pages.router,  # issue 15: the administrator's pages
         follow_up_pages.router,  # issue 15: the steering group's landing page
+        config_pages.router,  # issue 15
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 

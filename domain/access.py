@@ -20,18 +20,18 @@ from common.actor import Actor
 from common.clock import STOCKHOLM, utcnow
 from common.guard import ACCESS, GATED
 from common.roles import AgencyKind, Role
-from consent.policy import signing_policy
-from consent.rules import EffectiveConsent, effective_consent, required_signers
+from consent.rules import EffectiveConsent, SigningPolicy, effective_consent, required_signers
 from consent.scope import BreakGlass, CaseScope, PartnerCase, decide
+from domain.configuration.service import signing_policy
 from domain.consents.repository import CaseSituation, ScopeFacts
 
 
-def effective_for(situation: CaseSituation, *, at: datetime, today: date) -> EffectiveConsent:
+def effective_for(
+    situation: CaseSituation, *, at: datetime, today: date, policy: SigningPolicy
+) -> EffectiveConsent:
+    """`policy` is the signing policy in force at `at` (`signing_policy(session, at=at)`)."""
     required = required_signers(
-        birth_date=situation.birth_date,
-        on=today,
-        guardians=situation.guardians,
-        policy=signing_policy(),
+        birth_date=situation.birth_date, on=today, guardians=situation.guardians, policy=policy
     )
     return effective_consent(required=required, facts=situation.facts, at=at, today=today)
 
@@ -42,7 +42,12 @@ def effective_now(
     """The consent in effect for one case now (or at `at`)."""
     moment = at or utcnow()
     situation = ScopeFacts(session).situations([case_id])[case_id]
-    return effective_for(situation, at=moment, today=moment.astimezone(STOCKHOLM).date())
+    return effective_for(
+        situation,
+        at=moment,
+        today=moment.astimezone(STOCKHOLM).date(),
+        policy=signing_policy(session, at=moment),
+    )
 
 
 _SCOPES = "samsyn_case_scopes"
@@ -99,8 +104,11 @@ def _decide(session: Session, actor: Actor, moment: datetime) -> CaseScope:
     if actor.has_role(Role.CONTACT_PERSON):
         today = moment.astimezone(STOCKHOLM).date()
         situations = repository.situations(repository.active_team_case_ids(actor.user_id))
+        policy = signing_policy(session, at=moment)
         partner_cases = {
-            case_id: PartnerCase(state=s.state, consent=effective_for(s, at=moment, today=today))
+            case_id: PartnerCase(
+                state=s.state, consent=effective_for(s, at=moment, today=today, policy=policy)
+            )
             for case_id, s in situations.items()
         }
     return decide(actor, partner_cases=partner_cases, break_glass=break_glass)

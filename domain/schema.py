@@ -6,6 +6,7 @@ from consent import models as consent_models
 from domain.agencies import models as agency_models
 from domain.assessments import models as assessment_models
 from domain.cases import models as case_models
+from domain.configuration import models as configuration_models
 from domain.meetings import models as meeting_models
 from domain.people import models as people_models
 from domain.plans import models as plan_models
@@ -22,6 +23,7 @@ TABLE_MODULES = (
     meeting_models,
     referral_models,  # issue 13: referrals
     assessment_models,
+    configuration_models,  # issue 15: consent ages, configuration history
     audit_models,
 )
 

@@ -66,7 +66,7 @@ def _audit(
     audit.record(
         session,
         actor,
-        action=f"config.agency.{action}",
+        action=action,
         resource_type="agency",
         resource_id=agency.id,
         basis={"kind": "configuration", **details},
@@ -109,7 +109,7 @@ def create_agency(
         )
     agency = Agency(name=name, kind=kind, area=area)
     repository.add(agency)
-    _audit(session, actor, "create", agency, agency_kind=kind, area=area)
+    _audit(session, actor, "config.agency.create", agency, agency_kind=kind, area=area)
     return agency
 
 
@@ -178,7 +178,7 @@ def update_agency(
     _audit(
         session,
         actor,
-        "update",
+        "config.agency.update",
         agency,
         changed=changed,
         old={key: old[key] for key in changed},
@@ -201,5 +201,10 @@ def set_agency_active(
         agency, version, deactivated_at=None if active else utcnow()
     ):
         raise StaleVersion(current_version=None)
-    _audit(session, actor, "reactivate" if active else "deactivate", agency)
+    _audit(
+        session,
+        actor,
+        "config.agency.reactivate" if active else "config.agency.deactivate",
+        agency,
+    )
     return agency

@@ -35,6 +35,8 @@ from domain.assessments.rules import Factor, Level, Movement, Participant
 from domain.cases.models import Case
 from domain.cases.repository import CaseRepository
 from domain.cases.rules import CaseState
+from domain.configuration.rules import ConfigKind
+from domain.configuration.service import record_change
 from domain.meetings.models import Meeting
 from domain.meetings.repository import MeetingRepository
 
@@ -326,6 +328,7 @@ def set_level(
     now = utcnow()
     if latest is not None and not config.supersede(latest, now):
         raise StaleVersion(current_version=None)
+    old = _level_value(latest) if live and latest is not None else None
     row = CylinderLevel(
         code=level.code,
         version=config.max_level_version(level.code) + 1,
@@ -335,13 +338,22 @@ def set_level(
         recorded_by=actor.user_id,
     )
     config.add(row)
+    record_change(
+        session,
+        actor,
+        kind=ConfigKind.CYLINDER_LEVEL,
+        subject=row.code,
+        old=old,
+        new=_level_value(row),
+        at=now,
+    )
     audit.record(
         session,
         actor,
         action="assessment_config.level_set",
         resource_type="cylinder_level",
         resource_id=row.id,
-        basis={"code": row.code, "version": row.version},
+        basis={"kind": "configuration", "code": row.code, "version": row.version},
     )
     return row
 
@@ -367,13 +379,22 @@ def retire_level(session: Session, actor: Actor, *, code: str, version: int) -> 
         recorded_by=actor.user_id,
     )
     config.add(row)
+    record_change(
+        session,
+        actor,
+        kind=ConfigKind.CYLINDER_LEVEL,
+        subject=row.code,
+        old=_level_value(latest),
+        new=None,
+        at=now,
+    )
     audit.record(
         session,
         actor,
         action="assessment_config.level_retire",
         resource_type="cylinder_level",
         resource_id=row.id,
-        basis={"code": row.code, "version": row.version},
+        basis={"kind": "configuration", "code": row.code, "version": row.version},
     )
     return row
 
@@ -395,7 +416,7 @@ def add_factor(session: Session, actor: Actor, *, kind: str, text: str) -> Asses
         recorded_by=actor.user_id,
     )
     config.add(row)
-    _audit_factor(session, actor, row, "assessment_config.factor_add")
+    _audit_factor(session, actor, row, "assessment_config.factor_add", old=None)
     return row
 
 
@@ -435,16 +456,41 @@ def change_factor(
     )
     config.add(row)
     action = "assessment_config.factor_retire" if retire else "assessment_config.factor_change"
-    _audit_factor(session, actor, row, action)
+    _audit_factor(session, actor, row, action, old=_factor_value(latest))
     return row
 
 
-def _audit_factor(session: Session, actor: Actor, row: AssessmentFactor, action: str) -> None:
+def _level_value(row: CylinderLevel) -> dict[str, object]:
+    return {"code": row.code, "rank": row.rank, "wording": row.wording}
+
+
+def _factor_value(row: AssessmentFactor) -> dict[str, object]:
+    return {"kind": row.kind, "text": row.text}
+
+
+def _audit_factor(
+    session: Session,
+    actor: Actor,
+    row: AssessmentFactor,
+    action: str,
+    *,
+    old: dict[str, object] | None,
+) -> None:
+    """The audit event and the configuration history's row, in the change's transaction."""
+    record_change(
+        session,
+        actor,
+        kind=ConfigKind.ASSESSMENT_FACTOR,
+        subject=str(row.factor_id),
+        old=old,
+        new=None if row.retired else _factor_value(row),
+        at=row.recorded_at,
+    )
     audit.record(
         session,
         actor,
         action=action,
         resource_type="assessment_factor",
         resource_id=row.factor_id,
-        basis={"version": row.version, "kind": row.kind},
+        basis={"kind": "configuration", "version": row.version, "factor_kind": row.kind},
     )

@@ -33,6 +33,7 @@ from domain.access import effective_for, effective_now
 from domain.cases import service as cases
 from domain.cases.repository import SystemCaseRepository
 from domain.cases.rules import CaseState
+from domain.configuration.service import signing_policy
 from domain.consents.repository import ScopeFacts
 
 log = structlog.get_logger("samsyn.consent.sweep")
@@ -86,13 +87,14 @@ def sweep(engine: Engine, *, at: datetime | None = None) -> SweepReport:
 def _candidates(session: Session, case_ids: Sequence[uuid.UUID], at: datetime) -> list[uuid.UUID]:
     """The cases the rules would move, read without locks; each is checked again when locked."""
     today = at.astimezone(STOCKHOLM).date()
+    policy = signing_policy(session, at=at)
     return [
         case_id
         for case_id, situation in ScopeFacts(session).situations(case_ids).items()
         if consent_move(
             current=situation.state,
             paused_by_hand=situation.state_reason == MoveReason.MANUAL.value,
-            consent=effective_for(situation, at=at, today=today),
+            consent=effective_for(situation, at=at, today=today, policy=policy),
         )
         is not None
     ]

@@ -14,7 +14,6 @@ from common.actor import Actor
 from common.clock import STOCKHOLM, utcnow
 from common.errors import FieldError
 from common.roles import Permission
-from consent.policy import signing_policy
 from consent.rules import (
     Decision,
     EffectiveConsent,
@@ -28,6 +27,7 @@ from consent.scope import SHARING_STATE
 from domain.access import case_scope, effective_for
 from domain.cases.repository import CaseRepository
 from domain.cases.rules import Programme
+from domain.configuration.service import signing_policy
 from domain.consents.repository import CaseSituation, ScopeFacts
 from domain.people.repository import YoungPersonRepository
 from domain.users.repository import UserRepository
@@ -169,10 +169,15 @@ class _Found:
 
 
 def _concerns(
-    situation: CaseSituation, *, opened_on: date, now: datetime, today: date, days: int
+    situation: CaseSituation,
+    *,
+    opened_on: date,
+    now: datetime,
+    today: date,
+    days: int,
+    policy: SigningPolicy,
 ) -> list[_Found]:
-    effective = effective_for(situation, at=now, today=today)
-    policy = signing_policy()
+    effective = effective_for(situation, at=now, today=today, policy=policy)
     found: list[_Found] = []
     for signer in sorted(effective.refused, key=_signer_order):
         since = refused_since(signer, situation, today=today) or opened_on
@@ -275,6 +280,7 @@ def consent_tracker(
     }
     applied, errors = _parse(query or TrackerQuery(), owner_names)
     situations = ScopeFacts(session).situations([c.id for c, _ in managed])
+    policy = signing_policy(session, at=now)
     people = YoungPersonRepository(session, scope)
     total = 0
     rows: list[TrackerRow] = []
@@ -285,6 +291,7 @@ def consent_tracker(
             now=now,
             today=today,
             days=days,
+            policy=policy,
         )
         total += len(found)
         if applied.programme and case.programme != applied.programme:
@@ -363,10 +370,11 @@ def consents_ending(
         actor.user_id, states=[SHARING_STATE], programmes=scope.programmes
     )
     situations = ScopeFacts(session).situations([case.id for case in cases])
+    policy = signing_policy(session, at=now)
     rows = []
     for case in cases:
         situation = situations[case.id]
-        effective = effective_for(situation, at=now, today=today)
+        effective = effective_for(situation, at=now, today=today, policy=policy)
         ends = ending_on(situation, effective)
         if ends is not None and ends <= today + timedelta(days=days):
             rows.append(EndingConsent(case.id, case.reference, ends))

@@ -15,6 +15,8 @@ from common.actor import Actor
 from common.clock import utcnow
 from common.errors import FieldError, StaleVersion, ValidationFailed
 from common.roles import AgencyKind, Permission
+from domain.configuration.rules import ConfigKind
+from domain.configuration.service import record_change
 from domain.referrals.models import (
     CapacityRule,
     EligibilityRule,
@@ -79,7 +81,41 @@ def _claim(repository: ReferralSettingsRepository, actor: Actor, kind: str, vers
         raise StaleVersion(current_version=setting.version)
 
 
-def _audit(session: Session, actor: Actor, kind: str) -> None:
+_HISTORY_KINDS = {
+    SettingKind.GROUNDS: ConfigKind.REFERRAL_GROUNDS,
+    SettingKind.ELIGIBILITY: ConfigKind.ELIGIBILITY,
+    SettingKind.CAPACITY: ConfigKind.CAPACITY,
+}
+
+
+def _bands(rows: Sequence[EligibilityRule]) -> list[dict[str, object]]:
+    return [
+        {
+            "programme": row.programme,
+            "label": row.label,
+            "min_age": row.min_age,
+            "max_age": row.max_age,
+            "requires_crime_criteria": row.requires_crime_criteria,
+        }
+        for row in rows
+    ]
+
+
+def _rules(rows: Sequence[CapacityRule]) -> list[dict[str, object]]:
+    return [
+        {
+            "programme": row.programme,
+            "agency_kind": row.agency_kind,
+            "role": row.role,
+            "per_person": row.per_person,
+        }
+        for row in rows
+    ]
+
+
+def _audit(session: Session, actor: Actor, kind: str, *, old: object, new: object) -> None:
+    """The audit event and the configuration history's row, in the change's transaction."""
+    record_change(session, actor, kind=_HISTORY_KINDS[kind], subject=kind, old=old, new=new)
     audit.record(
         session,
         actor,
@@ -97,7 +133,8 @@ def replace_grounds(
     a new label it is retired and a new ground made; an unlisted active ground is retired."""
     actor.require(Permission.CONFIGURE)
     repository = ReferralSettingsRepository(session)
-    active = {row.id: row for row in repository.grounds()}
+    before = list(repository.grounds())
+    active = {row.id: row for row in before}
     errors: list[FieldError] = []
     for number, given in enumerate(grounds):
         label = given.label.strip()
@@ -131,8 +168,15 @@ def replace_grounds(
             continue
         repository.add(ReferralGround(label=label, position=position, is_default=False))
     repository.retire([row for key, row in active.items() if key not in kept], now)
-    _audit(session, actor, SettingKind.GROUNDS)
-    return read_settings(session, actor)
+    after = read_settings(session, actor)
+    _audit(
+        session,
+        actor,
+        SettingKind.GROUNDS,
+        old=[row.label for row in before],
+        new=[row.label for row in after.grounds],
+    )
+    return after
 
 
 def replace_eligibility(
@@ -163,7 +207,8 @@ def replace_eligibility(
         raise ValidationFailed(errors)
     repository = ReferralSettingsRepository(session)
     _claim(repository, actor, SettingKind.ELIGIBILITY, version)
-    repository.retire(list(repository.eligibility()), utcnow())
+    before = list(repository.eligibility())
+    repository.retire(before, utcnow())
     repository.add(
         *(
             EligibilityRule(
@@ -176,8 +221,15 @@ def replace_eligibility(
             for band in bands
         )
     )
-    _audit(session, actor, SettingKind.ELIGIBILITY)
-    return read_settings(session, actor)
+    after = read_settings(session, actor)
+    _audit(
+        session,
+        actor,
+        SettingKind.ELIGIBILITY,
+        old=_bands(before),
+        new=_bands(after.eligibility),
+    )
+    return after
 
 
 def replace_capacity(
@@ -213,7 +265,8 @@ def replace_capacity(
         raise ValidationFailed(errors)
     repository = ReferralSettingsRepository(session)
     _claim(repository, actor, SettingKind.CAPACITY, version)
-    repository.retire(list(repository.capacity()), utcnow())
+    before = list(repository.capacity())
+    repository.retire(before, utcnow())
     repository.add(
         *(
             CapacityRule(
@@ -225,5 +278,6 @@ def replace_capacity(
             for rule in rules
         )
     )
-    _audit(session, actor, SettingKind.CAPACITY)
-    return read_settings(session, actor)
+    after = read_settings(session, actor)
+    _audit(session, actor, SettingKind.CAPACITY, old=_rules(before), new=_rules(after.capacity))
+    return after

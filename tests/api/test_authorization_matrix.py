@@ -319,6 +319,18 @@ ROUTES.update(
         ),
     }
 )
+# The municipality's configuration (issue 15): consent ages and the history of every change.
+ROUTES.update(
+    {
+        ("GET", "/api/v1/consent-ages"): Route(Permission.CONFIGURE, "any", lambda _ctx: {}),
+        ("PUT", "/api/v1/consent-ages"): Route(
+            Permission.CONFIGURE,
+            "any",
+            lambda _ctx: {"json": {"young_person_from_age": 14, "adult_age": 18, "version": 999}},
+        ),
+        ("GET", "/api/v1/config-history"): Route(Permission.CONFIGURE, "any", lambda _ctx: {}),
+    }
+)
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
 # Logging in through an OpenID provider: public by design (the provider authenticates), and
 # only for configured issuers; covered by tests/api/test_oidc.py. `logged-out` is where the

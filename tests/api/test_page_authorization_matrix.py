@@ -54,6 +54,7 @@ class Ctx:
     records: dict[str, dict[str, str]]  # CASE_RECORDS name -> case id -> the record's id
     referral_id: str = ""  # a referral to the social worker's unit (issue 13)
     agency_id: str = ""  # the school, for the administrator's pages (issue 15)
+    factor_id: str = ""  # a current risk or protective factor (issue 15)
 
 
 @dataclass(frozen=True)
@@ -237,6 +238,49 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/admin/inloggning"): Page(Permission.CONFIGURE, "any"),
     # The steering group's landing page (issue 15).
     ("GET", "/uppfoljning"): Page(Permission.READ_FOLLOW_UP, "any"),
+    # The municipality's configuration (issue 15): every edit is stale or invalid here.
+    ("GET", "/admin/installningar"): Page(Permission.CONFIGURE, "any"),
+    ("GET", "/admin/installningar/historik"): Page(Permission.CONFIGURE, "any"),
+    ("GET", "/admin/installningar/samtyckesaldrar"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/samtyckesaldrar"): Page(
+        Permission.CONFIGURE, "any", 422, {"young_person_from_age": "x", "version": "0"}
+    ),
+    ("GET", "/admin/installningar/grunder"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/grunder"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE, "label": "x"}
+    ),
+    ("GET", "/admin/installningar/aldersgrupper"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/aldersgrupper"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE}
+    ),
+    ("GET", "/admin/installningar/kapacitet"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/kapacitet"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE}
+    ),
+    ("GET", "/admin/installningar/cylindernivaer"): Page(Permission.CONFIGURE, "any"),
+    ("GET", "/admin/installningar/cylindernivaer/ny"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/cylindernivaer/ny"): Page(
+        Permission.CONFIGURE, "any", 422, {"code": "", "rank": "x"}
+    ),
+    ("GET", "/admin/installningar/cylindernivaer/{code}"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/cylindernivaer/{code}"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE, "rank": "4", "wording": "x"}
+    ),
+    ("POST", "/admin/installningar/cylindernivaer/{code}/ta-bort"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE}
+    ),
+    ("GET", "/admin/installningar/faktorer"): Page(Permission.CONFIGURE, "any"),
+    ("GET", "/admin/installningar/faktorer/ny"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/faktorer/ny"): Page(
+        Permission.CONFIGURE, "any", 422, {"kind": ""}
+    ),
+    ("GET", "/admin/installningar/faktorer/{factor_id}"): Page(Permission.CONFIGURE, "any"),
+    ("POST", "/admin/installningar/faktorer/{factor_id}"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE, "text": "x"}
+    ),
+    ("POST", "/admin/installningar/faktorer/{factor_id}/ta-bort"): Page(
+        Permission.CONFIGURE, "any", 409, {"version": STALE}
+    ),
 }
 # Covered by tests/api/test_authorization_matrix.py and tests/api/test_oidc.py.
 COVERED_ELSEWHERE = PUBLIC_OIDC
@@ -286,6 +330,8 @@ PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "grant_id": lambda ctx, _case: ctx.grant_id,
     "referral_id": lambda ctx, _case: ctx.referral_id,
     "agency_id": lambda ctx, _case: ctx.agency_id,
+    "code": lambda _ctx, _case: "A",  # a cylinder level (issue 15)
+    "factor_id": lambda ctx, _case: ctx.factor_id,
     **{name: _record(name) for name in CASE_RECORDS},
 }
 CASE_IDS = {"case_id", "young_person_id", *CASE_RECORDS}
@@ -378,6 +424,7 @@ def _context(client: TestClient, world: World) -> Ctx:
         records=records,
         referral_id=raise_referral(client, world),
         agency_id=str(world.school.id),
+        factor_id=client.get("/api/v1/assessment-factors", headers=owner).json()[0]["id"],
     )
 
 

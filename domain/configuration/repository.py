@@ -1,0 +1,75 @@
+"""Every query on the consent ages and the configuration history (configuration: no case
+data, so no scope)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from domain.configuration.models import ConfigChange, ConsentPolicyRow
+
+
+class ConfigurationRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def current_policy(self) -> ConsentPolicyRow | None:
+        statement = select(ConsentPolicyRow).where(col(ConsentPolicyRow.superseded_at).is_(None))
+        return self._session.exec(statement).first()
+
+    def policy_at(self, at: datetime) -> ConsentPolicyRow | None:
+        """The row in force at `at`; None before the first change (the settings apply)."""
+        statement = (
+            select(ConsentPolicyRow)
+            .where(
+                col(ConsentPolicyRow.in_force_from) <= at,
+                or_(
+                    col(ConsentPolicyRow.superseded_at).is_(None),
+                    col(ConsentPolicyRow.superseded_at) > at,
+                ),
+            )
+            .order_by(col(ConsentPolicyRow.version).desc())
+        )
+        return self._session.exec(statement).first()
+
+    def supersede_policy(self, row: ConsentPolicyRow, at: datetime) -> bool:
+        """Compare-and-set: mark `row` superseded unless someone else did first."""
+        result = self._session.execute(
+            update(ConsentPolicyRow)
+            .where(
+                col(ConsentPolicyRow.id) == row.id, col(ConsentPolicyRow.superseded_at).is_(None)
+            )
+            .values(superseded_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def add_policy(self, row: ConsentPolicyRow) -> bool:
+        """False when another transaction stored the same version first (the first change,
+        which has no row to compare-and-set, races on the version's unique constraint)."""
+        try:
+            with self._session.begin_nested():
+                self._session.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    def add(self, row: ConsentPolicyRow | ConfigChange) -> None:
+        self._session.add(row)
+        self._session.flush()
+
+    def changes(self, *, offset: int, limit: int) -> Sequence[ConfigChange]:
+        statement = (
+            select(ConfigChange)
+            .order_by(col(ConfigChange.changed_at).desc(), col(ConfigChange.id))
+            .offset(offset)
+            .limit(limit)
+        )
+        return self._session.exec(statement).all()
+
+    def count_changes(self) -> int:
+        return int(self._session.exec(select(func.count()).select_from(ConfigChange)).one())
