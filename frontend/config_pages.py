@@ -308,6 +308,15 @@ def _bands_page(
     )
 
 
+def _form_rows(columns: dict[str, list[str]]) -> list[dict[str, str]]:
+    """A table form's columns (one list per field name) as rows; a short column reads as ''."""
+    count = max((len(values) for values in columns.values()), default=0)
+    return [
+        {name: values[n] if n < len(values) else "" for name, values in columns.items()}
+        for n in range(count)
+    ]
+
+
 @router.get(f"{BASE}/aldersgrupper")
 def eligibility_form(request: Request, session: PageDb, actor: Configurer) -> Response:
     return _bands_page(request, session, actor)
@@ -335,11 +344,7 @@ def eligibility_save(
         "max_age": max_age or [],
         "crime": crime or [],
     }
-    count = max((len(values) for values in columns.values()), default=0)
-    rows = [
-        {name: values[n] if n < len(values) else "" for name, values in columns.items()}
-        for n in range(count)
-    ]
+    rows = _form_rows(columns)
     kept = [n for n, row in enumerate(rows) if row["label"].strip()]
     errors: list[FieldError] = []
     bands = []
@@ -439,11 +444,7 @@ def capacity_save(
         "role": role or [],
         "per_person": per_person or [],
     }
-    count = max((len(values) for values in columns.values()), default=0)
-    rows = [
-        {name: values[n] if n < len(values) else "" for name, values in columns.items()}
-        for n in range(count)
-    ]
+    rows = _form_rows(columns)
     kept = [n for n, row in enumerate(rows) if row["per_person"].strip()]
     errors: list[FieldError] = []
     given = []
