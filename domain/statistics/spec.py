@@ -157,3 +157,135 @@ class ReportDocument:
     release_number: int | None = None  # 1, 2, ... within the agreement; None in a preview
     corrects: int | None = None  # the release number this one corrects
     extra: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndicatorInfo:
+    """A built-in indicator. A table indicator counts, in `rows` (code, Swedish label), and is
+    broken down by every breakdown of the grid; a figure indicator is one median or share.
+    A target names an indicator, for a table one of its row codes (or None for the total)."""
+
+    code: str
+    title: str
+    rows: tuple[tuple[str, str], ...] = ()  # empty for a figure
+    unit: str = "antal"  # "antal", "dagar" or "%"
+    target_kinds: frozenset[TargetKind] = frozenset({TargetKind.COUNT})
+
+    @property
+    def is_figure(self) -> bool:
+        return not self.rows
+
+    def row_label(self, code: str | None) -> str:
+        return TOTAL if code is None else dict(self.rows)[code]
+
+
+_COUNT = frozenset({TargetKind.COUNT})
+_SHARE = frozenset({TargetKind.SHARE})
+_MEDIAN = frozenset({TargetKind.MEDIAN_DAYS})
+_PROGRAMMES = (("SSPF", "SSPF"), ("SIG", "SIG"))
+_AGENCY_KINDS = (
+    ("social_services", "Socialtjänst"),
+    ("school", "Skola"),
+    ("police", "Polis"),
+    ("leisure", "Fritid"),
+    ("other", "Annan aktör"),
+)
+
+# Every indicator the statistics service computes; the service must implement each code.
+INDICATORS: dict[str, IndicatorInfo] = {
+    info.code: info
+    for info in (
+        IndicatorInfo("cases_opened", "Ärenden som öppnats", _PROGRAMMES),
+        IndicatorInfo("cases_active", "Ärenden aktiva under perioden", _PROGRAMMES),
+        IndicatorInfo(
+            "cases_closed",
+            "Avslutade ärenden efter utfall",
+            (
+                ("goals_met", "Målen uppnådda"),
+                ("consent_withdrawn", "Samtycket återkallat"),
+                ("moved", "Flyttat"),
+                ("age_limit", "Åldersgräns"),
+                ("transferred", "Överfört till andra insatser"),
+                ("other", "Annat"),
+            ),
+        ),
+        IndicatorInfo(
+            "young_people_flow",
+            "Unga in och ut (inflöde och utflöde)",
+            (
+                ("inflow", "Nya under perioden"),
+                ("outflow", "Avslutade under perioden"),
+                ("still_active", "Kvar vid periodens slut"),
+            ),
+        ),
+        IndicatorInfo(
+            "consents",
+            "Samtycken efter beslut och vem som undertecknat",
+            (
+                ("given_young_person", "Givna – den unga"),
+                ("given_guardian", "Givna – vårdnadshavare"),
+                ("refused_young_person", "Nekade – den unga"),
+                ("refused_guardian", "Nekade – vårdnadshavare"),
+                ("withdrawn_young_person", "Återkallade – den unga"),
+                ("withdrawn_guardian", "Återkallade – vårdnadshavare"),
+            ),
+        ),
+        IndicatorInfo(
+            "consent_share",
+            "Andel givna samtycken av givna och nekade",
+            unit="%",
+            target_kinds=_SHARE,
+        ),
+        IndicatorInfo(
+            "meetings",
+            "Hållna möten efter typ",
+            (
+                ("start", "Uppstart / kartläggande samtal"),
+                ("network", "Nätverksmöte"),
+                ("team", "Teammöte"),
+                ("follow_up", "Uppföljning"),
+                ("emergency_stop", "Nödstoppsmöte"),
+            ),
+        ),
+        IndicatorInfo(
+            "emergency_stop",
+            "Nödstoppsmöten och närvarande vårdnadshavare",
+            (("meetings", "Nödstoppsmöten"), ("guardians_attending", "Närvarande vårdnadshavare")),
+        ),
+        IndicatorInfo(
+            "young_people_attending",
+            "Unga som deltagit i minst ett möte",
+            (("attended", "Unga som deltagit"),),
+        ),
+        IndicatorInfo(
+            "days_referral_to_decision",
+            "Dagar från aktualisering till beslut (median)",
+            unit="dagar",
+            target_kinds=_MEDIAN,
+        ),
+        IndicatorInfo(
+            "days_referral_to_first_meeting",
+            "Dagar från aktualisering till första möte (median)",
+            unit="dagar",
+            target_kinds=_MEDIAN,
+        ),
+        IndicatorInfo(
+            "case_duration", "Ärendenas längd i dagar (median)", unit="dagar", target_kinds=_MEDIAN
+        ),
+        IndicatorInfo(
+            "cylinder_movement",
+            "Förflyttning i cylindermodellen mellan första och senaste bedömning",
+            (("down", "Mot lägre risk"), ("same", "Oförändrad"), ("up", "Mot högre risk")),
+        ),
+        IndicatorInfo("commitments_done", "Åtaganden klara, per aktör", _AGENCY_KINDS),
+        IndicatorInfo("commitments_overdue", "Åtaganden försenade, per aktör", _AGENCY_KINDS),
+        IndicatorInfo(
+            "waiting_list",
+            "Väntelista vid periodens slut",
+            (("waiting", "Väntande"),),
+        ),
+        IndicatorInfo(
+            "days_waited", "Dagar på väntelistan (median)", unit="dagar", target_kinds=_MEDIAN
+        ),
+    )
+}
