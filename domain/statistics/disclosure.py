@@ -125,11 +125,12 @@ def primary(
     cells: Sequence[Cell], *, k: int, structural_zeros: frozenset[MicroCell] = frozenset()
 ) -> frozenset[tuple[str, ...]]:
     """Counts 1..k−1, and zeros unless every microcell of the cell is a structural zero (a
-    combination that cannot occur): a zero that merely happened is a fact about people too."""
+    combination that cannot occur): a zero that merely happened is a fact about people too.
+    With k = 1 nothing is protected, zeros included (exact tables for the coordinator's checks)."""
     return frozenset(
         cell.key
         for cell in cells
-        if 0 < cell.value < k or (cell.value == 0 and not cell.parts <= structural_zeros)
+        if 0 < cell.value < k or (k > 1 and cell.value == 0 and not cell.parts <= structural_zeros)
     )
 
 
