@@ -222,7 +222,11 @@ def test_every_indicator_counts_a_known_city(city: City, keys: KeySet) -> None:
         s.add(m)
         meetings.append(m)
     s.flush()
-    s.add(MeetingAttendee(meeting_id=meetings[0].id, kind="guardian", guardian_id=guardian.id, status="came"))
+    s.add(
+        MeetingAttendee(
+            meeting_id=meetings[0].id, kind="guardian", guardian_id=guardian.id, status="came"
+        )
+    )
     s.add(MeetingAttendee(meeting_id=meetings[1].id, kind="young_person", status="came"))
     for case, rank, day in ((case_a, 3, date(2025, 2, 1)), (case_a, 1, date(2025, 6, 1))):
         s.add(
