@@ -125,11 +125,12 @@ def primary(
     cells: Sequence[Cell], *, k: int, structural_zeros: frozenset[MicroCell] = frozenset()
 ) -> frozenset[tuple[str, ...]]:
     """Counts 1..k−1, and zeros unless every microcell of the cell is a structural zero (a
-    combination that cannot occur): a zero that merely happened is a fact about people too."""
+    combination that cannot occur): a zero that merely happened is a fact about people too.
+    With k = 1 nothing is protected, zeros included (exact tables for the coordinator's checks)."""
     return frozenset(
         cell.key
         for cell in cells
-        if 0 < cell.value < k or (cell.value == 0 and not cell.parts <= structural_zeros)
+        if 0 < cell.value < k or (k > 1 and cell.value == 0 and not cell.parts <= structural_zeros)
     )
 
 
@@ -140,12 +141,15 @@ def audit(
     width: float,
     structural_zeros: frozenset[MicroCell] = frozenset(),
     first_only: bool = False,
+    settled: Mapping[frozenset[MicroCell], tuple[float, float]] | None = None,
 ) -> tuple[list[Exposure], dict[frozenset[MicroCell], tuple[float, float]]]:
     """The interval of every protected value given everything published in `releases`:
     every suppressed cell of every release (a new release must not give away an old
     suppression), and every microcell below k that a single-microcell cell counted (so that
     differencing two releases, say a year against its tertials, gives no small count away).
-    The exposures are the intervals narrower than `width` (with `first_only`, the first)."""
+    The exposures are the intervals narrower than `width` (with `first_only`, the first).
+    `settled` holds intervals already known to be wide enough for a subset of what is now
+    published; they are taken as they are (publishing less only widens an interval)."""
     micro = sorted({part for release in releases for cell in release.cells for part in cell.parts})
     column = {part: number for number, part in enumerate(micro)}
     rows: list[int] = []
@@ -167,6 +171,9 @@ def audit(
     intervals: dict[frozenset[MicroCell], tuple[float, float]] = {}
     for key, parts in _targets(releases, k=k, structural_zeros=structural_zeros):
         if parts in intervals:
+            continue
+        if settled is not None and parts in settled:
+            intervals[parts] = settled[parts]
             continue
         if any(part not in constrained and part not in structural_zeros for part in parts):
             intervals[parts] = (0.0, math.inf)  # a part no published number touches
@@ -234,36 +241,59 @@ def protect(
     width: float | None = None,
     earlier: Sequence[Release] = (),
     structural_zeros: frozenset[MicroCell] = frozenset(),
+    forced: frozenset[tuple[str, ...]] = frozenset(),
 ) -> Protected:
     """Suppress what must be, then more until no suppressed cell can be recovered within
-    `width` (default k) from this table and the `earlier` releases. Raises ReleaseRefused
-    when even suppressing the whole table cannot protect it (an earlier release showed it)."""
+    `width` (default k) from this table and the `earlier` releases. `forced` cells are
+    suppressed whatever their value (the differencing rule of a correction). Cells with the
+    same microcells (one total shown in two tables) are shown or suppressed together. Raises
+    ReleaseRefused when even suppressing the whole table cannot protect it (an earlier
+    release showed it)."""
     if k < 1:
         raise ValueError("k is at least 1")
     protection = float(k if width is None else width)
-    first = primary(cells, k=k, structural_zeros=structural_zeros)
-    suppressed = set(first)
+    first = primary(cells, k=k, structural_zeros=structural_zeros) | forced
     by_key = {cell.key: cell for cell in cells}
     if len(by_key) != len(cells):
         raise ValueError("two cells of one table share a key")
+    twins: dict[frozenset[MicroCell], list[tuple[str, ...]]] = {}
+    for cell in cells:
+        twins.setdefault(cell.parts, []).append(cell.key)
+    suppressed: set[tuple[str, ...]] = set()
+
+    def suppress(key: tuple[str, ...]) -> None:
+        suppressed.update(twins[by_key[key].parts])
+
+    for key in first:
+        suppress(key)
+    # Suppressing more only removes equations, so an interval found wide enough stays so.
+    settled: dict[frozenset[MicroCell], tuple[float, float]] = {}
     while True:
         release = Release(cells=tuple(cells), suppressed=frozenset(suppressed))
-        exposures, _ = audit(
+        exposures, intervals = audit(
             [*earlier, release],
             k=k,
             width=protection,
             structural_zeros=structural_zeros,
             first_only=True,
+            settled=settled,
+        )
+        settled.update(
+            (parts, span) for parts, span in intervals.items() if span[1] - span[0] >= protection
         )
         if not exposures:
             _, intervals = audit(
-                [*earlier, release], k=k, width=protection, structural_zeros=structural_zeros
+                [*earlier, release],
+                k=k,
+                width=protection,
+                structural_zeros=structural_zeros,
+                settled=settled,
             )
-            return Protected(release=release, primary=first, intervals=intervals)
+            return Protected(release=release, primary=frozenset(first), intervals=intervals)
         complement = _complement(by_key, suppressed, exposures[0], structural_zeros)
         if complement is None:
             raise ReleaseRefused(exposures)
-        suppressed.add(complement)
+        suppress(complement)
 
 
 def _complement(

@@ -1,0 +1,291 @@
+"""`StatisticsFacts`: the only code that reads case data for aggregates (DESIGN §7).
+
+A named system repository: every statement is a Core select of the few columns the indicators
+need, marked `system(..., "statistics: ...")`, and returns plain tuples, streamed. Nothing here
+is shown to anyone: the service turns these facts into microcell counts and suppresses them.
+Where the database can aggregate (meetings and their attendance), it does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.sql.base import Executable
+from sqlmodel import Session, col
+
+from consent.guard import system
+from consent.models import ConsentRecord, ConsentWithdrawal
+from domain.agencies.models import Agency
+from domain.assessments.models import Assessment
+from domain.cases.models import Case, CaseStateChange
+from domain.meetings.models import Meeting, MeetingAttendee
+from domain.people.models import YoungPerson
+from domain.plans.models import PlanCommitment
+from domain.referrals.models import Referral
+
+_BATCH = 5000
+
+# (young person id, birth date, gender, home area or None, school agency id or None)
+PersonFact = tuple[uuid.UUID, date, str, str | None, uuid.UUID | None]
+# (case id, young person id, programme, state, outcome, opened_at, closed_at, first active at)
+CaseFact = tuple[
+    uuid.UUID, uuid.UUID, str, str, str | None, datetime, datetime | None, datetime | None
+]
+
+
+class StatisticsFacts:
+    """Reads for the statistics service, as the system job "statistics"."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _stream(self, statement: Executable, because: str) -> Iterator[Any]:
+        marked = system(statement, f"statistics: {because}").execution_options(yield_per=_BATCH)
+        for row in self._session.connection().execute(marked):
+            yield tuple(row)
+
+    def people(self) -> Iterator[PersonFact]:
+        """Every young person with the attributes the breakdowns use (home area decrypted)."""
+        statement = select(
+            col(YoungPerson.id),
+            col(YoungPerson.birth_date),
+            col(YoungPerson.gender),
+            col(YoungPerson.home_area),
+            col(YoungPerson.school_agency_id),
+        )
+        return self._stream(statement, "breakdown attributes of young people")
+
+    def cases(self, until: datetime) -> Iterator[CaseFact]:
+        """Cases opened before `until`, with when each first became active (if it did)."""
+        first_active = (
+            select(
+                col(CaseStateChange.case_id).label("case_id"),
+                func.min(CaseStateChange.changed_at).label("active_at"),
+            )
+            .where(col(CaseStateChange.to_state) == "active")
+            .group_by(col(CaseStateChange.case_id))
+            .subquery()
+        )
+        statement = (
+            select(
+                col(Case.id),
+                col(Case.young_person_id),
+                col(Case.programme),
+                col(Case.state),
+                col(Case.outcome),
+                col(Case.opened_at),
+                col(Case.closed_at),
+                first_active.c.active_at,
+            )
+            .outerjoin(first_active, first_active.c.case_id == col(Case.id))
+            .where(col(Case.opened_at) < until)
+        )
+        return self._stream(statement, "case lifecycle dates")
+
+    def consents(
+        self, start: date, end: date, start_at: datetime, end_at: datetime
+    ) -> Iterator[tuple[uuid.UUID, str, str, bool, bool]]:
+        """(case id, signer kind, decision, signed in the period, withdrawn in the period)
+        for the consent records signed or withdrawn in the period."""
+        signed = and_(col(ConsentRecord.signed_on) >= start, col(ConsentRecord.signed_on) < end)
+        withdrawn = and_(
+            col(ConsentWithdrawal.withdrawn_at) >= start_at,
+            col(ConsentWithdrawal.withdrawn_at) < end_at,
+        )
+        statement = (
+            select(
+                col(ConsentRecord.case_id),
+                col(ConsentRecord.signer_kind),
+                col(ConsentRecord.decision),
+                case((signed, literal(True)), else_=literal(False)),
+                case((withdrawn, literal(True)), else_=literal(False)),
+            )
+            .outerjoin(
+                ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == col(ConsentRecord.id)
+            )
+            .where(or_(signed, withdrawn))
+        )
+        return self._stream(statement, "consent decisions and withdrawals")
+
+    def meetings(
+        self, start_at: datetime, end_at: datetime
+    ) -> Iterator[tuple[uuid.UUID, str, int, int, int]]:
+        """Per case and meeting kind, the meetings held in the period: (case id, kind,
+        meetings held, guardians who came, meetings the young person came to). Held = not
+        cancelled, and final minutes or attendance recorded (someone marked came or absent)."""
+        attendance = (
+            select(
+                col(MeetingAttendee.meeting_id).label("meeting_id"),
+                func.sum(
+                    case((col(MeetingAttendee.status).in_(("came", "absent")), 1), else_=0)
+                ).label("recorded"),
+                func.sum(
+                    case(
+                        (
+                            and_(
+                                col(MeetingAttendee.kind) == "guardian",
+                                col(MeetingAttendee.status) == "came",
+                            ),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ).label("guardians"),
+                func.max(
+                    case(
+                        (
+                            and_(
+                                col(MeetingAttendee.kind) == "young_person",
+                                col(MeetingAttendee.status) == "came",
+                            ),
+                            1,
+                        ),
+                        else_=0,
+                    )
+                ).label("young_person"),
+            )
+            .join(Meeting, col(Meeting.id) == col(MeetingAttendee.meeting_id))
+            .where(col(Meeting.starts_at) >= start_at, col(Meeting.starts_at) < end_at)
+            .group_by(col(MeetingAttendee.meeting_id))
+            .subquery()
+        )
+        held = or_(
+            col(Meeting.minutes_state) == "final", func.coalesce(attendance.c.recorded, 0) > 0
+        )
+        statement = (
+            select(
+                col(Meeting.case_id),
+                col(Meeting.kind),
+                func.count(),
+                func.sum(func.coalesce(attendance.c.guardians, 0)),
+                func.sum(func.coalesce(attendance.c.young_person, 0)),
+            )
+            .outerjoin(attendance, attendance.c.meeting_id == col(Meeting.id))
+            .where(
+                col(Meeting.starts_at) >= start_at,
+                col(Meeting.starts_at) < end_at,
+                col(Meeting.status) != "cancelled",
+                held,
+            )
+            .group_by(col(Meeting.case_id), col(Meeting.kind))
+        )
+        return self._stream(statement, "meetings held per case and kind")
+
+    def assessments(self, before: date) -> Iterator[tuple[uuid.UUID, int, int]]:
+        """Per case with at least two assessments before `before`: (case id, rank of the
+        first, rank of the latest), by assessment date then recording time."""
+        numbered = select(
+            col(Assessment.case_id).label("case_id"),
+            col(Assessment.level_rank).label("rank"),
+            func.row_number()
+            .over(
+                partition_by=col(Assessment.case_id),
+                order_by=(col(Assessment.assessed_on), col(Assessment.recorded_at)),
+            )
+            .label("first"),
+            func.row_number()
+            .over(
+                partition_by=col(Assessment.case_id),
+                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.recorded_at).desc()),
+            )
+            .label("last"),
+        ).where(col(Assessment.assessed_on) < before)
+        ranked = numbered.subquery()
+        statement = (
+            select(
+                ranked.c.case_id,
+                func.max(case((ranked.c.first == 1, ranked.c.rank), else_=None)),
+                func.max(case((ranked.c.last == 1, ranked.c.rank), else_=None)),
+            )
+            .group_by(ranked.c.case_id)
+            .having(func.count() >= 2)
+        )
+        return self._stream(statement, "first and latest cylinder level per case")
+
+    def commitments(
+        self, start_at: datetime, end_at: datetime, end: date
+    ) -> Iterator[tuple[uuid.UUID, str, bool, bool]]:
+        """(case id, agency kind, done in the period, overdue at the period's end) for the
+        commitments that are either. Overdue: due before the end, not done by then, and not
+        cancelled (a cancellation's date is not kept, so a cancelled one never counts)."""
+        done = and_(
+            col(PlanCommitment.completed_at) >= start_at, col(PlanCommitment.completed_at) < end_at
+        )
+        overdue = and_(
+            col(PlanCommitment.due_on) < end,
+            col(PlanCommitment.status) != "cancelled",
+            or_(
+                col(PlanCommitment.completed_at).is_(None),
+                col(PlanCommitment.completed_at) >= end_at,
+            ),
+        )
+        statement = (
+            select(
+                col(PlanCommitment.case_id),
+                col(Agency.kind),
+                case((done, literal(True)), else_=literal(False)),
+                case((overdue, literal(True)), else_=literal(False)),
+            )
+            .join(Agency, col(Agency.id) == col(PlanCommitment.agency_id))
+            .where(or_(done, overdue))
+        )
+        return self._stream(statement, "commitments done or overdue")
+
+    def referrals(
+        self, start_at: datetime, end_at: datetime
+    ) -> Iterator[
+        tuple[
+            str,
+            str | None,
+            uuid.UUID | None,
+            datetime,
+            datetime | None,
+            int | None,
+            datetime | None,
+            int | None,
+            datetime | None,
+            str,
+            int | None,
+            str | None,
+        ]
+    ]:
+        """Referrals that touch the period: (wished programme, chosen programme, young person
+        id if registered, created_at, decided_at, days to decision, first meeting at, days to
+        first meeting, waiting since, status, birth year, personnummer) — the last two for the
+        age of a young person not yet registered."""
+        touches = or_(
+            and_(col(Referral.decided_at) >= start_at, col(Referral.decided_at) < end_at),
+            and_(
+                col(Referral.first_meeting_at) >= start_at, col(Referral.first_meeting_at) < end_at
+            ),
+            and_(
+                col(Referral.waiting_since) < end_at,
+                or_(col(Referral.status) == "waiting", col(Referral.decided_at) >= start_at),
+            ),
+        )
+        statement = (
+            select(
+                col(Referral.programme),
+                col(Referral.case_programme),
+                col(YoungPerson.id),
+                col(Referral.created_at),
+                col(Referral.decided_at),
+                col(Referral.days_to_decision),
+                col(Referral.first_meeting_at),
+                col(Referral.days_to_first_meeting),
+                col(Referral.waiting_since),
+                col(Referral.status),
+                col(Referral.birth_year),
+                col(Referral.personnummer),
+            )
+            .outerjoin(
+                YoungPerson,
+                col(YoungPerson.personnummer_index) == col(Referral.personnummer_index),
+            )
+            .where(touches)
+        )
+        return self._stream(statement, "referral handling times and waiting list")

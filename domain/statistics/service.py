@@ -1,0 +1,677 @@
+"""The statistics service (issue 14 items 2–4): every built-in indicator of `INDICATORS` for
+an activity's coverage and one follow-up period, as tables that are already safe.
+
+What the indicators count (a coordinator's reading; the period is `[start, end)` in Stockholm
+dates, and "the period's end" is the earlier of its end and `as_of`):
+- cases_opened: cases opened in the period, by programme. cases_active: cases that had
+  become active (consent complete) before the end and were not closed before the start.
+  cases_closed: cases closed in the period, by outcome.
+- young_people_flow, counted in distinct young people through pseudonyms scoped to the
+  agreement: still active = active in the period with a case still open at its end;
+  outflow = active in the period with no case open at its end; inflow = active in the period
+  and in none of the agreement's earlier periods (from the first period's start).
+- consents: records signed in the period by decision and signer; withdrawn = withdrawals made
+  in the period, by the signer of the withdrawn record. consent_share: given of given and
+  refused, in percent.
+- meetings: meetings held in the period by kind (held = not cancelled, and final minutes or
+  attendance recorded). Orossamtal (worry talks) are not a row of the catalogue and are left
+  out. emergency_stop: the held emergency-stop meetings and the guardians who came to them
+  (attendances). young_people_attending: distinct young people who came to a held meeting.
+- cylinder_movement: per young person, from the first to the latest assessment before the
+  end on the case with at least two assessments; "down" is towards a lower rank (less risk).
+- commitments_done: done in the period; commitments_overdue: due before the end, not done by
+  then, not cancelled; both by the kind of the agency that holds them.
+- waiting_list: referrals on the waiting list at the end. days_waited: the median wait of the
+  referrals that left the waiting list in the period.
+- medians: days from referral to decision (decided in the period), to the first meeting (the
+  first meeting in the period), case duration in Stockholm days (closed in the period).
+
+Breakdowns: every fact carries the programme of its case and the young person's home area
+(outside the grid's list: `OTHER_AREA`), school (`OTHER_SCHOOL`), gender and age band (age on
+the period's last day). A young person counted once in a people indicator is placed by their
+most recently opened case of the coverage that qualifies them.
+
+Disclosure control: every count is a sum of microcells keyed (indicator, period code, row,
+programme, area, school, gender, age band), the dimensions not in the grid collapsed to "*";
+event counts (cases, consents, meetings, commitments, referrals) are computed for the whole
+agreement, so the cells of every activity of one agreement are exact sums of the same
+microcells and one audit covers them all. People counts depend on the coverage (who counts as
+new, which case places them), so their indicator is namespaced by the coverage. The audit is
+solved per indicator and period: microcells of different indicators or periods never share a
+cell, so the linear programs are independent and solving them apart is the same audit.
+An earlier release of the same period that the current data contradicts (a correction after
+late registration) is kept out of the linear program, and instead a cell it showed whose value
+changed by 1..k−1 is suppressed in the new release (the differencing rule).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from itertools import product
+
+from sqlmodel import Session
+
+from common.clock import STOCKHOLM
+from common.crypto import Pseudonymiser, PseudonymScope
+from domain.people.models import GENDER_LABELS, Gender
+from domain.people.personnummer import InvalidPersonnummer, parse_personnummer
+from domain.referrals.rules import age_on, days_between
+from domain.statistics.disclosure import Cell, MicroCell, Release, protect
+from domain.statistics.repository import StatisticsFacts
+from domain.statistics.spec import (
+    AGE_BANDS,
+    INDICATORS,
+    OTHER_AREA,
+    OTHER_SCHOOL,
+    TOTAL,
+    Breakdown,
+    Coverage,
+    IndicatorInfo,
+    SafeFigure,
+    SafeTable,
+    StatisticsRequest,
+    StatisticsResult,
+)
+
+ANY = "*"  # a dimension the grid does not break down by
+PROGRAMMES = ("SSPF", "SIG")
+PEOPLE_INDICATORS = frozenset({"young_people_flow", "young_people_attending", "cylinder_movement"})
+NO_BREAKDOWN = ""
+_NOUNS = {
+    Breakdown.PROGRAMME: "insats",
+    Breakdown.AREA: "område",
+    Breakdown.SCHOOL: "skola",
+    Breakdown.GENDER: "könsgrupp",
+    Breakdown.AGE_BAND: "åldersgrupp",
+}
+
+# A fact's place in the breakdowns: (programme, area, school, gender, age band).
+Dims = tuple[str, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class _Person:
+    birth_date: date
+    gender: str
+    area: str | None
+    school: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class _Case:
+    id: uuid.UUID
+    person: uuid.UUID
+    programme: str
+    outcome: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    active_at: datetime | None
+
+
+def _utc(day: date) -> datetime:
+    """The start of a Stockholm day, in UTC."""
+    return datetime(day.year, day.month, day.day, tzinfo=STOCKHOLM).astimezone(UTC)
+
+
+def _age_band(age: int) -> str:
+    for label, low, high in AGE_BANDS:
+        if low <= age <= high:
+            return label
+    return AGE_BANDS[-1][0] if age > 0 else AGE_BANDS[0][0]
+
+
+class _Grid:
+    """The agreement's dimensions: which are expanded, and a fact's bucket in each."""
+
+    def __init__(self, request: StatisticsRequest, last_day: date) -> None:
+        grid = request.grid
+        self.breakdowns = grid.breakdowns
+        self.last_day = last_day
+        self.school_names = dict(grid.schools)
+        self.areas = frozenset(grid.areas)
+        self.by_area = Breakdown.AREA in grid.breakdowns or bool(grid.areas)
+        self.by_school = Breakdown.SCHOOL in grid.breakdowns or bool(grid.schools)
+        self.by_gender = Breakdown.GENDER in grid.breakdowns
+        self.by_age = Breakdown.AGE_BAND in grid.breakdowns
+        self.values: dict[Breakdown, tuple[str, ...]] = {
+            Breakdown.PROGRAMME: PROGRAMMES,
+            Breakdown.AREA: (*grid.areas, OTHER_AREA) if self.by_area else (ANY,),
+            Breakdown.SCHOOL: (*(name for _, name in grid.schools), OTHER_SCHOOL)
+            if self.by_school
+            else (ANY,),
+            Breakdown.GENDER: tuple(GENDER_LABELS[g] for g in Gender) if self.by_gender else (ANY,),
+            Breakdown.AGE_BAND: tuple(label for label, _, _ in AGE_BANDS)
+            if self.by_age
+            else (ANY,),
+        }
+
+    def dims(self, programme: str, person: _Person | None, age: int | None = None) -> Dims:
+        if person is None:
+            area, school, gender = OTHER_AREA, OTHER_SCHOOL, GENDER_LABELS[Gender.UNKNOWN]
+        else:
+            area = person.area if person.area in self.areas else OTHER_AREA
+            school = (
+                self.school_names.get(person.school, OTHER_SCHOOL)
+                if person.school
+                else OTHER_SCHOOL
+            )
+            gender = GENDER_LABELS.get(Gender(person.gender), GENDER_LABELS[Gender.UNKNOWN])
+            age = age_on(person.birth_date, self.last_day)
+        return (
+            programme,
+            area if self.by_area else ANY,
+            school if self.by_school else ANY,
+            gender if self.by_gender else ANY,
+            _age_band(age if age is not None else 200) if self.by_age else ANY,
+        )
+
+
+class _Coverage:
+    """Which microcells an activity's cells sum, and which facts it covers."""
+
+    def __init__(self, coverage: Coverage, grid: _Grid, people: Mapping[uuid.UUID, _Person]):
+        self.coverage = coverage
+        self.people = people
+        names = grid.school_names
+        self.programmes = tuple(
+            p for p in PROGRAMMES if not coverage.programmes or p in coverage.programmes
+        )
+
+        def covered_buckets(
+            values: tuple[str, ...], chosen: Iterable[str], expanded: bool, other: str
+        ) -> tuple[str, ...]:
+            chosen = tuple(chosen)
+            if not expanded or not chosen:
+                return values
+            inside = tuple(v for v in values if v in chosen)
+            outside = any(c not in values for c in chosen)
+            return (*inside, other) if outside else inside
+
+        self.values = dict(grid.values)
+        self.values[Breakdown.PROGRAMME] = self.programmes
+        self.values[Breakdown.AREA] = covered_buckets(
+            grid.values[Breakdown.AREA], coverage.areas, grid.by_area, OTHER_AREA
+        )
+        self.values[Breakdown.SCHOOL] = covered_buckets(
+            grid.values[Breakdown.SCHOOL],
+            (names.get(s, f"{s}") for s in coverage.school_agency_ids),
+            grid.by_school,
+            OTHER_SCHOOL,
+        )
+
+    def covers(self, programme: str, person_id: uuid.UUID | None) -> bool:
+        c = self.coverage
+        if c.programmes and programme not in c.programmes:
+            return False
+        if not c.school_agency_ids and not c.areas:
+            return True
+        person = self.people.get(person_id) if person_id else None
+        if person is None:
+            return False
+        if c.school_agency_ids and person.school not in c.school_agency_ids:
+            return False
+        return not (c.areas and person.area not in c.areas)
+
+    def universe(self) -> list[Dims]:
+        v = self.values
+        return list(
+            product(
+                v[Breakdown.PROGRAMME],
+                v[Breakdown.AREA],
+                v[Breakdown.SCHOOL],
+                v[Breakdown.GENDER],
+                v[Breakdown.AGE_BAND],
+            )
+        )
+
+
+_AXIS = {
+    Breakdown.PROGRAMME: 0,
+    Breakdown.AREA: 1,
+    Breakdown.SCHOOL: 2,
+    Breakdown.GENDER: 3,
+    Breakdown.AGE_BAND: 4,
+}
+
+
+def _median(values: Sequence[int], k: int) -> float | None:
+    return float(statistics.median(values)) if len(values) >= max(k, 1) and values else None
+
+
+def compute(
+    session: Session,
+    request: StatisticsRequest,
+    pseudonyms: Pseudonymiser,
+    *,
+    as_of: datetime,
+) -> StatisticsResult:
+    """Every requested indicator for the activity and period, suppressed and audited against
+    the agreement's earlier releases. Raises `ReleaseRefused` when no suppression protects it."""
+    wanted = request.indicators if request.indicators is not None else tuple(INDICATORS)
+    unknown = [code for code in wanted if code not in INDICATORS]
+    if unknown:
+        raise ValueError(f"unknown indicators: {unknown}")
+    period = request.period
+    start_at = _utc(period.start)
+    end_at = min(_utc(period.end), as_of)
+    last_day = (end_at - timedelta(microseconds=1)).astimezone(STOCKHOLM).date()
+    first_start = min((p.start for p in request.agreement_periods), default=period.start)
+    facts = StatisticsFacts(session)
+    grid = _Grid(request, last_day)
+    people = {
+        pid: _Person(birth, gender, area, school)
+        for pid, birth, gender, area, school in facts.people()
+    }
+    cover = _Coverage(request.coverage, grid, people)
+    scope = pseudonyms.scoped("young_people", str(request.agreement_id))
+    counts: dict[str, dict[tuple[str, Dims], int]] = defaultdict(lambda: defaultdict(int))
+    samples: dict[str, list[int]] = defaultdict(list)
+
+    cases = [
+        _Case(cid, pid, programme, outcome, opened, closed, active)
+        for cid, pid, programme, _state, outcome, opened, closed, active in facts.cases(end_at)
+    ]
+    by_id = {c.id: c for c in cases}
+
+    def case_dims(case: _Case) -> Dims:
+        return grid.dims(case.programme, people.get(case.person))
+
+    # Cases: counted for the whole agreement (not the coverage), so activities link.
+    for c in cases:
+        dims = case_dims(c)
+        if start_at <= c.opened_at < end_at:
+            counts["cases_opened"][(c.programme, dims)] += 1
+        if _active_within(c, start_at, end_at):
+            counts["cases_active"][(c.programme, dims)] += 1
+        if c.closed_at is not None and start_at <= c.closed_at < end_at:
+            counts["cases_closed"][(c.outcome or "other", dims)] += 1
+            samples["case_duration"].append(days_between(c.opened_at, c.closed_at)) if (
+                cover.covers(c.programme, c.person)
+            ) else None
+
+    # People: distinct young people of the coverage, through pseudonyms.
+    covered = [c for c in cases if cover.covers(c.programme, c.person)]
+    _people_flow(covered, scope, grid, people, counts, start_at, end_at, _utc(first_start))
+
+    for case_id, signer, decision, signed, withdrawn in facts.consents(
+        period.start, period.end, start_at, end_at
+    ):
+        found = by_id.get(case_id)
+        if found is None:
+            continue
+        signer_row = "young_person" if signer == "young_person" else "guardian"
+        if signed and decision in ("given", "refused"):
+            counts["consents"][(f"{decision}_{signer_row}", case_dims(found))] += 1
+        if withdrawn:
+            counts["consents"][(f"withdrawn_{signer_row}", case_dims(found))] += 1
+
+    attended: dict[uuid.UUID, _Case] = {}
+    meeting_rows = frozenset(code for code, _ in INDICATORS["meetings"].rows)
+    for case_id, kind, held, guardians, came in facts.meetings(start_at, end_at):
+        found = by_id.get(case_id)
+        if found is None:
+            continue
+        dims = case_dims(found)
+        if kind in meeting_rows:
+            counts["meetings"][(kind, dims)] += int(held)
+        if kind == "emergency_stop":
+            counts["emergency_stop"][("meetings", dims)] += int(held)
+            counts["emergency_stop"][("guardians_attending", dims)] += int(guardians or 0)
+        if came and cover.covers(found.programme, found.person):
+            known = attended.get(found.person)
+            if known is None or known.opened_at < found.opened_at:
+                attended[found.person] = found
+    for person, c in attended.items():
+        del person
+        counts[_namespaced("young_people_attending", request)][("attended", case_dims(c))] += 1
+
+    movement: dict[uuid.UUID, tuple[_Case, str]] = {}
+    for case_id, first, latest in facts.assessments(period.end):
+        found = by_id.get(case_id)
+        if found is None or not cover.covers(found.programme, found.person):
+            continue
+        if not _active_within(found, start_at, end_at):
+            continue
+        row = "down" if latest < first else "up" if latest > first else "same"
+        known_move = movement.get(found.person)
+        if known_move is None or known_move[0].opened_at < found.opened_at:
+            movement[found.person] = (found, row)
+    for c, row in movement.values():
+        counts[_namespaced("cylinder_movement", request)][(row, case_dims(c))] += 1
+
+    for case_id, agency_kind, done, overdue in facts.commitments(start_at, end_at, period.end):
+        found = by_id.get(case_id)
+        if found is None:
+            continue
+        dims = case_dims(found)
+        if done:
+            counts["commitments_done"][(agency_kind, dims)] += 1
+        if overdue:
+            counts["commitments_overdue"][(agency_kind, dims)] += 1
+
+    for (
+        wished,
+        chosen,
+        person_id,
+        _created,
+        decided_at,
+        to_decision,
+        first_meeting_at,
+        to_first,
+        waiting_since,
+        status,
+        birth_year,
+        personnummer,
+    ) in facts.referrals(start_at, end_at):
+        programme = chosen or wished
+        if programme not in PROGRAMMES:
+            programme = "SSPF" if wished == "SSPF" else "SIG" if wished == "SIG" else ""
+        in_cover = bool(programme) and cover.covers(programme, person_id)
+        if in_cover and to_decision is not None and _within(decided_at, start_at, end_at):
+            samples["days_referral_to_decision"].append(to_decision)
+        if in_cover and to_first is not None and _within(first_meeting_at, start_at, end_at):
+            samples["days_referral_to_first_meeting"].append(to_first)
+        if waiting_since is None or not programme:
+            continue
+        left_at = decided_at if status != "waiting" else None
+        if waiting_since < end_at and (left_at is None or left_at >= end_at):
+            registered = people.get(person_id) if person_id else None
+            age = None if registered else _unregistered_age(birth_year, personnummer, last_day)
+            counts["waiting_list"][("waiting", grid.dims(programme, registered, age))] += 1
+        if left_at is not None and start_at <= left_at < end_at and in_cover:
+            samples["days_waited"].append(days_between(waiting_since, left_at))
+
+    return _release(request, wanted, grid, cover, counts, samples)
+
+
+def _within(moment: datetime | None, start_at: datetime, end_at: datetime) -> bool:
+    return moment is not None and start_at <= moment < end_at
+
+
+def _active_within(case: _Case, start_at: datetime, end_at: datetime) -> bool:
+    return (
+        case.active_at is not None
+        and case.active_at < end_at
+        and (case.closed_at is None or case.closed_at >= start_at)
+    )
+
+
+def _open_at(case: _Case, moment: datetime) -> bool:
+    return case.opened_at < moment and (case.closed_at is None or case.closed_at >= moment)
+
+
+def _unregistered_age(birth_year: int | None, personnummer: str | None, day: date) -> int | None:
+    if personnummer:
+        try:
+            return age_on(parse_personnummer(personnummer, today=day).birth_date, day)
+        except InvalidPersonnummer:
+            pass
+    return day.year - birth_year if birth_year else None
+
+
+def _namespaced(indicator: str, request: StatisticsRequest) -> str:
+    """People counts depend on the coverage: their microcells never link across activities."""
+    c = request.coverage
+    text = "|".join(
+        (
+            ",".join(sorted(c.programmes)),
+            ",".join(sorted(map(str, c.school_agency_ids))),
+            ",".join(sorted(c.areas)),
+        )
+    )
+    return f"{indicator}@{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def _people_flow(
+    covered: Sequence[_Case],
+    scope: PseudonymScope,
+    grid: _Grid,
+    people: Mapping[uuid.UUID, _Person],
+    counts: dict[str, dict[tuple[str, Dims], int]],
+    start_at: datetime,
+    end_at: datetime,
+    agreement_start_at: datetime,
+) -> None:
+    earlier: set[bytes] = set()
+    placed: dict[bytes, _Case] = {}
+    still_open: set[bytes] = set()
+    for c in covered:
+        pseudonym = scope.of(str(c.person))
+        if agreement_start_at < start_at and _active_within(c, agreement_start_at, start_at):
+            earlier.add(pseudonym)
+        if _active_within(c, start_at, end_at):
+            known = placed.get(pseudonym)
+            if known is None or known.opened_at < c.opened_at:
+                placed[pseudonym] = c
+        if _open_at(c, end_at):
+            still_open.add(pseudonym)
+    flow = counts["__flow__"]
+    for pseudonym, c in placed.items():
+        dims = grid.dims(c.programme, people.get(c.person))
+        if pseudonym not in earlier:
+            flow[("inflow", dims)] += 1
+        flow[("still_active" if pseudonym in still_open else "outflow", dims)] += 1
+
+
+def _cells(
+    code: str,
+    namespace: str,
+    period_code: str,
+    row_codes: Sequence[str],
+    universe: Sequence[Dims],
+    values: Mapping[tuple[str, Dims], int],
+    grid: _Grid,
+    cover: _Coverage,
+) -> list[Cell]:
+    """The indicator's cells in every table: the table with no breakdown (rows × Totalt) and
+    one per breakdown, each with row, column and grand totals; every cell over microcells."""
+    cells: list[Cell] = []
+    micro = {(row, d): (namespace, period_code, row, *d) for row in row_codes for d in universe}
+    row_totals = {row: frozenset(micro[(row, d)] for d in universe) for row in row_codes}
+    row_values = {row: sum(values.get((row, d), 0) for d in universe) for row in row_codes}
+    grand = frozenset(part for parts in row_totals.values() for part in parts)
+    grand_value = sum(row_values.values())
+    for breakdown in (None, *grid.breakdowns):
+        tag = breakdown.value if breakdown else NO_BREAKDOWN
+        if breakdown is not None:
+            axis = _AXIS[breakdown]
+            column_parts: dict[str, set[MicroCell]] = defaultdict(set)
+            column_values: dict[str, int] = defaultdict(int)
+            for row in row_codes:
+                parts: dict[str, set[MicroCell]] = defaultdict(set)
+                counted: dict[str, int] = defaultdict(int)
+                for d in universe:
+                    parts[d[axis]].add(micro[(row, d)])
+                    counted[d[axis]] += values.get((row, d), 0)
+                for column in cover.values[breakdown]:
+                    cells.append(
+                        Cell((code, tag, row, column), frozenset(parts[column]), counted[column])
+                    )
+                    column_parts[column] |= parts[column]
+                    column_values[column] += counted[column]
+            for column in cover.values[breakdown]:
+                cells.append(
+                    Cell(
+                        (code, tag, TOTAL, column),
+                        frozenset(column_parts[column]),
+                        column_values[column],
+                    )
+                )
+        for row in row_codes:
+            cells.append(Cell((code, tag, row, TOTAL), row_totals[row], row_values[row]))
+        cells.append(Cell((code, tag, TOTAL, TOTAL), grand, grand_value))
+    return cells
+
+
+def _release(
+    request: StatisticsRequest,
+    wanted: Sequence[str],
+    grid: _Grid,
+    cover: _Coverage,
+    counts: dict[str, dict[tuple[str, Dims], int]],
+    samples: Mapping[str, list[int]],
+) -> StatisticsResult:
+    k = request.k
+    period = request.period
+    counts[_namespaced("young_people_flow", request)] = counts.pop("__flow__", defaultdict(int))
+    universe = cover.universe()
+    all_cells: list[Cell] = []
+    all_suppressed: set[tuple[str, ...]] = set()
+    layouts: list[tuple[IndicatorInfo, Breakdown | None, tuple[str, ...], tuple[str, ...]]] = []
+    notes: list[str] = []
+    withheld_columns: dict[Breakdown, int] = defaultdict(int)
+
+    for code in wanted:
+        info = INDICATORS[code]
+        if info.is_figure:
+            continue
+        namespace = _namespaced(code, request) if code in PEOPLE_INDICATORS else code
+        values = counts.get(namespace, {})
+        row_codes = tuple(row for row, _ in info.rows)
+
+        def micro(row: str, dims: Dims, ns: str = namespace) -> MicroCell:
+            return (ns, period.code, row, *dims)
+
+        structural: set[MicroCell] = set()
+        if code in ("cases_opened", "cases_active"):
+            structural = {micro(r, d) for r in row_codes for d in universe if d[0] != r}
+        cells = _cells(code, namespace, period.code, row_codes, universe, values, grid, cover)
+        for breakdown in (None, *grid.breakdowns):
+            columns = (*cover.values[breakdown], TOTAL) if breakdown else (TOTAL,)
+            labels = tuple(info.row_label(r) for r in row_codes)
+            layouts.append((info, breakdown, labels, columns))
+        earlier, forced = _earlier_for(request, namespace, cells, values, k)
+        protected = protect(
+            cells,
+            k=k,
+            earlier=earlier,
+            structural_zeros=frozenset(structural),
+            forced=forced,
+        )
+        all_cells.extend(cells)
+        all_suppressed |= protected.release.suppressed
+        for cell in cells:
+            _, tag, row, column = cell.key
+            if (
+                tag
+                and row == TOTAL
+                and column != TOTAL
+                and cell.key in protected.release.suppressed
+            ):
+                withheld_columns[Breakdown(tag)] += 1
+
+    release = Release(cells=tuple(all_cells), suppressed=frozenset(all_suppressed))
+    by_key = {cell.key: cell for cell in all_cells}
+    tables_out: list[SafeTable] = []
+    for info, breakdown, row_labels, columns in layouts:
+        tag = breakdown.value if breakdown else NO_BREAKDOWN
+        label_to_code = {label: code for code, label in info.rows}
+        values_out: dict[tuple[str, str], int | None] = {}
+        for label in (*row_labels, TOTAL):
+            row = label_to_code.get(label, TOTAL)
+            for column in columns:
+                key = (info.code, tag, row, column)
+                if key not in by_key:
+                    continue
+                values_out[(label, column)] = None if key in all_suppressed else by_key[key].value
+        title = info.title if breakdown is None else f"{info.title} per {_NOUNS[breakdown]}"
+        tables_out.append(
+            SafeTable(
+                indicator=info.code,
+                title=title,
+                breakdown=breakdown,
+                rows=(*row_labels, TOTAL),
+                columns=columns,
+                values=values_out,
+                unit=info.unit,
+            )
+        )
+
+    figures = [
+        _figure(INDICATORS[code], samples, release, k)
+        for code in wanted
+        if INDICATORS[code].is_figure
+    ]
+    for breakdown, count in withheld_columns.items():
+        if count:
+            notes.append(
+                f"I minst en {_NOUNS[breakdown]} är de unga för få för att redovisas; "
+                f"deras siffror visas som –."
+            )
+    return StatisticsResult(
+        tables=tuple(tables_out), figures=tuple(figures), release=release, notes=tuple(notes)
+    )
+
+
+_BASES = {
+    "days_referral_to_decision": "beslutade aktualiseringar",
+    "days_referral_to_first_meeting": "aktualiseringar med första möte",
+    "case_duration": "avslutade ärenden",
+    "days_waited": "unga som lämnat väntelistan",
+    "consent_share": "givna och nekade samtycken",
+}
+
+
+def _figure(
+    info: IndicatorInfo, samples: Mapping[str, list[int]], release: Release, k: int
+) -> SafeFigure:
+    base = _BASES[info.code]
+    if info.code != "consent_share":
+        value = _median(samples.get(info.code, []), k)
+        return SafeFigure(info.code, info.title, value, info.unit, base)
+    # The share is shown only when the four totals it is made of are shown: then it tells
+    # nothing the table does not, and it is withheld when their sum is below k.
+    totals = {}
+    for cell in release.cells:
+        code, tag, row, column = cell.key
+        if code == "consents" and tag == NO_BREAKDOWN and column == TOTAL and row != TOTAL:
+            totals[row] = None if cell.key in release.suppressed else cell.value
+    parts = [
+        totals.get(f"{d}_{s}") for d in ("given", "refused") for s in ("young_person", "guardian")
+    ]
+    if any(p is None for p in parts):
+        return SafeFigure(info.code, info.title, None, info.unit, base)
+    given = sum(p or 0 for p in parts[:2])
+    whole = given + sum(p or 0 for p in parts[2:])
+    value = round(100 * given / whole, 1) if whole >= k and whole > 0 else None
+    return SafeFigure(info.code, info.title, value, info.unit, base)
+
+
+def _earlier_for(
+    request: StatisticsRequest,
+    namespace: str,
+    cells: Sequence[Cell],
+    values: Mapping[tuple[str, Dims], int],
+    k: int,
+) -> tuple[list[Release], frozenset[tuple[str, ...]]]:
+    """The earlier releases' cells of this indicator and period, to audit against; and the
+    cells to suppress by the differencing rule when an earlier release is contradicted."""
+    code = request.period.code
+    linked: list[Release] = []
+    forced: set[tuple[str, ...]] = set()
+    by_parts = {cell.parts: cell for cell in cells}
+
+    def now(part: MicroCell) -> int:
+        return values.get((part[2], tuple(part[3:])), 0)  # type: ignore[arg-type]
+
+    for release in request.earlier:
+        mine = [c for c in release.cells if next(iter(c.parts))[:2] == (namespace, code)]
+        if not mine:
+            continue
+        consistent = all(sum(now(part) for part in c.parts) == c.value for c in mine)
+        if consistent:
+            linked.append(Release(cells=tuple(mine), suppressed=release.suppressed))
+            continue
+        for old in mine:
+            if old.key in release.suppressed:
+                continue
+            new = by_parts.get(old.parts)
+            if new is not None and 0 < abs(new.value - old.value) < k:
+                forced.add(new.key)
+    return linked, frozenset(forced)
