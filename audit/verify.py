@@ -41,6 +41,7 @@ import hashlib
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -247,7 +248,8 @@ def verify_incremental(
     older_outside = _read_external(report, heads, external, public_key, origin, name, since=old)
     for _, checkpoint in sorted(older_outside.items()):
         _check_consistent(report, repository, checkpoint, remembered, "external")
-    _check_chain(report, heads.stored, heads.outside, known={old})
+    # The remembered head's own predecessor was checked by the run that verified it.
+    _check_chain(report, heads.stored, heads.outside, known={old, remembered.previous or 0})
     report.verified_note = since.to_note()
     tree = _scan(report, session, heads, start=old, tree=tree, batch_size=batch_size)
     newest = max((size for size in heads.stored if size <= report.size), default=old)
@@ -741,3 +743,36 @@ def _compare_roots(
                     exact=False,
                 )
             )
+
+
+# --- the state of the incremental verify -----------------------------------------------------
+
+STATE_FILE = "verified.state"
+"""Its name in the export directory: next to `latest.note`, outside the database."""
+
+
+class StateError(Exception):
+    """The state file is there but is not a signed checkpoint note."""
+
+
+def read_state(path: Path) -> SignedCheckpoint | None:
+    """The checkpoint an earlier verify remembered; None if none was written. Only its form is
+    checked here: `verify_incremental` checks its signature and that the log holds it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(f"{path} cannot be read ({type(exc).__name__})") from exc
+    try:
+        return parse_note(text)
+    except CheckpointError as exc:
+        raise StateError(f"{path} is not a signed checkpoint ({exc})") from exc
+
+
+def write_state(path: Path, note: str) -> None:
+    """Remember a verified checkpoint's signed note, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(note, encoding="utf-8")
+    temporary.replace(path)
