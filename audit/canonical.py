@@ -10,33 +10,82 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from audit.models import AuditEvent
 
 HEADER_TAG = b"samsyn-audit-v1"
 
+EVENT_COLUMNS = (
+    "id",
+    "occurred_at",
+    "request_id",
+    "user_id",
+    "agency_id",
+    "role",
+    "action",
+    "resource_type",
+    "resource_id",
+    "case_id",
+    "outcome",
+    "basis",
+)
+"""The event's columns in the order `payload_of` takes them."""
+
 
 def payload(event: AuditEvent) -> bytes:
     """Canonical JSON: sorted keys, no whitespace, UTF-8, UTC times to the microsecond."""
+    return payload_of(
+        event.id,
+        event.occurred_at,
+        event.request_id,
+        event.user_id,
+        event.agency_id,
+        event.role,
+        event.action,
+        event.resource_type,
+        event.resource_id,
+        event.case_id,
+        event.outcome,
+        event.basis,
+    )
+
+
+def payload_of(
+    id_: uuid.UUID,
+    occurred_at: datetime,
+    request_id: str | None,
+    user_id: uuid.UUID | None,
+    agency_id: uuid.UUID | None,
+    role: str | None,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    case_id: uuid.UUID | None,
+    outcome: str,
+    basis: Any,
+) -> bytes:
+    """`payload` from the column values in `EVENT_COLUMNS` order (verify streams plain rows)."""
     content = {
-        "id": str(event.id),
-        "occurred_at": _micros(event.occurred_at),
-        "request_id": event.request_id,
-        "user_id": None if event.user_id is None else str(event.user_id),
-        "agency_id": None if event.agency_id is None else str(event.agency_id),
-        "role": event.role,
-        "action": event.action,
-        "resource_type": event.resource_type,
-        "resource_id": event.resource_id,
-        "case_id": None if event.case_id is None else str(event.case_id),
-        "outcome": event.outcome,
-        "basis": event.basis,
+        "id": str(id_),
+        "occurred_at": micros(occurred_at),
+        "request_id": request_id,
+        "user_id": None if user_id is None else str(user_id),
+        "agency_id": None if agency_id is None else str(agency_id),
+        "role": role,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "case_id": None if case_id is None else str(case_id),
+        "outcome": outcome,
+        "basis": basis,
     }
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def _micros(value: datetime) -> int:
+def micros(value: datetime) -> int:
     """Microseconds since the epoch: exact, and identical whatever the database returns."""
     delta = value - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
@@ -47,9 +96,13 @@ def payload_hash(event: AuditEvent) -> bytes:
 
 
 def header(position: int, event: AuditEvent) -> bytes:
+    return header_of(position, event.id, event.occurred_at)
+
+
+def header_of(position: int, event_id: uuid.UUID, occurred_at: datetime) -> bytes:
     return (
         HEADER_TAG
         + struct.pack(">Q", position)
-        + event.id.bytes
-        + struct.pack(">q", _micros(event.occurred_at))
+        + event_id.bytes
+        + struct.pack(">q", micros(occurred_at))
     )

@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import delete, func, insert, type_coerce
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 from sqlmodel import Session, col, select
 
+from audit.canonical import EVENT_COLUMNS
 from audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode, AuditPending
 
 Row = TypeVar("Row")
+Row_: TypeAlias = Sequence[Any]  # a plain result row: indexable, no ORM object
+
+LEAF_FIELDS = ("position", "event_id", "payload_hash", "leaf_hash")
+"""The leaf's columns at the start of each `verification_rows` tuple."""
 
 # Any constant works; it only has to be the same in every process of one installation.
 INTEGRATION_LOCK = 0x5A5D_A0D1
@@ -122,8 +128,11 @@ class AuditLogRepository:
             )
         )
 
-    def unqueued_without_leaf(self, limit: int = 100) -> Sequence[AuditEvent]:
-        """Events with no leaf and no place in the queue: nobody will ever integrate them."""
+    def unqueued_without_leaf(
+        self, limit: int = 100, *, since: datetime | None = None
+    ) -> Sequence[AuditEvent]:
+        """Events with no leaf and no place in the queue: nobody will ever integrate them.
+        `since`: only events dated from then on (the incremental verify; by the time index)."""
         statement = (
             select(AuditEvent)
             .outerjoin(AuditLeaf, col(AuditLeaf.event_id) == col(AuditEvent.id))
@@ -132,6 +141,8 @@ class AuditLogRepository:
             .order_by(col(AuditEvent.occurred_at))
             .limit(limit)
         )
+        if since is not None:
+            statement = statement.where(col(AuditEvent.occurred_at) >= since)
         return self._session.exec(statement).all()
 
     def node(self, level: int, index: int) -> bytes:
@@ -203,6 +214,53 @@ class AuditLogRepository:
             return found
 
         return self._in_pages(page, lambda row: row.leaf.position, batch)
+
+    def verification_rows(self, start: int = 0, chunk: int = 10_000) -> Generator[Row_]:
+        """Every leaf from position `start` on, in position order, as one plain tuple per leaf
+        streamed through one cursor (a server-side one on PostgreSQL), no ORM objects:
+        position, event_id, payload_hash, leaf_hash (`LEAF_FIELDS`); the event's columns in
+        `EVENT_COLUMNS` order (all None if the event row is gone); then the stored forms of
+        `stored_form_columns`, exactly as stored, before the column type parsed them. Close the
+        generator if you stop early."""
+        leaf_table = AuditLeaf.__table__  # type: ignore[attr-defined]
+        event_table = AuditEvent.__table__  # type: ignore[attr-defined]
+        leaf, event = leaf_table.c, event_table.c
+        raw_columns = [
+            type_coerce(column, NullType()).label(f"raw_{index}")
+            for index, (_, column) in enumerate(stored_form_columns())
+        ]
+        statement = (
+            core_select(
+                *(leaf[name] for name in LEAF_FIELDS),
+                *(event[name] for name in EVENT_COLUMNS),
+                *raw_columns,
+            )
+            .select_from(leaf_table.outerjoin(event_table, event.id == leaf.event_id))
+            .where(leaf.position >= start)
+            .order_by(leaf.position)
+        )
+        result = self._session.execute(statement, execution_options={"yield_per": chunk})
+        try:
+            for partition in result.partitions():
+                yield from partition
+        finally:  # a server-side cursor left open would outlive a caller that stopped early
+            result.close()
+
+    def node_hashes(self, level: int, start: int = 0, chunk: int = 10_000) -> Generator[Row_]:
+        """(index, hash) of the stored perfect subtrees of `level` from `start` on, in index
+        order, streamed as plain tuples."""
+        node = AuditNode.__table__.c  # type: ignore[attr-defined]
+        statement = (
+            core_select(node.idx, node.hash)
+            .where(node.level == level, node.idx >= start)
+            .order_by(node.idx)
+        )
+        result = self._session.execute(statement, execution_options={"yield_per": chunk})
+        try:
+            for partition in result.partitions():
+                yield from partition
+        finally:  # a server-side cursor left open would outlive a caller that stopped early
+            result.close()
 
     def nodes_of_level(self, level: int, batch: int = 5000) -> Iterator[AuditNode]:
         def page(after: int, size: int) -> Sequence[AuditNode]:

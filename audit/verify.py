@@ -37,16 +37,18 @@ tolerance will land after that head, so it is reported before it is even integra
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from audit.canonical import header, payload_hash
+from audit.canonical import EVENT_COLUMNS, header_of, payload_of
 from audit.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -54,9 +56,15 @@ from audit.checkpoints import (
     parse_note,
     verify_signed,
 )
-from audit.merkle import HASH_SIZE, CompactRange, leaf_hash, node_hash
+from audit.merkle import (
+    HASH_SIZE,
+    CompactRange,
+    consistency_proof,
+    leaf_hash,
+    verify_consistency,
+)
 from audit.models import AuditCheckpoint, AuditEvent
-from audit.repository import AuditLogRepository, StoredLeaf, stored_form_columns
+from audit.repository import LEAF_FIELDS, AuditLogRepository, stored_form_columns
 from audit.sequencer import BATCH_SIZE
 
 # The longest a request transaction lives plus clock skew between processes: an event's time
@@ -84,6 +92,10 @@ class VerifyReport:
     checkpoints_checked: int = 0
     external_checked: int = 0
     problems: list[Problem] = field(default_factory=list)
+    start: int = 0  # the first position recomputed (the remembered size for an incremental run)
+    # The note of the largest checkpoint whose root the recomputed tree matched: what a state
+    # file may remember once the report is ok.
+    verified_note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -99,6 +111,17 @@ class VerifyReport:
     @property
     def first_bad_position_is_exact(self) -> bool:
         return any(p.exact and p.position == self.first_bad_position for p in self.problems)
+
+
+@dataclass
+class _Heads:
+    """The valid signed tree heads a run checks against: stored rows (with their notes) and
+    notes held outside the database, by size."""
+
+    stored: dict[int, Checkpoint] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+    outside: dict[int, Checkpoint] = field(default_factory=dict)
+    outside_notes: dict[int, str] = field(default_factory=dict)
 
 
 def verify_log(
@@ -119,12 +142,169 @@ def verify_log(
     repository = AuditLogRepository(session)
     report = VerifyReport()
     rows = {c.size: c for c in repository.checkpoints()}
-    stored: dict[int, Checkpoint] = {}
+    heads = _Heads()
     for row in rows.values():
         valid = _check_signature(report, row, public_key, origin, name)
         if valid is not None:
-            stored[row.size] = valid
-    outside: dict[int, Checkpoint] = {}
+            heads.stored[row.size] = valid
+            heads.notes[row.size] = row.note
+    _read_external(report, heads, external, public_key, origin, name)
+    _check_chain(report, heads.stored, heads.outside, known=set())
+    tree = _scan(report, session, heads, start=0, tree=CompactRange(), batch_size=batch_size)
+    _check_after_scan(
+        report, repository, rows, heads, tree, public_key, origin, name, export_expected, batch_size
+    )
+    for event in repository.unqueued_without_leaf():
+        report.problems.append(_unqueued(event))
+    report.problems.sort(key=lambda p: (p.position is None, not p.exact, p.position or 0))
+    return report
+
+
+def verify_incremental(
+    session: Session,
+    *,
+    since: SignedCheckpoint,
+    public_key: Ed25519PublicKey,
+    origin: str,
+    key_name: str | None = None,
+    external: Sequence[SignedCheckpoint] = (),
+    export_expected: bool = False,
+    batch_size: int = BATCH_SIZE,
+) -> VerifyReport:
+    """Verify only what came after `since`, a checkpoint an earlier run verified (kept outside
+    the database): that the log still holds it, an RFC 9162 consistency proof from it to the
+    newest stored checkpoint, and every leaf after it recomputed as `verify_log` does, with
+    the signed checkpoints, stored subtree hashes and exported notes from its size on.
+
+    By design it does not look at leaves before `since`: a tampered old event is found only
+    by the full `verify_log` (run it regularly, e.g. weekly). Back-dating is judged by the
+    signed times of checkpoints from `since` on, so for the first events after `since` the
+    bound may be looser than the full run's."""
+    name = origin if key_name is None else key_name
+    repository = AuditLogRepository(session)
+    report = VerifyReport()
+    remembered = since.checkpoint
+    if remembered.origin != origin or not verify_signed(since, public_key, name):
+        report.problems.append(
+            Problem(
+                None, "the remembered checkpoint (state file) has no valid signature for this log"
+            )
+        )
+        return report
+    old = remembered.size
+    report.start = report.size = old
+    log_size = repository.size()
+    if old > log_size:
+        report.problems.append(
+            Problem(
+                None,
+                f"the remembered checkpoint covers {old} leaves but the log has {log_size}: "
+                "the log was cut back",
+            )
+        )
+        return report
+    if old == 0:
+        return verify_log(
+            session,
+            public_key=public_key,
+            origin=origin,
+            key_name=key_name,
+            external=external,
+            export_expected=export_expected,
+            batch_size=batch_size,
+        )
+    row = repository.checkpoint(old)
+    if row is None or row.root != remembered.root:
+        what = "is missing from the log" if row is None else "differs from the log's"
+        report.problems.append(
+            Problem(
+                None,
+                f"the remembered checkpoint at size {old} {what}: the state file does not "
+                "match this log (replaced, rewritten, or another log)",
+            )
+        )
+        return report
+    try:
+        tree = CompactRange.from_nodes(old, repository.node)
+    except LookupError:
+        tree = None
+    if tree is None or tree.root() != remembered.root:
+        report.problems.append(
+            Problem(
+                None,
+                f"the stored subtree hashes at size {old} do not give the remembered root: "
+                "the tree before it was rewritten (run the full verify)",
+            )
+        )
+        return report
+
+    rows = {c.size: c for c in repository.checkpoints(after=old - 1)}
+    heads = _Heads()
+    for stored_row in rows.values():
+        valid = _check_signature(report, stored_row, public_key, origin, name)
+        if valid is not None:
+            heads.stored[stored_row.size] = valid
+            heads.notes[stored_row.size] = stored_row.note
+    older_outside = _read_external(report, heads, external, public_key, origin, name, since=old)
+    for _, checkpoint in sorted(older_outside.items()):
+        _check_consistent(report, repository, checkpoint, remembered, "external")
+    # The remembered head's own predecessor was checked by the run that verified it.
+    _check_chain(report, heads.stored, heads.outside, known={old, remembered.previous or 0})
+    report.verified_note = since.to_note()
+    tree = _scan(report, session, heads, start=old, tree=tree, batch_size=batch_size)
+    newest = max((size for size in heads.stored if size <= report.size), default=old)
+    if newest > old:
+        _check_consistent(report, repository, remembered, heads.stored[newest], "stored")
+    _check_after_scan(
+        report, repository, rows, heads, tree, public_key, origin, name, export_expected, batch_size
+    )
+    since_time = None if remembered.time is None else _at(remembered.time) - TOLERANCE
+    for event in repository.unqueued_without_leaf(since=since_time):
+        report.problems.append(_unqueued(event))
+    report.problems.sort(key=lambda p: (p.position is None, not p.exact, p.position or 0))
+    return report
+
+
+def _check_consistent(
+    report: VerifyReport,
+    repository: AuditLogRepository,
+    old: Checkpoint,
+    new: Checkpoint,
+    kind: str,
+) -> None:
+    """An RFC 9162 consistency proof from `old` to `new`, built from the stored subtree
+    hashes as `audit.proofs` builds it, verifies against both signed roots."""
+    if old.size == new.size:
+        consistent = old.root == new.root
+    else:
+        try:
+            proof = consistency_proof(old.size, new.size, repository.node)
+        except LookupError:
+            proof = []
+        consistent = verify_consistency(old.size, new.size, proof, old.root, new.root)
+    if not consistent:
+        report.problems.append(
+            Problem(
+                None,
+                f"no consistency proof from the {kind if kind == 'external' else 'remembered'} "
+                f"checkpoint at size {old.size} to the one at size {new.size}: the log was "
+                "rewritten or forked",
+            )
+        )
+
+
+def _read_external(
+    report: VerifyReport,
+    heads: _Heads,
+    external: Sequence[SignedCheckpoint],
+    public_key: Ed25519PublicKey,
+    origin: str,
+    name: str,
+    *,
+    since: int = 0,
+) -> dict[int, Checkpoint]:
+    """Valid external notes from `since` on go into `heads`; the older ones are returned."""
+    older: dict[int, Checkpoint] = {}
     for signed in external:
         report.external_checked += 1
         if signed.checkpoint.origin != origin or not verify_signed(signed, public_key, name):
@@ -136,47 +316,133 @@ def verify_log(
                 )
             )
             continue
-        outside[signed.checkpoint.size] = signed.checkpoint
-    heads = {**outside, **stored}
-    times = _signed_times(report, list(heads.values()))
-    # B candidates: the heads whose batch emptied the queue (see the module docstring).
-    emptied = {
-        size: time
-        for size, time in times.items()
-        if (previous := heads[size].previous) is None or size - previous < batch_size
-    }
-    _check_chain(report, stored, outside)
+        size = signed.checkpoint.size
+        if size < since:
+            older[size] = signed.checkpoint
+        else:
+            heads.outside[size] = signed.checkpoint
+            heads.outside_notes[size] = signed.to_note()
+    return older
 
-    tree = CompactRange()
-    leaves: list[bytes] = []
-    matching_size = 0  # the largest checkpoint so far whose root the recomputed tree matches
-    expected = 0
-    dialect = session.get_bind().dialect
-    time_before: int | None = None  # B: the latest signed time of a head of size <= position
-    lower = sorted(emptied.items())  # (size, time), consumed as the tree grows
-    upcoming = sorted(times.items())
-    for stored_leaf in repository.leaves_with_events():
-        leaf, event = stored_leaf.leaf, stored_leaf.event
-        if leaf.position != expected:
-            report.problems.append(
-                Problem(expected, f"missing: the next stored leaf is at {leaf.position}")
+
+class _NodeCheck:
+    """Compares the perfect subtrees the recomputed tree completes with the stored ones, one
+    cursor per level walking it in index order: streamed, so memory stays flat."""
+
+    def __init__(self, repository: AuditLogRepository, start: int) -> None:
+        self._repository = repository
+        self._start = start
+        self._streams: dict[int, Generator[Any]] = {}
+        self._stored: dict[int, int] = {}  # level -> stored rows read so far
+        self._broken: set[int] = set()
+        self.problem: Problem | None = None
+
+    def _next(self, level: int) -> Any:
+        stream = self._streams.get(level)
+        if stream is None:
+            stream = self._repository.node_hashes(level, self._start >> level)
+            self._streams[level] = stream
+            self._stored[level] = 0
+        found = next(stream, None)
+        if found is not None:
+            self._stored[level] += 1
+        return found
+
+    def completed(self, level: int, index: int, value: bytes) -> None:
+        if level in self._broken or self.problem is not None:
+            return
+        found = self._next(level)
+        if found is None or found[0] != index:
+            self._broken.add(level)
+            return
+        if found[1] != value:
+            first = index << level
+            self.problem = Problem(
+                first,
+                f"stored subtree hash at level {level} (leaves from {first}) is wrong",
+                exact=False,
             )
+
+    def finish(self, report: VerifyReport, size: int) -> None:
+        try:
+            self._finish(report, size)
+        finally:
+            for stream in self._streams.values():
+                stream.close()
+
+    def _finish(self, report: VerifyReport, size: int) -> None:
+        if self.problem is not None:
+            report.problems.append(self.problem)
+            return
+        for level in range(1, max(size.bit_length(), 1) + 1):
+            if level not in self._streams:
+                self._next(level)  # a level with nothing expected must hold nothing
+            stream = self._streams[level]
+            self._stored[level] += sum(1 for _ in stream)
+            expected = (size >> level) - (self._start >> level)
+            if level in self._broken or self._stored[level] != expected:
+                report.problems.append(
+                    Problem(
+                        None,
+                        f"level {level} has {self._stored[level]} stored subtree "
+                        f"hashes, expected {expected}",
+                    )
+                )
+                return
+
+
+def _scan(
+    report: VerifyReport,
+    session: Session,
+    heads: _Heads,
+    *,
+    start: int,
+    tree: CompactRange,
+    batch_size: int,
+) -> CompactRange:
+    """Recompute every leaf from `start` on from plain rows, extend `tree` with them, and check
+    them, the signed roots at their sizes and the stored subtree hashes."""
+    repository = AuditLogRepository(session)
+    stored, outside = heads.stored, heads.outside
+    times, emptied = _times(report, heads, batch_size)
+    lower = sorted((size, _at(time) - TOLERANCE) for size, time in emptied.items())
+    upcoming = sorted((size, time, _at(time + 1) + TOLERANCE) for size, time in times.items())
+    lower_at = upcoming_at = 0
+    signed_sizes = {size for size in (*stored, *outside) if size > start}
+    forms = _stored_form_checks(session.get_bind().dialect)
+    nodes = _NodeCheck(repository, start)
+    matching_size = start  # the largest checkpoint so far whose root the recomputed tree matches
+    expected = start
+    earliest: datetime | None = None  # B - TOLERANCE for the current position
+    sha256 = hashlib.sha256
+    event_columns = slice(_EVENT, _EVENT + len(EVENT_COLUMNS))
+    rows = repository.verification_rows(start)
+    for row in rows:
+        position, leaf_event_id, stored_payload, stored_leaf = row[0], row[1], row[2], row[3]
+        if position != expected:
+            report.problems.append(
+                Problem(expected, f"missing: the next stored leaf is at {position}")
+            )
+            rows.close()
             break
-        while lower and lower[0][0] <= expected:
-            time_before = lower.pop(0)[1]
-        while upcoming and upcoming[0][0] <= expected:
-            upcoming.pop(0)
+        while lower_at < len(lower) and lower[lower_at][0] <= expected:
+            earliest = lower[lower_at][1]
+            lower_at += 1
+        while upcoming_at < len(upcoming) and upcoming[upcoming_at][0] <= expected:
+            upcoming_at += 1
+        event_id = row[_EVENT]
         # Only hashes recomputed here are hashed further: stored ones may be any bytes at all.
-        if event is None:
-            report.problems.append(Problem(expected, f"the event {leaf.event_id} is missing"))
-            stored_hash = bytes(leaf.leaf_hash)
+        if event_id is None:
+            report.problems.append(Problem(expected, f"the event {leaf_event_id} is missing"))
+            stored_hash = bytes(stored_leaf)
             recomputed = stored_hash if len(stored_hash) == HASH_SIZE else bytes(HASH_SIZE)
         else:
-            content = payload_hash(event)
-            if content != leaf.payload_hash:
-                report.problems.append(Problem(expected, f"the event {event.id} was altered"))
-            recomputed = leaf_hash(header(expected, event), content)
-            if recomputed != leaf.leaf_hash:
+            occurred = row[_EVENT + 1]
+            content = sha256(payload_of(*row[event_columns])).digest()
+            if content != stored_payload:
+                report.problems.append(Problem(expected, f"the event {event_id} was altered"))
+            recomputed = leaf_hash(header_of(expected, event_id, occurred), content)
+            if recomputed != stored_leaf:
                 report.problems.append(
                     Problem(
                         expected,
@@ -184,16 +450,62 @@ def verify_log(
                         "and event (moved, swapped or rewritten)",
                     )
                 )
-            _check_stored_form(report, expected, stored_leaf, event, dialect)
-            _check_time(report, expected, event, time_before, upcoming[0] if upcoming else None)
-        tree.append(recomputed)
-        leaves.append(recomputed)
+            for name, value_at, raw_at, processor in forms:
+                value = row[value_at]
+                written = value if value is None or processor is None else processor(value)
+                if row[raw_at] != written:
+                    report.problems.append(
+                        Problem(
+                            expected,
+                            f"the stored {name} is not in the form it was written in "
+                            "(re-spelled: it verifies, but a search no longer finds it)",
+                        )
+                    )
+            if earliest is not None and occurred < earliest:
+                report.problems.append(
+                    Problem(
+                        expected,
+                        "the event is dated before an earlier checkpoint was signed: "
+                        "added afterwards",
+                    )
+                )
+            if upcoming_at < len(upcoming) and occurred > upcoming[upcoming_at][2]:
+                report.problems.append(
+                    Problem(
+                        expected,
+                        f"the event is dated after checkpoint {upcoming[upcoming_at][0]}, "
+                        "which includes it, was signed",
+                    )
+                )
+        for level, index, value in tree.append(recomputed):
+            nodes.completed(level, index, value)
         expected += 1
-        _compare_roots(report, tree, stored, outside, matching_size)
-        if tree.size in stored and stored[tree.size].root == tree.root():
-            matching_size = tree.size
+        if expected in signed_sizes:
+            _compare_roots(report, tree, stored, outside, matching_size)
+            root = tree.root()
+            if expected in stored and stored[expected].root == root:
+                matching_size = expected
+                report.verified_note = heads.notes[expected]
+            elif expected in outside and outside[expected].root == root:
+                report.verified_note = heads.outside_notes[expected]
     report.size = expected
+    nodes.finish(report, expected)
+    return tree
 
+
+def _check_after_scan(
+    report: VerifyReport,
+    repository: AuditLogRepository,
+    rows: dict[int, AuditCheckpoint],
+    heads: _Heads,
+    tree: CompactRange,
+    public_key: Ed25519PublicKey,
+    origin: str,
+    name: str,
+    export_expected: bool,
+    batch_size: int,
+) -> None:
+    stored, outside = heads.stored, heads.outside
     for size, row in sorted(rows.items()):
         if size > report.size and size in stored:  # an invalid row is reported already
             report.problems.append(
@@ -215,14 +527,13 @@ def verify_log(
                 )
             )
     _check_end_is_signed(report, repository, stored, tree, public_key, origin, name)
-    if export_expected and report.size > 0 and not outside:
+    if export_expected and report.size > 0 and not outside and report.start == 0:
         report.problems.append(
             Problem(None, "no exported checkpoint of this log was found in the export directory")
         )
-    _check_nodes(report, repository, leaves)
+    _, emptied = _times(VerifyReport(), heads, batch_size)  # its problems are reported
     if emptied:
-        latest_time = max(emptied.values())
-        threshold = datetime.fromtimestamp(latest_time, UTC) - TOLERANCE
+        threshold = _at(max(emptied.values())) - TOLERANCE
         for pending in repository.pending_dated_before(threshold):
             report.problems.append(
                 Problem(
@@ -231,24 +542,64 @@ def verify_log(
                     "was signed: added afterwards",
                 )
             )
-    for event in repository.unqueued_without_leaf():
-        report.problems.append(
-            Problem(
-                None,
-                f"the event {event.id} has no position and is not queued for one "
-                "(taken off the sequencer's queue behind the application's back?)",
-            )
+
+
+def _times(
+    report: VerifyReport, heads: _Heads, batch_size: int
+) -> tuple[dict[int, int], dict[int, int]]:
+    """The signed times by size, and those of the heads whose batch emptied the queue (the
+    B candidates, see the module docstring)."""
+    all_heads = {**heads.outside, **heads.stored}
+    times = _signed_times(report, list(all_heads.values()))
+    emptied = {
+        size: time
+        for size, time in times.items()
+        if (previous := all_heads[size].previous) is None or size - previous < batch_size
+    }
+    return times, emptied
+
+
+def _unqueued(event: AuditEvent) -> Problem:
+    return Problem(
+        None,
+        f"the event {event.id} has no position and is not queued for one "
+        "(taken off the sequencer's queue behind the application's back?)",
+    )
+
+
+_EVENT = len(LEAF_FIELDS)  # where the event's columns start in a verification row
+
+
+def _stored_form_checks(dialect: Dialect) -> list[tuple[str, int, int, Any]]:
+    """(name, index of the parsed value, index of the stored form, bind processor) for each
+    column whose stored form must be exactly what the application writes for its value (what
+    SQLAlchemy's bind processing turns it into), not merely something that parses to it.
+    The processors are looked up once, not per row."""
+    value_index = {"leaf_event_id": 1}
+    value_index.update({name: _EVENT + index for index, name in enumerate(EVENT_COLUMNS)})
+    raw_start = _EVENT + len(EVENT_COLUMNS)
+    return [
+        (
+            name,
+            value_index[name],
+            raw_start + index,
+            column.type.dialect_impl(dialect).bind_processor(dialect),
         )
-    report.problems.sort(key=lambda p: (p.position is None, not p.exact, p.position or 0))
-    return report
+        for index, (name, column) in enumerate(stored_form_columns())
+    ]
 
 
 def _check_chain(
-    report: VerifyReport, stored: dict[int, Checkpoint], outside: dict[int, Checkpoint]
+    report: VerifyReport,
+    stored: dict[int, Checkpoint],
+    outside: dict[int, Checkpoint],
+    *,
+    known: set[int],
 ) -> None:
     """Every checkpoint's signed `previous` size has a valid checkpoint, stored or exported
-    (the first one's is 0). Checkpoints signed before the line existed name none."""
-    known = {0, *stored, *outside}
+    (the first one's is 0), or is in `known` (the remembered one of an incremental run).
+    Checkpoints signed before the line existed name none."""
+    known = {0, *known, *stored, *outside}
     for checkpoint in sorted([*stored.values(), *outside.values()], key=lambda c: c.size):
         previous = checkpoint.previous
         if previous is not None and previous not in known:
@@ -291,65 +642,8 @@ def _signed_times(report: VerifyReport, checkpoints: Sequence[Checkpoint]) -> di
     return times
 
 
-def _check_time(
-    report: VerifyReport,
-    position: int,
-    event: AuditEvent,
-    time_before: int | None,
-    first_including: tuple[int, int] | None,
-) -> None:
-    occurred = event.occurred_at
-    if time_before is not None and occurred < _at(time_before) - TOLERANCE:
-        report.problems.append(
-            Problem(
-                position,
-                "the event is dated before an earlier checkpoint was signed: added afterwards",
-            )
-        )
-    if first_including is not None:
-        size, time = first_including
-        if occurred > _at(time + 1) + TOLERANCE:  # +1: signed times are whole seconds
-            report.problems.append(
-                Problem(
-                    position,
-                    f"the event is dated after checkpoint {size}, which includes it, was signed",
-                )
-            )
-
-
 def _at(unix_seconds: int) -> datetime:
     return datetime.fromtimestamp(unix_seconds, UTC)
-
-
-def _check_stored_form(
-    report: VerifyReport,
-    position: int,
-    stored_leaf: StoredLeaf,
-    event: AuditEvent,
-    dialect: Dialect,
-) -> None:
-    """Each id and time column holds exactly the form the application writes for its value
-    (what SQLAlchemy's bind processing turns it into), not merely something that parses to it."""
-    values: dict[str, Any] = {
-        "leaf_event_id": stored_leaf.leaf.event_id,
-        "id": event.id,
-        "occurred_at": event.occurred_at,
-        "user_id": event.user_id,
-        "agency_id": event.agency_id,
-        "case_id": event.case_id,
-    }
-    for name, column in stored_form_columns():
-        value = values[name]
-        processor = column.type.dialect_impl(dialect).bind_processor(dialect)
-        written = value if value is None or processor is None else processor(value)
-        if stored_leaf.raw[name] != written:
-            report.problems.append(
-                Problem(
-                    position,
-                    f"the stored {name} is not in the form it was written in "
-                    "(re-spelled: it verifies, but a search no longer finds it)",
-                )
-            )
 
 
 def _check_end_is_signed(
@@ -451,35 +745,34 @@ def _compare_roots(
             )
 
 
-def _check_nodes(report: VerifyReport, repository: AuditLogRepository, leaves: list[bytes]) -> None:
-    """The stored perfect-subtree hashes (used for proofs) equal the recomputed ones."""
-    level_hashes = leaves
-    level = 0
-    while len(level_hashes) >= 2:
-        level += 1
-        level_hashes = [
-            node_hash(level_hashes[i], level_hashes[i + 1])
-            for i in range(0, len(level_hashes) - 1, 2)
-        ]
-        stored = 0  # streamed, not listed: a million ORM rows would not fit in memory
-        for node in repository.nodes_of_level(level):
-            stored += 1
-            if node.index < len(level_hashes) and node.hash != level_hashes[node.index]:
-                first = node.index << level
-                report.problems.append(
-                    Problem(
-                        first,
-                        f"stored subtree hash at level {level} (leaves from {first}) is wrong",
-                        exact=False,
-                    )
-                )
-                return
-        if stored != len(level_hashes):
-            report.problems.append(
-                Problem(
-                    None,
-                    f"level {level} has {stored} stored subtree "
-                    f"hashes, expected {len(level_hashes)}",
-                )
-            )
-            return
+# --- the state of the incremental verify -----------------------------------------------------
+
+STATE_FILE = "verified.state"
+"""Its name in the export directory: next to `latest.note`, outside the database."""
+
+
+class StateError(Exception):
+    """The state file is there but is not a signed checkpoint note."""
+
+
+def read_state(path: Path) -> SignedCheckpoint | None:
+    """The checkpoint an earlier verify remembered; None if none was written. Only its form is
+    checked here: `verify_incremental` checks its signature and that the log holds it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StateError(f"{path} cannot be read ({type(exc).__name__})") from exc
+    try:
+        return parse_note(text)
+    except CheckpointError as exc:
+        raise StateError(f"{path} is not a signed checkpoint ({exc})") from exc
+
+
+def write_state(path: Path, note: str) -> None:
+    """Remember a verified checkpoint's signed note, atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(note, encoding="utf-8")
+    temporary.replace(path)

@@ -526,6 +526,32 @@ class TestAuditCli:
         assert cli.main(["audit", "verify", "--vkey", vkey]) == 0
         assert "externa kontrollpunkter: 1" in capsys.readouterr().out
 
+    def test_incremental_verify_remembers_the_last_verified_checkpoint(
+        self,
+        seeded: Path,
+        tmp_path_factory: pytest.TempPathFactory,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        export_dir = tmp_path_factory.mktemp("export")
+        monkeypatch.setenv("SAMSYN_AUDIT_EXPORT_DIR", str(export_dir))
+        assert cli.main(["audit", "checkpoint"]) == 0
+        vkey = self._vkey(capsys)
+        assert cli.main(["audit", "verify", "--vkey", vkey, "--incremental"]) == 0
+        first = capsys.readouterr().out
+        assert "hela loggen kontrolleras" in first
+        state = parse_note((export_dir / "verified.state").read_text(encoding="utf-8"))
+        assert f"kontrollerade positioner: 0–{state.checkpoint.size}" in first
+        with self._raw(seeded) as connection:  # an old event changed: not the incremental's job
+            connection.execute("UPDATE audit_event SET outcome = 'denied'")
+        assert cli.main(["audit", "verify", "--vkey", vkey, "--incremental"]) == 0
+        size = state.checkpoint.size
+        assert f"kontrollerade positioner: {size}–{size}" in capsys.readouterr().out
+        assert cli.main(["audit", "verify", "--vkey", vkey]) == 1
+        (export_dir / "verified.state").write_text("garbage", encoding="utf-8")
+        assert cli.main(["audit", "verify", "--vkey", vkey, "--incremental"]) == 1
+        assert "STEGVIS" in capsys.readouterr().out
+
     def test_a_truncated_log_restarted_on_the_same_export_dir_is_refused_and_caught(
         self,
         seeded: Path,
