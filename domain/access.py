@@ -23,7 +23,7 @@ from common.roles import AgencyKind, Role
 from consent.rules import EffectiveConsent, SigningPolicy, effective_consent, required_signers
 from consent.scope import BreakGlass, CaseScope, PartnerCase, decide
 from domain.configuration.service import signing_policy
-from domain.consents.repository import CaseSituation, ScopeFacts
+from domain.consents.repository import CaseSituation, ScopeFacts, fact_of
 
 
 def effective_for(
@@ -40,8 +40,21 @@ def effective_now(
     session: Session, case_id: uuid.UUID, *, at: datetime | None = None
 ) -> EffectiveConsent:
     """The consent in effect for one case now (or at `at`)."""
-    moment = at or utcnow()
     situation = ScopeFacts(session).situations([case_id])[case_id]
+    return _effective(session, situation, at or utcnow())
+
+
+def effective_with(
+    session: Session, situation: CaseSituation, case_id: uuid.UUID
+) -> EffectiveConsent:
+    """The consent in effect now for a case whose state, birth date and guardians the caller
+    has already read (`situation` without facts): only the consent records are read."""
+    for record, withdrawal in ScopeFacts(session).records_for_cases([case_id]):
+        situation.facts.append(fact_of(record, withdrawal))
+    return _effective(session, situation, utcnow())
+
+
+def _effective(session: Session, situation: CaseSituation, moment: datetime) -> EffectiveConsent:
     return effective_for(
         situation,
         at=moment,

@@ -20,6 +20,7 @@ from common.actor import Actor
 from common.clock import utcnow
 from common.errors import Conflict, NotFound, Unauthenticated
 from common.roles import AgencyKind, Role, needs_second_factor
+from domain.agencies.models import Agency
 from domain.auth import totp
 from domain.auth.lockout import LockoutPolicy, refused_until
 from domain.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
@@ -54,7 +55,10 @@ def actor_for(session: Session, user: User) -> Actor:
     row = UserRepository(session).with_agency(user.id)
     if row is None:
         raise Unauthenticated()
-    _, agency = row
+    return _actor(user, row[1])
+
+
+def _actor(user: User, agency: Agency) -> Actor:
     return Actor(
         user_id=user.id,
         agency_id=agency.id,
@@ -468,22 +472,23 @@ def resolve(
 ) -> tuple[Actor, UserSession]:
     """The actor behind a token, or Unauthenticated; expiry is checked on every request."""
     users = UserRepository(session)
-    user_session = users.session_by_token_hash(_hash(token))
+    found = users.session_with_user(_hash(token))
     now = utcnow()
+    if found is None:
+        raise Unauthenticated("Din session har gått ut. Logga in igen.")
+    user_session, user, agency = found
     if (
-        user_session is None
-        or user_session.kind != kind
+        user_session.kind != kind
         or user_session.ended_at is not None
         or now >= user_session.expires_at
         or now - user_session.last_seen_at >= policy.idle
     ):
         raise Unauthenticated("Din session har gått ut. Logga in igen.")
-    user = users.get(user_session.user_id)
-    if user is None or not user.is_active:
+    if not user.is_active:
         raise Unauthenticated()
     if now - user_session.last_seen_at >= TOUCH_INTERVAL:
         users.touch_session(user_session, now)
-    return actor_for(session, user), user_session
+    return _actor(user, agency), user_session
 
 
 def logout_everywhere(session: Session, actor: Actor) -> int:

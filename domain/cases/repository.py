@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -30,6 +32,14 @@ def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
     return session.exec(statement).first()
 
 
+# A team member or the author of a change is shown by name: their credentials (the TOTP
+# secret is encrypted, so loading it costs a decryption per row) stay unloaded.
+USER_SUMMARY = tuple(
+    defer(cast("QueryableAttribute[Any]", column))
+    for column in (User.password_hash, User.totp_secret)
+)
+
+
 class CaseRepository(ScopedRepository):
     """Cases as the actor's scope lets them be seen; writes of cases the caller has read."""
 
@@ -47,6 +57,19 @@ class CaseRepository(ScopedRepository):
     def get(self, case_id: uuid.UUID) -> Case | None:
         statement = self._cases(select(Case).where(Case.id == case_id))
         return self._session.exec(statement).first()
+
+    def get_with_person(self, case_id: uuid.UUID) -> tuple[Case, YoungPerson, Agency] | None:
+        """A case with its young person and owning unit, in one query. The person is visible
+        whenever the case is (`ScopedRepository._visible_people`), so the case's scope is the
+        whole condition."""
+        statement = (
+            select(Case, YoungPerson, Agency)
+            .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
+            .join(Agency, col(Agency.id) == col(Case.owner_agency_id))
+            .where(Case.id == case_id)
+        )
+        row = self._session.exec(self._cases(statement)).first()
+        return None if row is None else (row[0], row[1], row[2])
 
     def list_with_people(
         self, *, states: Sequence[str] | None, offset: int, limit: int
@@ -196,6 +219,7 @@ class CaseRepository(ScopedRepository):
             .outerjoin(User, col(User.id) == col(CaseStateChange.changed_by))
             .where(CaseStateChange.case_id == case.id)
             .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
+            .options(*USER_SUMMARY)
         )
         rows = self._session.exec(self._by_case(statement, CaseStateChange.case_id)).all()
         return [(change, user) for change, user in rows]
@@ -207,6 +231,7 @@ class CaseRepository(ScopedRepository):
             .join(Agency, col(Agency.id) == col(User.agency_id))
             .where(TeamMember.case_id == case.id, col(TeamMember.removed_at).is_(None))
             .order_by(col(TeamMember.added_at))
+            .options(*USER_SUMMARY)
         )
         return [
             (member, user, agency)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session
 
@@ -15,14 +15,23 @@ from common.clock import STOCKHOLM, today, utcnow
 from common.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from common.roles import Permission
 from consent.models import TeamMember, TeamRole
-from consent.rules import Category, EffectiveConsent, Move, MoveReason, consent_move
+from consent.rules import (
+    Category,
+    EffectiveConsent,
+    GuardianInfo,
+    Move,
+    MoveReason,
+    consent_move,
+)
 from consent.scope import Basis
-from domain.access import case_scope, effective_now
+from domain.access import case_scope, effective_now, effective_with
 from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case, CaseStateChange
 from domain.cases.repository import CaseRepository
 from domain.cases.rules import OPEN_STATES, CaseState, Outcome, Programme, check_transition
+from domain.consents.repository import CaseSituation
+from domain.people.models import Guardian
 from domain.people.repository import YoungPersonRepository
 from domain.people.rules import PersonDetails, person_details, sees_protected_details
 from domain.users.models import User
@@ -188,17 +197,12 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
     actor.require(Permission.READ_CASE)
     scope = case_scope(session, actor)
     cases = CaseRepository(session, scope)
-    case = cases.get(case_id)
-    if case is None:
+    found = cases.get_with_person(case_id)
+    if found is None:
         raise NotFound()
+    case, person, owner_agency = found
     people = YoungPersonRepository(session, scope)
-    person = people.get(case.young_person_id)
-    if person is None:  # visible case, invisible person: the scope rules disagree; deny
-        raise NotFound()
     agencies = AgencyRepository(session)
-    owner_agency = agencies.get(case.owner_agency_id)
-    if owner_agency is None:
-        raise NotFound()
     categories = scope.categories_for(case)
     shows_protected = sees_protected_details(actor, person, [case.owner_user_id])
     school = (
@@ -206,9 +210,10 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         if person.school_agency_id and shows_protected
         else None
     )
+    guardians = people.guardians_of(person) if Category.SOCIAL in categories else None
     details = person_details(
         person,
-        people.guardians_of(person) if Category.SOCIAL in categories else (),
+        guardians or (),
         school_name=school.name if school else None,
         categories=categories,
         in_full=scope.sees_in_full(case),
@@ -235,8 +240,26 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         if (emergency := scope.break_glass.get(case.id))
         else None,
         categories=categories,
-        consent_complete=effective_now(session, case.id).complete if scope.manages(case) else None,
+        consent_complete=_consent_complete(session, case, person.birth_date, guardians)
+        if scope.manages(case)
+        else None,
     )
+
+
+def _consent_complete(
+    session: Session, case: Case, birth_date: date, guardians: Sequence[Guardian] | None
+) -> bool:
+    """Whether the consent in effect now is complete, from the rows the read already holds."""
+    if guardians is None:
+        return effective_now(session, case.id).complete
+    situation = CaseSituation(
+        case.state,
+        case.state_reason,
+        case.owner_agency_id,
+        birth_date,
+        [GuardianInfo(id=g.id, has_custody=g.has_custody) for g in guardians],
+    )
+    return effective_with(session, situation, case.id).complete
 
 
 def visible_team(

@@ -184,6 +184,17 @@ class UserRepository:
             select(UserSession).where(UserSession.token_hash == token_hash)
         ).first()
 
+    def session_with_user(self, token_hash: str) -> tuple[UserSession, User, Agency] | None:
+        """A session, its user and the user's agency in one query: every request asks."""
+        statement = (
+            select(UserSession, User, Agency)
+            .join(User, col(User.id) == col(UserSession.user_id))
+            .join(Agency, col(Agency.id) == col(User.agency_id))
+            .where(UserSession.token_hash == token_hash)
+        )
+        row = self._session.exec(statement).first()
+        return None if row is None else (row[0], row[1], row[2])
+
     def add_session(self, user_session: UserSession) -> None:
         self._session.add(user_session)
         self._session.flush()
