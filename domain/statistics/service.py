@@ -35,8 +35,9 @@ Disclosure control: every count is a sum of microcells keyed (indicator, period 
 programme, area, school, gender, age band), the dimensions not in the grid collapsed to "*";
 event counts (cases, consents, meetings, commitments, referrals) are computed for the whole
 agreement, so the cells of every activity of one agreement are exact sums of the same
-microcells and one audit covers them all. People counts depend on the coverage (who counts as
-new, which case places them), so their indicator is namespaced by the coverage. The audit is
+microcells and one audit covers them all. People counts depend on the covered programmes (a person
+in two programmes is one person), so their indicator is namespaced by the programmes: activities
+of the same programmes link, whatever schools or areas they cover. The audit is
 solved per indicator and period: microcells of different indicators or periods never share a
 cell, so the linear programs are independent and solving them apart is the same audit.
 An earlier release of the same period that the current data contradicts (a correction after
@@ -46,7 +47,6 @@ changed by 1..k−1 is suppressed in the new release (the differencing rule).
 
 from __future__ import annotations
 
-import hashlib
 import statistics
 import uuid
 from collections import defaultdict
@@ -416,16 +416,13 @@ def _unregistered_age(birth_year: int | None, personnummer: str | None, day: dat
 
 
 def _namespaced(indicator: str, request: StatisticsRequest) -> str:
-    """People counts depend on the coverage: their microcells never link across activities."""
-    c = request.coverage
-    text = "|".join(
-        (
-            ",".join(sorted(c.programmes)),
-            ",".join(sorted(map(str, c.school_agency_ids))),
-            ",".join(sorted(c.areas)),
-        )
-    )
-    return f"{indicator}@{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+    """People counts are not sums over programmes: a young person in SSPF and in SIG is one
+    person in an activity covering both. They are sums over the person's own attributes (area,
+    school, gender, age band), so the microcells are namespaced by the covered programmes only:
+    activities of the same programmes (all SSPF, SSPF at one school) share them, and one audit
+    sees the difference of two such activities."""
+    programmes = ",".join(sorted(request.coverage.programmes)) or "*"
+    return f"{indicator}@{programmes}"
 
 
 def _people_flow(
@@ -664,7 +661,12 @@ def _earlier_for(
         mine = [c for c in release.cells if next(iter(c.parts))[:2] == (namespace, code)]
         if not mine:
             continue
-        consistent = all(sum(now(part) for part in c.parts) == c.value for c in mine)
+        # Only the shown values are known: the ledger keeps no suppressed value (it gives 0).
+        consistent = all(
+            sum(now(part) for part in c.parts) == c.value
+            for c in mine
+            if c.key not in release.suppressed
+        )
         if consistent:
             linked.append(Release(cells=tuple(mine), suppressed=release.suppressed))
             continue

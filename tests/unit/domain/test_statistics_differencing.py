@@ -11,7 +11,7 @@ import uuid
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.statistics.disclosure import Cell, ReleaseRefused, protect
+from domain.statistics.disclosure import Cell, Release, ReleaseRefused, protect
 from domain.statistics.periods import parse
 from domain.statistics.service import _earlier_for
 from domain.statistics.spec import TOTAL, Coverage, Grid, StatisticsRequest
@@ -102,3 +102,31 @@ def test_a_correction_gives_nobody_away(first: list[int], added: list[int]) -> N
         if cell.key in new.suppressed:
             low, high = ranges[cell.parts]
             assert high - low >= K, (cell.key, low, high)
+
+
+def test_a_release_from_the_ledger_is_audited_against_though_its_suppressed_values_are_gone() -> (
+    None
+):
+    """The ledger keeps no suppressed value (a rebuilt cell holds 0): unchanged data must
+    still count as consistent with it, so the audit links it rather than dropping it."""
+    values = {(row, dims(area)): n for row, n in zip(ROWS, (2, 9), strict=True) for area in AREAS}
+    old = protect(cells_of(values), k=K).release
+    assert old.suppressed
+    from_ledger = Release(
+        cells=tuple(
+            Cell(c.key, c.parts, 0 if c.key in old.suppressed else c.value) for c in old.cells
+        ),
+        suppressed=old.suppressed,
+    )
+    request = StatisticsRequest(
+        agreement_id=uuid.UUID(int=1),
+        coverage=Coverage(),
+        period=PERIOD,
+        agreement_periods=(PERIOD,),
+        grid=Grid(breakdowns=()),
+        k=K,
+        earlier=(from_ledger,),
+    )
+    linked, forced = _earlier_for(request, "consents", cells_of(values), values, K)
+    assert [release.cells for release in linked] == [from_ledger.cells]
+    assert not forced
