@@ -193,6 +193,11 @@ SEGMENT_LABELS: dict[str, str] = {
     "faktorer": "risk- och skyddsfaktorer",
     "uppfoljning": "uppföljning",
     "overlamna": "överlämning",
+    "overenskommelser": "samverkansöverenskommelser",
+    "parter": "part i överenskommelse",
+    "malomraden": "målområde",
+    "aktiviteter": "aktivitet",
+    "andra": "ändring",
     # the JSON API
     "assessment-factors": "risk- och skyddsfaktorer",
     "agencies": "enheter",
@@ -247,6 +252,11 @@ SEGMENT_LABELS: dict[str, str] = {
     "decision": "beslut",
     "waiting-list": "väntelista",
     "young-persons": "ung person",
+    "agreements": "samverkansöverenskommelser",
+    "parties": "part i överenskommelse",
+    "goal-areas": "målområde",
+    "activities": "aktivitet",
+    "targets": "mål för aktivitet",
 }
 API_PREFIX = ("api", "v1")
 
