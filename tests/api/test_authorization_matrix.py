@@ -438,19 +438,22 @@ def final_minutes(client: TestClient, case: Case) -> tuple[str, str]:
 
 def _url(ctx: Ctx, path: str, case: Case, method: str = "GET") -> str:
     if ctx.agreement is not None and "{agreement_id}" in path:
-        ids = ctx.agreement
+        agreement_ids = ctx.agreement
         spare = method == "DELETE"  # a delete removes the spare activity, party or target
         activity = (
-            ids["spare_activity_id"]
+            agreement_ids["spare_activity_id"]
             if spare and path.endswith("{activity_id}")
-            else (ids["activity_id"])
+            else (agreement_ids["activity_id"])
         )
         path = (
-            path.replace("{agreement_id}", ids["agreement_id"])
-            .replace("{party_id}", ids["party_id"])
-            .replace("{goal_area_id}", ids["goal_area_id"])
+            path.replace("{agreement_id}", agreement_ids["agreement_id"])
+            .replace("{party_id}", agreement_ids["party_id"])
+            .replace("{goal_area_id}", agreement_ids["goal_area_id"])
             .replace("{activity_id}", activity)
-            .replace("{target_id}", ids["spare_target_id"] if spare else ids["target_id"])
+            .replace(
+                "{target_id}",
+                agreement_ids["spare_target_id"] if spare else agreement_ids["target_id"],
+            )
         )
     meeting_id, item_id = ctx.meetings[case.id]
     values = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -17,8 +18,8 @@ from domain.statistics.spec import Breakdown, TargetKind
 SCHOOL = str(uuid.uuid4())
 
 
-def agreement(**changes: object) -> Agreement:
-    values: dict[str, object] = {
+def agreement(**changes: Any) -> Agreement:
+    values: dict[str, Any] = {
         "name": "Test",
         "starts_on": date(2023, 6, 1),
         "ends_on": date(2027, 6, 1),
