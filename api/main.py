@@ -19,6 +19,7 @@ from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
 from api.routers import (
     admin,  # issue 15
+    agreements,  # issue 14: the collaboration agreement
     assessments,
     audit,
     auth,
@@ -45,6 +46,7 @@ from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import (
     admin_pages,
+    agreement_pages,  # issue 14: the collaboration agreement
     assessment_pages,
     config_pages,  # issue 15: the municipality's configuration
     consent_pages,
@@ -203,6 +205,7 @@ def create_app(
     api.include_router(audit.router)
     api.include_router(admin.router)  # issue 15: the administrator's API
     api.include_router(configuration_api.router)  # issue 15
+    api.include_router(agreements.router)  # issue 14: the collaboration agreement
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
     for router in (
@@ -218,6 +221,7 @@ def create_app(
         admin_pages.router,  # issue 15: the administrator's pages
         follow_up_pages.router,  # issue 15: the steering group's landing page
         config_pages.router,  # issue 15
+        agreement_pages.router,  # issue 14: the collaboration agreement
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 

@@ -20,8 +20,10 @@ from common.crypto import BlindIndex
 from common.roles import AgencyKind, Role
 from consent.models import ConsentMethod
 from consent.rules import Category, Decision, SignerKind
+from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
 from domain.agencies.service import create_agency
+from domain.agreements import service as agreements
 from domain.assessments import service as assessments
 from domain.auth.service import actor_for
 from domain.cases import service as cases
@@ -36,6 +38,7 @@ from domain.people.personnummer import luhn_check_digit
 from domain.people.service import GuardianInput, YoungPersonInput, register_young_person
 from domain.plans import service as plans
 from domain.plans.service import CommitmentChanges
+from domain.statistics.spec import Breakdown
 from domain.teams import service as teams
 from domain.users.service import create_user
 
@@ -221,6 +224,101 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
     _demo_referrals(
         session, actors, index=index, unit_id=agencies[SOCIAL_SERVICES].id, rng=rng, closed=closed
     )
+    _demo_agreement(session, actors["samordnare"], agencies)  # issue 14
+
+
+# The Västerås agreement's goal areas (seeds/000: samverkansöverenskommelse 2023–2027).
+GOAL_AREAS = (
+    ("A", "Inga utsatta områden – god socioekonomi, låg kriminell inverkan"),
+    ("B", "Barn och unga ska lyckas"),
+    ("C", "Ökad tillit till myndigheter"),
+    ("D", "Minskad socioekonomisk segregation"),
+    ("E", "Egenmakt – möjlighet att påverka och känna ansvar för sitt område"),
+    ("F", "Öka möjlighet till långsiktig försörjning"),
+    ("G", "Trygga och bra boendemiljöer"),
+    ("H", "Reducera dödligt våld"),
+)
+
+
+def _demo_agreement(session: Session, coordinator: Actor, agencies: dict[str, Agency]) -> None:
+    """A Västerås-like collaboration agreement, followed up per tertial, with an SSPF activity
+    at one school and a SIG activity, and targets of each kind."""
+    schools = [agencies["Ekbackens skola (demo)"], agencies["Solbergaskolan (demo)"]]
+    agreement = agreements.create_agreement(
+        session,
+        coordinator,
+        name="Samverkansöverenskommelse Demokommun 2023–2027 (demo)",
+        starts_on=date(2023, 6, 1),  # as Västerås: 2023-06-01 – 2027-06-01
+        ends_on=date(2027, 6, 1),
+        period_kind="tertial",
+        k=5,
+        breakdowns=[b.value for b in Breakdown],
+        areas=AREAS,
+        school_agency_ids=[str(school.id) for school in schools],
+        follow_up_by="Styrgruppen för SSPF och SIG (demo)",
+        parties=[
+            agreements.PartyInput("Demokommun", agencies[SOCIAL_SERVICES].id),
+            agreements.PartyInput(
+                "Lokalpolisområde Demokommun", agencies["Lokalpolisområde Demokommun"].id
+            ),
+            agreements.PartyInput("Bostadsbolaget (demo)"),
+            agreements.PartyInput("Region (demo)"),
+        ],
+    )
+    goal_areas = {
+        letter: agreements.add_goal_area(
+            session, coordinator, agreement.id, letter=letter, title=title
+        )
+        for letter, title in GOAL_AREAS
+    }
+    sspf = agreements.add_activity(
+        session,
+        coordinator,
+        agreement.id,
+        goal_area_id=goal_areas["B"].id,
+        name="SSPF på Ekbackens skola (demo)",
+        programmes=["SSPF"],
+        school_agency_ids=[str(schools[0].id)],
+        responsible="SSPF-samordnaren och rektor (demo)",
+    )
+    sig = agreements.add_activity(
+        session,
+        coordinator,
+        agreement.id,
+        goal_area_id=goal_areas["H"].id,
+        name="SIG 12–17 (demo)",
+        programmes=["SIG"],
+        responsible="SIG-samordnaren (demo)",
+    )
+    targets = (
+        (sspf, "cases_closed", "goals_met", "count", "at_least", 15, "Bryta loss minst 15 unga"),
+        (sspf, "consent_share", None, "share", "at_least", 80, "Minst 80 % skriver på samtycket"),
+        (sspf, "emergency_stop", "meetings", "count", "at_least", 2, "Nödstoppsmöten hålls"),
+        (
+            sspf,
+            "days_referral_to_first_meeting",
+            None,
+            "median_days",
+            "at_most",
+            14,
+            "Första mötet inom 14 dagar från aktualisering",
+        ),
+        (sig, "cases_closed", "goals_met", "count", "at_least", 15, "Bryta loss minst 15 unga"),
+        (sig, "consent_share", None, "share", "at_least", 80, "Minst 80 % skriver på samtycket"),
+    )
+    for activity, indicator, row, kind, comparison, value, label in targets:
+        agreements.add_target(
+            session,
+            coordinator,
+            agreement.id,
+            activity.id,
+            indicator=indicator,
+            row_code=row,
+            kind=kind,
+            comparison=comparison,
+            value=value,
+            label=label,
+        )
 
 
 SHARED_CATEGORIES = [

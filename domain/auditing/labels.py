@@ -87,6 +87,20 @@ ACTION_LABELS: dict[str, str] = {
     "config.user.set_password": "Satte ett nytt lösenord för en användare",
     "config.user.reset_second_factor": "Nollställde en användares tvåstegsverifiering",
     "config.keys.rotate_field_key": "Bytte krypteringsnyckel för känsliga fält",
+    # The collaboration agreement (configuration, no personal data)
+    "agreement.create": "Skapade en samverkansöverenskommelse",
+    "agreement.update": "Ändrade en samverkansöverenskommelse",
+    "agreement.party.create": "Lade till en part i en överenskommelse",
+    "agreement.party.delete": "Tog bort en part ur en överenskommelse",
+    "agreement.goal_area.create": "Lade till ett målområde i en överenskommelse",
+    "agreement.goal_area.update": "Ändrade ett målområde i en överenskommelse",
+    "agreement.goal_area.delete": "Tog bort ett målområde ur en överenskommelse",
+    "agreement.activity.create": "Lade till en aktivitet i en överenskommelse",
+    "agreement.activity.update": "Ändrade en aktivitet i en överenskommelse",
+    "agreement.activity.delete": "Tog bort en aktivitet ur en överenskommelse",
+    "agreement.target.create": "Lade till ett mål för en aktivitet",
+    "agreement.target.update": "Ändrade ett mål för en aktivitet",
+    "agreement.target.delete": "Tog bort ett mål för en aktivitet",
     # The auditor's own work
     "audit.search": "Sökte i loggen",
     "audit.access_report": "Tog fram åtkomstrapport för ärendet",
@@ -179,6 +193,11 @@ SEGMENT_LABELS: dict[str, str] = {
     "faktorer": "risk- och skyddsfaktorer",
     "uppfoljning": "uppföljning",
     "overlamna": "överlämning",
+    "overenskommelser": "samverkansöverenskommelser",
+    "parter": "part i överenskommelse",
+    "malomraden": "målområde",
+    "aktiviteter": "aktivitet",
+    "andra": "ändring",
     # the JSON API
     "assessment-factors": "risk- och skyddsfaktorer",
     "agencies": "enheter",
@@ -233,6 +252,11 @@ SEGMENT_LABELS: dict[str, str] = {
     "decision": "beslut",
     "waiting-list": "väntelista",
     "young-persons": "ung person",
+    "agreements": "samverkansöverenskommelser",
+    "parties": "part i överenskommelse",
+    "goal-areas": "målområde",
+    "activities": "aktivitet",
+    "targets": "mål för aktivitet",
 }
 API_PREFIX = ("api", "v1")
 
