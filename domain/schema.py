@@ -4,6 +4,7 @@ from audit import models as audit_models
 from common.db import metadata
 from consent import models as consent_models
 from domain.agencies import models as agency_models
+from domain.agreements import models as agreement_models  # issue 14: agreements
 from domain.assessments import models as assessment_models
 from domain.cases import models as case_models
 from domain.configuration import models as configuration_models
@@ -24,6 +25,7 @@ TABLE_MODULES = (
     referral_models,  # issue 13: referrals
     assessment_models,
     configuration_models,  # issue 15: consent ages, configuration history
+    agreement_models,  # issue 14: the collaboration agreement
     audit_models,
 )
 
