@@ -12,7 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from domain.statistics.periods import Period
 from domain.statistics.spec import (
     BREAKDOWN_LABELS,
     SUPPRESSED_LEGEND,
+    Breakdown,
     SUPPRESSED_MARK,
     ReportDocument,
     SafeFigure,
@@ -126,6 +128,58 @@ def _figure_dict(figure: SafeFigure) -> dict[str, Any]:
 
 def to_json(doc: ReportDocument) -> bytes:
     return json.dumps(document_dict(doc), ensure_ascii=False, indent=2).encode() + b"\n"
+
+
+def from_json(data: bytes) -> ReportDocument:
+    """The document a release's frozen JSON holds (the dashboard and the release pages show
+    the frozen file, never a recomputation). `to_json(from_json(b)) == b` for what `to_json`
+    wrote."""
+    raw = json.loads(data)
+    if raw.get("format") != FORMAT:
+        raise ValueError(f"not a follow-up report: {raw.get('format')!r}")
+    period = raw["period"]
+    tables = tuple(
+        SafeTable(
+            indicator=t["indicator"],
+            title=t["title"],
+            breakdown=Breakdown(t["breakdown"]) if t["breakdown"] else None,
+            rows=tuple(t["rows"]),
+            columns=tuple(t["columns"]),
+            values={
+                (row, column): line[j]
+                for row, line in zip(t["rows"], t["values"], strict=True)
+                for j, column in enumerate(t["columns"])
+            },
+            unit=t["unit"],
+        )
+        for t in raw["tables"]
+    )
+    return ReportDocument(
+        agreement=raw["agreement"],
+        activity=raw["activity"],
+        period=Period(
+            start=date.fromisoformat(period["start"]),
+            end=date.fromisoformat(period["end_exclusive"]),
+            code=period["code"],
+            label=period["label"],
+        ),
+        k=raw["k"],
+        tables=tables,
+        figures=tuple(
+            SafeFigure(f["indicator"], f["title"], f["value"], f["unit"], f["base"])
+            for f in raw["figures"]
+        ),
+        targets=tuple(
+            TargetResult(t["indicator"], t["label"], t["target"], t["actual"], t["met"])
+            for t in raw["targets"]
+        ),
+        narrative=raw["narrative"],
+        notes=tuple(raw["notes"]),
+        published_at=(datetime.fromisoformat(raw["published_at"]) if raw["published_at"] else None),
+        release_number=raw["release_number"],
+        corrects=raw["corrects"],
+        extra=dict(raw["extra"]),
+    )
 
 
 # --- CSV ---------------------------------------------------------------------------------

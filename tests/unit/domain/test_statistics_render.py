@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.statistics.render import to_csv, to_json, to_pdf
+from domain.statistics.render import from_json, to_csv, to_json, to_pdf
 from domain.statistics.spec import (
     SUPPRESSED_LEGEND,
     SUPPRESSED_MARK,
@@ -131,6 +131,15 @@ class TestJson:
 
     def test_same_document_same_bytes(self, document: ReportDocument) -> None:
         assert to_json(document) == to_json(replace(document))
+
+    def test_read_back_gives_the_same_document(self, document: ReportDocument) -> None:
+        again = from_json(to_json(document))
+        assert again == document
+        assert to_json(again) == to_json(document)
+
+    def test_read_back_refuses_another_format(self) -> None:
+        with pytest.raises(ValueError, match="not a follow-up report"):
+            from_json(b'{"format": "other"}')
 
 
 class TestPdf:
