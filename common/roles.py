@@ -80,6 +80,8 @@ class Permission(StrEnum):
     CONFIGURE = "configure"
     # The steering group's follow-up of the collaboration agreement (issue 14): statistics only.
     READ_FOLLOW_UP = "read_follow_up"
+    # The coordinator sets up the agreement: parties, goal areas, activities and targets.
+    MANAGE_AGREEMENTS = "manage_agreements"
 
 
 # What social services staff do on the cases they manage: run the meetings and keep the plan.
@@ -121,6 +123,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHANGE_CASE_STATE,
             Permission.MANAGE_TEAM,
             Permission.RECORD_CONSENT,
+            Permission.READ_FOLLOW_UP,
+            Permission.MANAGE_AGREEMENTS,
             *CASE_WORK,
         }
     ),
