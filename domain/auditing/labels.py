@@ -101,6 +101,12 @@ ACTION_LABELS: dict[str, str] = {
     "agreement.target.create": "Lade till ett mål för en aktivitet",
     "agreement.target.update": "Ändrade ett mål för en aktivitet",
     "agreement.target.delete": "Tog bort ett mål för en aktivitet",
+    # The follow-up report and the release ledger (aggregates only)
+    "follow_up.preview": "Förhandsgranskade en uppföljningsrapport (sammanställd statistik)",
+    "follow_up.narrative": "Sparade kommentaren i en uppföljningsrapport",
+    "follow_up.publish": "Publicerade en uppföljningsrapport",
+    "follow_up.correct": "Öppnade en publicerad uppföljningsrapport för rättelse",
+    "follow_up.download": "Hämtade en publicerad uppföljningsrapport (fil)",
     # The auditor's own work
     "audit.search": "Sökte i loggen",
     "audit.access_report": "Tog fram åtkomstrapport för ärendet",
@@ -118,6 +124,8 @@ BASIS_LABELS: dict[str, str] = {
     "system": "Systemet, enligt samtyckesreglerna",
     "sender": "Avsändare av aktualiseringen",
     "configuration": "Konfiguration",
+    "statistics": "Sammanställd statistik för uppföljning",
+    "published_statistics": "Publicerad uppföljning",
 }
 
 OUTCOME_LABELS: dict[str, str] = {"allowed": "Tillåten", "denied": "Nekad"}

@@ -57,14 +57,18 @@ class FollowUpReport(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     agreement_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("agreement.id", ondelete="RESTRICT"), nullable=False, index=True)
+        sa_column=Column(
+            ForeignKey("agreement.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
     )
     activity_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("agreement_activity.id", ondelete="RESTRICT"), nullable=False)
     )
     period_code: str = Field(sa_column=Column(String(16), nullable=False))
     narrative: str = Field(default="", sa_column=Column(Text, nullable=False))
-    state: str = Field(default=ReportState.DRAFT.value, sa_column=Column(String(16), nullable=False))
+    state: str = Field(
+        default=ReportState.DRAFT.value, sa_column=Column(String(16), nullable=False)
+    )
     # The number of the last release published from this report (None: never published).
     last_release: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
@@ -94,7 +98,9 @@ class StatisticsRelease(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     agreement_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("agreement.id", ondelete="RESTRICT"), nullable=False, index=True)
+        sa_column=Column(
+            ForeignKey("agreement.id", ondelete="RESTRICT"), nullable=False, index=True
+        )
     )
     number: int = Field(sa_column=Column(Integer, nullable=False))
     activity_id: uuid.UUID = Field(
