@@ -24,8 +24,8 @@ from domain.statistics.periods import Period
 from domain.statistics.spec import (
     BREAKDOWN_LABELS,
     SUPPRESSED_LEGEND,
-    Breakdown,
     SUPPRESSED_MARK,
+    Breakdown,
     ReportDocument,
     SafeFigure,
     SafeTable,
