@@ -201,6 +201,14 @@ SEGMENT_LABELS: dict[str, str] = {
     "faktorer": "risk- och skyddsfaktorer",
     "uppfoljning": "uppföljning",
     "overlamna": "överlämning",
+    "rapporter": "uppföljningsrapporter",
+    "rapport": "uppföljningsrapport",
+    "kommentar": "kommentar",
+    "publicera": "publicering",
+    "publicerat": "publicerad uppföljning",
+    "rapport.json": "fil (JSON)",
+    "rapport.csv": "fil (CSV)",
+    "rapport.pdf": "fil (PDF)",
     # the JSON API
     "assessment-factors": "risk- och skyddsfaktorer",
     "agencies": "enheter",
@@ -255,6 +263,16 @@ SEGMENT_LABELS: dict[str, str] = {
     "decision": "beslut",
     "waiting-list": "väntelista",
     "young-persons": "ung person",
+    "follow-up": "uppföljning",
+    "reports": "uppföljningsrapporter",
+    "preview": "förhandsgranskning",
+    "narrative": "kommentar",
+    "publish": "publicering",
+    "correct": "rättelse",
+    "releases": "publicerade uppföljningar",
+    "report.json": "fil (JSON)",
+    "report.csv": "fil (CSV)",
+    "report.pdf": "fil (PDF)",
 }
 API_PREFIX = ("api", "v1")
 
