@@ -19,6 +19,7 @@ from api.deps import DbSession, open_db
 from api.middleware import RequestContextMiddleware
 from api.routers import (
     admin,  # issue 15
+    agreements,  # issue 14: the collaboration agreement
     assessments,
     audit,
     auth,
@@ -207,6 +208,7 @@ def create_app(
     api.include_router(admin.router)  # issue 15: the administrator's API
     api.include_router(configuration_api.router)  # issue 15
     api.include_router(follow_up_api.router)  # issue 14: follow-up reports and releases
+    api.include_router(agreements.router)  # issue 14: the collaboration agreement
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.
     for router in (

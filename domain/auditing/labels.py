@@ -209,6 +209,11 @@ SEGMENT_LABELS: dict[str, str] = {
     "rapport.json": "fil (JSON)",
     "rapport.csv": "fil (CSV)",
     "rapport.pdf": "fil (PDF)",
+    "overenskommelser": "samverkansöverenskommelser",
+    "parter": "part i överenskommelse",
+    "malomraden": "målområde",
+    "aktiviteter": "aktivitet",
+    "andra": "ändring",
     # the JSON API
     "assessment-factors": "risk- och skyddsfaktorer",
     "agencies": "enheter",
@@ -273,6 +278,11 @@ SEGMENT_LABELS: dict[str, str] = {
     "report.json": "fil (JSON)",
     "report.csv": "fil (CSV)",
     "report.pdf": "fil (PDF)",
+    "agreements": "samverkansöverenskommelser",
+    "parties": "part i överenskommelse",
+    "goal-areas": "målområde",
+    "activities": "aktivitet",
+    "targets": "mål för aktivitet",
 }
 API_PREFIX = ("api", "v1")
 
