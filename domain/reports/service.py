@@ -243,9 +243,11 @@ def save_narrative(
     agreement, activity = _load(session, agreement_id, activity_id)
     agreements.period_of(session, actor, agreement.id, period_code)
     text = rules.narrative(narrative)
-    report = _writable(session, actor, agreement, activity, period_code, version)
+    report, created = _writable(
+        session, actor, agreement, activity, period_code, version, narrative=text
+    )
     repository = ReportRepository(session)
-    if not repository.update_if_version(
+    if not created and not repository.update_if_version(
         report, report.version, narrative=text, updated_at=utcnow(), updated_by=actor.user_id
     ):
         raise StaleVersion(report.version)
@@ -267,8 +269,11 @@ def _writable(
     activity: AgreementActivity,
     period_code: str,
     version: int,
-) -> FollowUpReport:
-    """The draft to change at `version`, created at version 0 when there is none."""
+    *,
+    narrative: str = "",
+) -> tuple[FollowUpReport, bool]:
+    """The draft to change at `version`, and whether it was created now (at version 1, with
+    `narrative`) because `version` was 0 and there was none."""
     repository = ReportRepository(session)
     report = repository.report(activity.id, period_code)
     if report is None:
@@ -278,6 +283,7 @@ def _writable(
             agreement_id=agreement.id,
             activity_id=activity.id,
             period_code=period_code,
+            narrative=narrative,
             created_by=actor.user_id,
             updated_by=actor.user_id,
         )
@@ -286,12 +292,12 @@ def _writable(
                 repository.add(report)
         except IntegrityError as exc:  # another request created it meanwhile
             raise StaleVersion(None) from exc
-        return report
+        return report, True
     if report.state == ReportState.PUBLISHED.value:
         raise AlreadyPublished()
     if report.version != version:
         raise StaleVersion(report.version)
-    return report
+    return report, False
 
 
 def correct(
@@ -355,7 +361,7 @@ def publish(
     actor.require(Permission.MANAGE_AGREEMENTS)
     agreement, activity = _load(session, agreement_id, activity_id)
     agreements.period_of(session, actor, agreement.id, period_code)
-    report = _writable(session, actor, agreement, activity, period_code, version)
+    report, _created = _writable(session, actor, agreement, activity, period_code, version)
     repository = ReportRepository(session)
     corrects = report.last_release
     checkpoint = latest_checkpoint(session)  # before the computation: the data is at least this
