@@ -25,7 +25,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from common.actor import Actor
-from common.errors import DomainError, FieldError, NotFound, ValidationFailed
+from common.errors import DomainError, FieldError, ValidationFailed
 from common.roles import Permission
 from domain.agreements import service as agreements
 from domain.reports import service as reports
@@ -54,11 +54,19 @@ def statistics_of(request: Request) -> Statistics:
     return found
 
 
-def _uuid(value: str | None) -> uuid.UUID:
+_WHAT = {
+    "overenskommelse": "Välj en samverkansöverenskommelse.",
+    "aktivitet": "Välj en aktivitet.",
+    "release_id": "Ange en publicering.",
+}
+
+
+def _uuid(value: str | None, field: str) -> uuid.UUID:
+    """A malformed id is bad input, 422 naming the field; an unknown one is 404 later."""
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise NotFound() from None
+        raise ValidationFailed.one(field, _WHAT[field]) from None
 
 
 def _report_url(agreement_id: uuid.UUID, activity_id: uuid.UUID, period: str) -> str:
@@ -228,7 +236,7 @@ def follow_up(request: Request, session: PageDb, actor: PageActor) -> Response:
 @router.get(BASE + "/publicerat/{release_id}")
 def published(request: Request, session: PageDb, actor: PageActor, release_id: str) -> Response:
     actor.require(Permission.READ_FOLLOW_UP)
-    view = reports.release(session, actor, _uuid(release_id))
+    view = reports.release(session, actor, _uuid(release_id, "release_id"))
     return render(
         request,
         "follow_up_release.html",
@@ -240,7 +248,7 @@ def published(request: Request, session: PageDb, actor: PageActor, release_id: s
 def _download(kind: str) -> Any:
     def download(session: PageDb, actor: PageActor, release_id: str) -> Response:
         actor.require(Permission.READ_FOLLOW_UP)
-        data, media, name = reports.download(session, actor, _uuid(release_id), kind)
+        data, media, name = reports.download(session, actor, _uuid(release_id, "release_id"), kind)
         return Response(
             content=data,
             media_type=media,
@@ -349,8 +357,8 @@ def report_page(
         request,
         session,
         actor,
-        agreement_id=_uuid(overenskommelse),
-        activity_id=_uuid(aktivitet),
+        agreement_id=_uuid(overenskommelse, "overenskommelse"),
+        activity_id=_uuid(aktivitet, "aktivitet"),
         period=period,
     )
 
@@ -370,7 +378,10 @@ def save_narrative(
     narrative: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     _manager(actor)
-    agreement_id, activity_id = _uuid(overenskommelse), _uuid(aktivitet)
+    agreement_id, activity_id = (
+        _uuid(overenskommelse, "overenskommelse"),
+        _uuid(aktivitet, "aktivitet"),
+    )
     try:
         reports.save_narrative(
             session,
@@ -424,7 +435,10 @@ def publish(
     bekrafta: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     _manager(actor)
-    agreement_id, activity_id = _uuid(overenskommelse), _uuid(aktivitet)
+    agreement_id, activity_id = (
+        _uuid(overenskommelse, "overenskommelse"),
+        _uuid(aktivitet, "aktivitet"),
+    )
     if bekrafta != "ja":
         return _report_page(
             request,
@@ -474,7 +488,10 @@ def correct(
     version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     _manager(actor)
-    agreement_id, activity_id = _uuid(overenskommelse), _uuid(aktivitet)
+    agreement_id, activity_id = (
+        _uuid(overenskommelse, "overenskommelse"),
+        _uuid(aktivitet, "aktivitet"),
+    )
     try:
         reports.correct(
             session,
