@@ -71,9 +71,7 @@ def upgrade() -> None:
             "activity_id", "period_code", name=op.f("uq_follow_up_report_activity_id_period_code")
         ),
     )
-    op.create_index(
-        op.f("ix_follow_up_report_agreement_id"), "follow_up_report", ["agreement_id"]
-    )
+    op.create_index(op.f("ix_follow_up_report_agreement_id"), "follow_up_report", ["agreement_id"])
     op.create_table(
         LEDGER,
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -129,9 +127,7 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("release_sha256", name=op.f("uq_statistics_release_release_sha256")),
     )
-    op.create_index(
-        op.f("ix_statistics_release_agreement_id"), LEDGER, ["agreement_id"]
-    )
+    op.create_index(op.f("ix_statistics_release_agreement_id"), LEDGER, ["agreement_id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             "CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS "
