@@ -103,7 +103,9 @@ def setup(session: Session) -> Setup:
     return Setup(coordinator, steering, agreement, activity.id)
 
 
-def _publish(session: Session, s: Setup, version: int, stats: FakeStatistics) -> StatisticsRelease:
+def _publish(
+    session: Session, s: Setup, version: int, stats: service.Statistics
+) -> StatisticsRelease:
     return service.publish(
         session,
         s.coordinator,
