@@ -48,6 +48,7 @@ from domain.consents.sweep import consent_sweeper
 from domain.health.repository import database_answers
 from frontend import (
     admin_pages,
+    agreement_pages,  # issue 14: the collaboration agreement
     assessment_pages,
     config_pages,  # issue 15: the municipality's configuration
     consent_pages,
@@ -224,6 +225,7 @@ def create_app(
         admin_pages.router,  # issue 15: the administrator's pages
         follow_up_pages.router,  # issue 15: the steering group's landing page
         config_pages.router,  # issue 15
+        agreement_pages.router,  # issue 14: the collaboration agreement
     ):
         app.include_router(router, dependencies=[Depends(open_db, scope="function")])
 

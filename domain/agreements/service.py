@@ -23,6 +23,7 @@ from common.actor import Actor
 from common.clock import utcnow
 from common.errors import Conflict, FieldError, NotFound, StaleVersion, ValidationFailed
 from common.roles import AgencyKind, Permission
+from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
 from domain.agreements import rules
 from domain.agreements.models import (
@@ -161,6 +162,12 @@ def _view(session: Session, agreement_id: uuid.UUID) -> AgreementView:
         periods=rules.agreement_periods(agreement),
         school_names=_school_names(session, school_ids),
     )
+
+
+def school_choices(session: Session, actor: Actor) -> Sequence[Agency]:
+    """The schools an agreement's grid may list (the coordinator's form)."""
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    return AgencyRepository(session).list(kind=AgencyKind.SCHOOL.value)
 
 
 def period_of(session: Session, actor: Actor, agreement_id: uuid.UUID, code: str) -> Period:

@@ -41,6 +41,7 @@ class Ctx:
     factor_id: str  # a current assessment factor
     referral_id: str = ""  # a referral received by the social worker's unit (issue 13)
     agency_id: str = ""  # the school, for the administrator's routes (issue 15)
+    agreement: dict[str, str] | None = None  # issue 14: ids of an agreement and its parts
 
 
 @dataclass(frozen=True)
@@ -360,6 +361,70 @@ ROUTES.update(
         },
     }
 )
+# The collaboration agreement (issue 14): read with READ_FOLLOW_UP, written with
+# MANAGE_AGREEMENTS. Writes fail after the role check (an invalid body, a stale version, a goal
+# area that still has activities); the deletes of a party, an activity and a target remove
+# spare ones made for them (`add_agreement`).
+_AGREEMENT = "/api/v1/agreements/{agreement_id}"
+_BAD_TARGET = {"json": {"indicator": "x", "kind": "x", "comparison": "x", "value": 1, "label": "x"}}
+ROUTES.update(
+    {
+        ("GET", "/api/v1/agreements"): Route(Permission.READ_FOLLOW_UP, "any", lambda _ctx: {}),
+        ("POST", "/api/v1/agreements"): Route(
+            Permission.MANAGE_AGREEMENTS,
+            "any",
+            lambda _ctx: {
+                "json": {
+                    "name": " ",
+                    "starts_on": "2024-01-01",
+                    "ends_on": "2025-01-01",
+                    "period_kind": "year",
+                }
+            },
+        ),
+        ("GET", _AGREEMENT): Route(Permission.READ_FOLLOW_UP, "any", lambda _ctx: {}),
+        ("PATCH", _AGREEMENT): Route(Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: _STALE),
+        ("POST", _AGREEMENT + "/parties"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {"json": {"name": " "}}
+        ),
+        ("DELETE", _AGREEMENT + "/parties/{party_id}"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {}
+        ),
+        ("POST", _AGREEMENT + "/goal-areas"): Route(
+            Permission.MANAGE_AGREEMENTS,
+            "any",
+            lambda _ctx: {"json": {"letter": "1", "title": "x"}},
+        ),
+        ("PATCH", _AGREEMENT + "/goal-areas/{goal_area_id}"): Route(
+            Permission.MANAGE_AGREEMENTS,
+            "any",
+            lambda _ctx: {"json": {"version": 999, "title": "x"}},
+        ),
+        ("DELETE", _AGREEMENT + "/goal-areas/{goal_area_id}"): Route(  # has activities: 409
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {}
+        ),
+        ("POST", _AGREEMENT + "/activities"): Route(
+            Permission.MANAGE_AGREEMENTS,
+            "any",
+            lambda _ctx: {"json": {"goal_area_id": str(uuid.uuid4()), "name": "x"}},
+        ),
+        ("PATCH", _AGREEMENT + "/activities/{activity_id}"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: _STALE
+        ),
+        ("DELETE", _AGREEMENT + "/activities/{activity_id}"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {}
+        ),
+        ("POST", _AGREEMENT + "/activities/{activity_id}/targets"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: _BAD_TARGET
+        ),
+        ("PATCH", _AGREEMENT + "/activities/{activity_id}/targets/{target_id}"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: _STALE
+        ),
+        ("DELETE", _AGREEMENT + "/activities/{activity_id}/targets/{target_id}"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {}
+        ),
+    }
+)
 PUBLIC = {("POST", "/api/v1/auth/token")}  # authenticates; covered by tests/api/test_auth.py
 # Logging in through an OpenID provider: public by design (the provider authenticates), and
 # only for configured issuers; covered by tests/api/test_oidc.py. `logged-out` is where the
@@ -400,7 +465,25 @@ def final_minutes(client: TestClient, case: Case) -> tuple[str, str]:
     return meeting.json()["id"], item.json()["id"]
 
 
-def _url(ctx: Ctx, path: str, case: Case) -> str:
+def _url(ctx: Ctx, path: str, case: Case, method: str = "GET") -> str:
+    if ctx.agreement is not None and "{agreement_id}" in path:
+        agreement_ids = ctx.agreement
+        spare = method == "DELETE"  # a delete removes the spare activity, party or target
+        activity = (
+            agreement_ids["spare_activity_id"]
+            if spare and path.endswith("{activity_id}")
+            else (agreement_ids["activity_id"])
+        )
+        path = (
+            path.replace("{agreement_id}", agreement_ids["agreement_id"])
+            .replace("{party_id}", agreement_ids["party_id"])
+            .replace("{goal_area_id}", agreement_ids["goal_area_id"])
+            .replace("{activity_id}", activity)
+            .replace(
+                "{target_id}",
+                agreement_ids["spare_target_id"] if spare else agreement_ids["target_id"],
+            )
+        )
     meeting_id, item_id = ctx.meetings[case.id]
     values = {
         "meeting_id": meeting_id,
@@ -477,6 +560,52 @@ def add_assessment(client: TestClient, case: Case) -> str:
     return str(response.json()["id"])
 
 
+def add_agreement(client: TestClient, world: World) -> dict[str, str]:
+    """An agreement with a party, a goal area, an activity with two targets and a spare
+    activity, made by the coordinator (issue 14)."""
+    headers = token_for(client, world.usernames["coordinator"])
+    made = client.post(
+        "/api/v1/agreements",
+        headers=headers,
+        json={
+            "name": "Matris",
+            "starts_on": "2024-01-01",
+            "ends_on": "2026-01-01",
+            "period_kind": "year",
+            "parties": [{"name": "Kommunen"}],
+        },
+    )
+    assert made.status_code == 201, made.text
+    url = f"/api/v1/agreements/{made.json()['id']}"
+    goal = client.post(url + "/goal-areas", headers=headers, json={"letter": "A", "title": "x"})
+    activities = [
+        client.post(
+            url + "/activities",
+            headers=headers,
+            json={"goal_area_id": goal.json()["id"], "name": name},
+        ).json()["id"]
+        for name in ("Aktivitet", "Reserv")
+    ]
+    target = {"indicator": "meetings", "kind": "count", "comparison": "at_least", "value": 1}
+    targets = [
+        client.post(
+            f"{url}/activities/{activities[0]}/targets",
+            headers=headers,
+            json={**target, "label": label},
+        ).json()["id"]
+        for label in ("Mål", "Reserv")
+    ]
+    return {
+        "agreement_id": made.json()["id"],
+        "party_id": made.json()["parties"][0]["id"],
+        "goal_area_id": goal.json()["id"],
+        "activity_id": activities[0],
+        "spare_activity_id": activities[1],
+        "target_id": targets[0],
+        "spare_target_id": targets[1],
+    }
+
+
 def test_every_oidc_route_is_listed(app: FastAPI) -> None:
     assert app_routes(app, "/oidc/") == PUBLIC_OIDC, "say who may call the new /oidc/ routes"
 
@@ -542,6 +671,7 @@ def test_every_route_role_and_consent_state(
     )
     ctx.referral_id = raise_referral(client, world)
     ctx.agency_id = str(world.school.id)
+    ctx.agreement = add_agreement(client, world)
     # The refusal above moved `complete` on; rebuild it so the partner's consent is complete.
     cases["complete"] = Case(client, world)
     cases["complete"].all_sign()
@@ -557,7 +687,7 @@ def test_every_route_role_and_consent_state(
                 if path in ("/api/v1/auth/logout", "/api/v1/auth/logout-everywhere"):
                     headers = token_for(client, world.usernames[who])
                 response = client.request(
-                    method, _url(ctx, path, case), headers=headers, **route.request(ctx)
+                    method, _url(ctx, path, case, method), headers=headers, **route.request(ctx)
                 )
                 if path == "/api/v1/auth/logout-everywhere":  # it ended the role's other tokens too
                     tokens[who] = token_for(client, world.usernames[who])

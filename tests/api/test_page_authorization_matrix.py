@@ -30,6 +30,7 @@ from tests.api.conftest import World, token_for
 from tests.api.matrix import ROLES, STATES, build_cases, expected_denial, page_routes
 from tests.api.test_authorization_matrix import (
     PUBLIC_OIDC,
+    add_agreement,
     add_assessment,
     final_minutes,
     raise_referral,
@@ -55,6 +56,7 @@ class Ctx:
     referral_id: str = ""  # a referral to the social worker's unit (issue 13)
     agency_id: str = ""  # the school, for the administrator's pages (issue 15)
     factor_id: str = ""  # a current risk or protective factor (issue 15)
+    agreement: dict[str, str] = field(default_factory=dict)  # issue 14: `add_agreement`
 
 
 @dataclass(frozen=True)
@@ -299,6 +301,35 @@ PAGES: dict[tuple[str, str], Page] = {
         Permission.CONFIGURE, "any", 409, {"version": STALE}
     ),
 }
+# The collaboration agreement (issue 14): the steering group and the coordinator read it, the
+# coordinator changes it. Every form is invalid here, but the delete of the spare target.
+_AGREEMENT = "/uppfoljning/overenskommelser"
+_ONE = _AGREEMENT + "/{agreement_id}"
+PAGES.update(
+    {
+        ("GET", _AGREEMENT): Page(Permission.READ_FOLLOW_UP, "any"),
+        ("GET", _AGREEMENT + "/ny"): Page(Permission.MANAGE_AGREEMENTS, "any"),
+        ("POST", _AGREEMENT + "/ny"): Page(Permission.MANAGE_AGREEMENTS, "any", 422, {"name": ""}),
+        ("GET", _ONE): Page(Permission.READ_FOLLOW_UP, "any"),
+        ("GET", _ONE + "/andra"): Page(Permission.MANAGE_AGREEMENTS, "any"),
+        ("POST", _ONE + "/andra"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 422, {"name": "", "version": STALE}
+        ),
+        ("POST", _ONE + "/parter"): Page(Permission.MANAGE_AGREEMENTS, "any", 422, {"name": ""}),
+        ("POST", _ONE + "/malomraden"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 422, {"letter": ""}
+        ),
+        ("POST", _ONE + "/aktiviteter"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 422, {"name": ""}
+        ),
+        ("POST", _ONE + "/aktiviteter/{activity_id}/mal"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 422, {"indicator": "x"}
+        ),
+        ("POST", _ONE + "/aktiviteter/{activity_id}/mal/{target_id}/ta-bort"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 303
+        ),
+    }
+)
 # Covered by tests/api/test_authorization_matrix.py and tests/api/test_oidc.py.
 COVERED_ELSEWHERE = PUBLIC_OIDC
 
@@ -350,6 +381,9 @@ PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "code": lambda _ctx, _case: "A",  # a cylinder level (issue 15)
     "release_id": lambda _ctx, _case: "ingen-publicering",  # malformed: 422 (issue 14)
     "factor_id": lambda ctx, _case: ctx.factor_id,
+    "agreement_id": lambda ctx, _case: ctx.agreement["agreement_id"],
+    "activity_id": lambda ctx, _case: ctx.agreement["activity_id"],
+    "target_id": lambda ctx, _case: ctx.agreement["spare_target_id"],  # deleted once
     **{name: _record(name) for name in CASE_RECORDS},
 }
 CASE_IDS = {"case_id", "young_person_id", *CASE_RECORDS}
@@ -443,6 +477,7 @@ def _context(client: TestClient, world: World) -> Ctx:
         referral_id=raise_referral(client, world),
         agency_id=str(world.school.id),
         factor_id=client.get("/api/v1/assessment-factors", headers=owner).json()[0]["id"],
+        agreement=add_agreement(client, world),
     )
 
 

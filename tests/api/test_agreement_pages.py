@@ -1,0 +1,159 @@
+"""The agreement's pages (issue 14, item 1): the coordinator sets the agreement up through
+forms whose errors name the field; the steering group reads the same pages with no form, and
+its posts are refused."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import World
+from tests.api.test_agreements import URL, body, coordinator, with_activity
+from tests.api.test_pages import csrf_from, log_in
+
+BASE = "/uppfoljning/overenskommelser"
+
+
+def post(client: TestClient, page: str, url: str, data: dict[str, Any]) -> Any:
+    form = client.get(page)
+    assert form.status_code == 200, form.text
+    return client.post(
+        url, data={**data, "csrf_token": csrf_from(form.text)}, follow_redirects=False
+    )
+
+
+def title(html: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert found
+    return found.group(1)
+
+
+class TestCoordinator:
+    def test_creates_an_agreement_through_the_form(self, client: TestClient, world: World) -> None:
+        log_in(client, world.usernames["coordinator"])
+        response = post(
+            client,
+            f"{BASE}/ny",
+            f"{BASE}/ny",
+            {
+                "name": "Överenskommelse Test",
+                "starts_on": "2024-01-01",
+                "ends_on": "2026-01-01",
+                "period_kind": "half_year",
+                "k": "5",
+                "breakdowns": ["gender", "school"],
+                "areas": "Norr\nSöder\n",
+                "school_agency_ids": [str(world.school.id)],
+                "follow_up_by": "Styrgruppen för SSPF",
+                "parties": "Testkommun\nPolisen",
+            },
+        )
+        assert response.status_code == 303, response.text
+        page = client.get(response.headers["location"])
+        assert "Överenskommelse Test" in page.text
+        assert "Första halvåret 2024" in page.text
+        assert "Testskolan" in page.text
+        assert 'action="/uppfoljning/overenskommelser/' in page.text  # the forms are shown
+
+    def test_bad_input_is_named_per_field_and_nothing_is_created(
+        self, client: TestClient, world: World
+    ) -> None:
+        log_in(client, world.usernames["coordinator"])
+        response = post(
+            client,
+            f"{BASE}/ny",
+            f"{BASE}/ny",
+            {
+                "name": "",
+                "starts_on": "i morgon",
+                "ends_on": "2026-01-01",
+                "period_kind": "tertial",
+                "k": "1",
+            },
+        )
+        assert response.status_code == 422
+        assert title(response.text).startswith("Fel:")
+        for field in ("name", "starts_on", "k"):
+            assert f'href="#{field}"' in response.text
+        assert "Det finns ingen samverkansöverenskommelse" in client.get(BASE).text
+
+    def test_adds_a_goal_area_and_a_target_and_a_wrong_kind_is_named(
+        self, client: TestClient, world: World
+    ) -> None:
+        agreement, activity = with_activity(client, world)
+        log_in(client, world.usernames["coordinator"])
+        page = f"{BASE}/{agreement['id']}"
+        added = post(
+            client, page, f"{page}/malomraden", {"letter": "h", "title": "Reducera dödligt våld"}
+        )
+        assert added.status_code == 303
+        assert "H. Reducera dödligt våld" in client.get(page).text
+        target_url = f"{page}/aktiviteter/{activity['id']}/mal"
+        wrong = post(
+            client,
+            page,
+            target_url,
+            {
+                "indicator": "consent_share",
+                "kind": "count",
+                "comparison": "at_least",
+                "value": "80",
+                "label": "Samtycken",
+            },
+        )
+        assert wrong.status_code == 422
+        assert f'href="#target-{activity["id"]}-kind"' in wrong.text
+        right = post(
+            client,
+            page,
+            target_url,
+            {
+                "indicator": "cases_closed:goals_met",
+                "kind": "count",
+                "comparison": "at_least",
+                "value": "15",
+                "label": "Bryta loss minst 15 unga",
+            },
+        )
+        assert right.status_code == 303, right.text
+        shown = client.get(page).text
+        assert "Bryta loss minst 15 unga" in shown
+        assert "minst 15" in shown
+
+
+class TestSteeringGroup:
+    def test_reads_the_agreement_without_any_form(self, client: TestClient, world: World) -> None:
+        agreement, activity = with_activity(client, world)
+        log_in(client, world.usernames["steering"])
+        listed = client.get(BASE)
+        assert listed.status_code == 200
+        assert "Ny överenskommelse" not in listed.text
+        page = client.get(f"{BASE}/{agreement['id']}")
+        assert page.status_code == 200
+        assert activity["name"] in page.text
+        assert 'action="/uppfoljning/overenskommelser' not in page.text
+        assert client.get(f"{BASE}/ny").status_code == 403
+
+    def test_its_posts_are_refused_and_change_nothing(
+        self, client: TestClient, world: World
+    ) -> None:
+        agreement, _activity = with_activity(client, world)
+        log_in(client, world.usernames["steering"])
+        page = f"{BASE}/{agreement['id']}"
+        response = post(client, page, f"{page}/parter", {"name": "Smugglad part"})
+        assert response.status_code == 403
+        assert "Smugglad part" not in client.get(page).text
+
+    def test_a_social_worker_has_no_agreement_pages(self, client: TestClient, world: World) -> None:
+        log_in(client, world.usernames["social_worker"])
+        assert client.get(BASE).status_code == 403
+
+
+def test_the_api_and_the_page_show_the_same_agreement(client: TestClient, world: World) -> None:
+    created = client.post(URL, json=body(world), headers=coordinator(client, world)).json()
+    log_in(client, world.usernames["steering"])
+    page = client.get(f"{BASE}/{created['id']}").text
+    for period in created["periods"]:
+        assert period["label"] in page
