@@ -32,7 +32,9 @@ from api.routers import (
     referrals,  # issue 13
 )
 from api.routers import configuration as configuration_api  # issue 15
+from api.routers import follow_up as follow_up_api  # issue 14
 from api.settings import Settings
+from api.statistics import bind_statistics
 from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
 from common.crypto import install_field_keyring
@@ -168,6 +170,7 @@ def create_app(
     app.state.engine = engine
     app.state.log_signer = log_signer(settings, keys)
     app.state.sequencer = new_sequencer()  # replaced at each start; idle until then
+    app.state.statistics = bind_statistics(keys)  # issue 14: the follow-up report's figures
     app.state.second_factor_required = (
         settings.second_factor_required
         if second_factor_required is None
@@ -205,6 +208,7 @@ def create_app(
     api.include_router(audit.router)
     api.include_router(admin.router)  # issue 15: the administrator's API
     api.include_router(configuration_api.router)  # issue 15
+    api.include_router(follow_up_api.router)  # issue 14: follow-up reports and releases
     api.include_router(agreements.router)  # issue 14: the collaboration agreement
     app.include_router(api)
     # Pages get the same per-request transaction as the API, opened before any page dependency.

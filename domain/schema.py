@@ -12,6 +12,7 @@ from domain.meetings import models as meeting_models
 from domain.people import models as people_models
 from domain.plans import models as plan_models
 from domain.referrals import models as referral_models  # issue 13: referrals
+from domain.reports import models as report_models  # issue 14: follow-up reports, ledger
 from domain.users import models as user_models
 
 TABLE_MODULES = (
@@ -26,6 +27,7 @@ TABLE_MODULES = (
     assessment_models,
     configuration_models,  # issue 15: consent ages, configuration history
     agreement_models,  # issue 14: the collaboration agreement
+    report_models,  # issue 14: the follow-up report and the release ledger
     audit_models,
 )
 

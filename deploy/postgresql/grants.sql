@@ -22,6 +22,10 @@ REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER
     ON audit_event, audit_leaf, audit_node, audit_checkpoint FROM samsyn_app;
 GRANT SELECT, INSERT ON audit_event, audit_leaf, audit_node, audit_checkpoint TO samsyn_app;
 
+-- The release ledger of published statistics never changes either (issue 14).
+REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON statistics_release FROM samsyn_app;
+GRANT SELECT, INSERT ON statistics_release TO samsyn_app;
+
 REVOKE UPDATE, TRUNCATE, REFERENCES, TRIGGER ON audit_pending FROM samsyn_app;
 GRANT SELECT, INSERT, DELETE ON audit_pending TO samsyn_app;
 

@@ -550,12 +550,16 @@ def test_each_role_lands_on_its_own_page(
     assert page.status_code == 200
 
 
-def test_the_follow_up_page_says_what_will_come(client: TestClient, world: World) -> None:
+def test_the_follow_up_page_says_when_nothing_is_published(
+    client: TestClient, world: World
+) -> None:
     Admin(client, world, "steering")
     html = client.get("/uppfoljning").text
     assert "Uppföljning av samverkansöverenskommelsen" in html
-    assert "kommer" in html
+    assert "Inget är publicerat ännu." in html
     assert 'href="/uppfoljning"' in html  # in the steering group's navigation
+    assert 'href="/uppfoljning/overenskommelser"' in html
+    assert 'href="/uppfoljning/rapporter"' not in html  # the coordinator's
     assert 'href="/arenden"' not in html
 
 

@@ -332,6 +332,35 @@ ROUTES.update(
         ("GET", "/api/v1/config-history"): Route(Permission.CONFIGURE, "any", lambda _ctx: {}),
     }
 )
+# The follow-up report and the release ledger (issue 14): reports need MANAGE_AGREEMENTS,
+# releases READ_FOLLOW_UP. Each request is malformed, so it is refused after the role check.
+_FOLLOW_UP = "/api/v1/follow-up"
+ROUTES.update(
+    {
+        ("GET", f"{_FOLLOW_UP}/reports/preview"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {"params": {"period": "x"}}
+        ),
+        ("PUT", f"{_FOLLOW_UP}/reports/narrative"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {"json": {}}
+        ),
+        ("POST", f"{_FOLLOW_UP}/reports/publish"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {"json": {}}
+        ),
+        ("POST", f"{_FOLLOW_UP}/reports/correct"): Route(
+            Permission.MANAGE_AGREEMENTS, "any", lambda _ctx: {"json": {}}
+        ),
+        ("GET", f"{_FOLLOW_UP}/releases"): Route(Permission.READ_FOLLOW_UP, "any", lambda _ctx: {}),
+        ("GET", f"{_FOLLOW_UP}/releases/{{release_id}}"): Route(
+            Permission.READ_FOLLOW_UP, "any", lambda _ctx: {}
+        ),
+        **{
+            ("GET", f"{_FOLLOW_UP}/releases/{{release_id}}/report.{kind}"): Route(
+                Permission.READ_FOLLOW_UP, "any", lambda _ctx: {}
+            )
+            for kind in ("json", "csv", "pdf")
+        },
+    }
+)
 # The collaboration agreement (issue 14): read with READ_FOLLOW_UP, written with
 # MANAGE_AGREEMENTS. Writes fail after the role check (an invalid body, a stale version, a goal
 # area that still has activities); the deletes of a party, an activity and a target remove
@@ -470,6 +499,7 @@ def _url(ctx: Ctx, path: str, case: Case, method: str = "GET") -> str:
         "code": "A",
         "factor_id": ctx.factor_id,
         "agency_id": ctx.agency_id,
+        "release_id": "ingen-publicering",  # malformed: 422 after the role check
     }
     if "{goal_id}" in path or "{commitment_id}" in path:
         ids = ctx.plans[case.id]

@@ -240,6 +240,23 @@ PAGES: dict[tuple[str, str], Page] = {
     ("GET", "/admin/inloggning"): Page(Permission.CONFIGURE, "any"),
     # The steering group's landing page (issue 15).
     ("GET", "/uppfoljning"): Page(Permission.READ_FOLLOW_UP, "any"),
+    # The follow-up report and the release ledger (issue 14): without ids the forms are bad
+    # input (422 naming the field), after the role check.
+    ("GET", "/uppfoljning/rapporter"): Page(Permission.MANAGE_AGREEMENTS, "any"),
+    ("GET", "/uppfoljning/rapporter/rapport"): Page(Permission.MANAGE_AGREEMENTS, "any", 422),
+    ("POST", "/uppfoljning/rapporter/kommentar"): Page(Permission.MANAGE_AGREEMENTS, "any", 422),
+    ("POST", "/uppfoljning/rapporter/publicera"): Page(Permission.MANAGE_AGREEMENTS, "any", 422),
+    ("POST", "/uppfoljning/rapporter/rattelse"): Page(Permission.MANAGE_AGREEMENTS, "any", 422),
+    ("GET", "/uppfoljning/publicerat/{release_id}"): Page(Permission.READ_FOLLOW_UP, "any", 422),
+    ("GET", "/uppfoljning/publicerat/{release_id}/rapport.json"): Page(
+        Permission.READ_FOLLOW_UP, "any", 422
+    ),
+    ("GET", "/uppfoljning/publicerat/{release_id}/rapport.csv"): Page(
+        Permission.READ_FOLLOW_UP, "any", 422
+    ),
+    ("GET", "/uppfoljning/publicerat/{release_id}/rapport.pdf"): Page(
+        Permission.READ_FOLLOW_UP, "any", 422
+    ),
     # The municipality's configuration (issue 15): every edit is stale or invalid here.
     ("GET", "/admin/installningar"): Page(Permission.CONFIGURE, "any"),
     ("GET", "/admin/installningar/historik"): Page(Permission.CONFIGURE, "any"),
@@ -362,6 +379,7 @@ PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "referral_id": lambda ctx, _case: ctx.referral_id,
     "agency_id": lambda ctx, _case: ctx.agency_id,
     "code": lambda _ctx, _case: "A",  # a cylinder level (issue 15)
+    "release_id": lambda _ctx, _case: "ingen-publicering",  # malformed: 422 (issue 14)
     "factor_id": lambda ctx, _case: ctx.factor_id,
     "agreement_id": lambda ctx, _case: ctx.agreement["agreement_id"],
     "activity_id": lambda ctx, _case: ctx.agreement["activity_id"],
