@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,19 @@ def set_clock(now: Callable[[], datetime]) -> None:
 
 def reset_clock() -> None:
     set_clock(lambda: datetime.now(UTC))
+
+
+@contextmanager
+def stopped_at(moment: datetime) -> Iterator[None]:
+    """'Now' is `moment` inside the block, and whatever it was before after it. For building
+    a synthetic past (the demo's earlier years), never for serving requests."""
+    global _now
+    before = _now
+    _now = lambda: moment  # noqa: E731
+    try:
+        yield
+    finally:
+        _now = before
 
 
 def ensure_utc(value: datetime) -> datetime:

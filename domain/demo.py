@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import random
 import uuid
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session
 
 from common.actor import Actor
-from common.clock import STOCKHOLM, today
+from common.clock import STOCKHOLM, stopped_at, today
 from common.crypto import BlindIndex
 from common.roles import AgencyKind, Role
 from consent.models import ConsentMethod
@@ -221,10 +222,206 @@ def seed(session: Session, *, index: BlindIndex, young_people: int = 20) -> None
         if number == 0:  # active, with the demo school, police and leisure contacts on it
             _demo_plan(session, owner, case, partners)
             _emergency(session, owner, case, partners, now)
+    _demo_history(session, actors, schools, index=index, rng=rng)  # issue 14
     _demo_referrals(
         session, actors, index=index, unit_id=agencies[SOCIAL_SERVICES].id, rng=rng, closed=closed
     )
     _demo_agreement(session, actors["samordnare"], agencies)  # issue 14
+
+
+# Issue 14: the programme's earlier years, so that the follow-up has periods with figures to
+# show (at k = 5 the twenty young people of today show almost nothing on their own).
+HISTORY_FROM = date(2025, 1, 7)
+HISTORY_PEOPLE = 90
+OUTCOMES = [
+    *[Outcome.GOALS_MET] * 6,
+    Outcome.MOVED,
+    Outcome.AGE_LIMIT,
+    Outcome.TRANSFERRED,
+    Outcome.OTHER,
+]
+LEVEL_PATHS = [("C", "D"), ("D", "0"), ("B", "C"), ("D", "D"), ("C", "B"), ("D", "0")]
+
+
+def _demo_history(
+    session: Session,
+    actors: dict[str, Actor],
+    schools: list[Agency],
+    *,
+    index: BlindIndex,
+    rng: random.Random,
+) -> None:
+    """Young people whose cases opened from January 2025 on, each taken through its life with
+    the clock stopped at the day it happened: consent (a few refuse), a start meeting, network
+    and team meetings with the young person and guardians, now and then an emergency stop, two
+    cylinder-model assessments, and for most a closing with an outcome."""
+    now = today()
+    last_opening = now - timedelta(days=60)
+    catalogue = assessments.current_factors(session, actors["handlaggare"])
+    factors = [f.factor_id for f in catalogue]
+    for number in range(HISTORY_PEOPLE):
+        opened = HISTORY_FROM + timedelta(days=rng.randrange((last_opening - HISTORY_FROM).days))
+        gender = Gender.FEMALE if rng.random() < 0.45 else Gender.MALE
+        born = opened - timedelta(days=rng.randrange(12 * 365, 18 * 365))
+        last = SURNAMES[(number + 3) % len(SURNAMES)]
+        owner = actors["handlaggare" if number % 2 else "handlaggare2"]
+        at_ekbacken = rng.random() < 0.65
+        partners = [
+            actors["skola" if at_ekbacken else "skola2"],
+            actors["polis"],
+            actors["fritid"],
+        ]
+
+        def on(day: date, hour: int = 10) -> AbstractContextManager[None]:
+            return stopped_at(_local(day, hour).astimezone(UTC))
+
+        with on(opened):
+            person = register_young_person(
+                session,
+                owner,
+                index=index,
+                data=YoungPersonInput(
+                    personnummer=synthetic_personnummer(rng, born, gender),
+                    first_name=FIRST_NAMES[gender][(number + 5) % 10],
+                    last_name=last,
+                    gender=gender.value,
+                    home_area=AREAS[rng.randrange(len(AREAS))],
+                    school_agency_id=schools[0 if at_ekbacken else 1].id,
+                    guardians=[
+                        GuardianInput(name=f"Maria {last} (vh)", has_custody=True),
+                        GuardianInput(name=f"Johan {last} (vh)", has_custody=number % 3 != 0),
+                    ],
+                ),
+            )
+            programme = Programme.SIG if rng.random() < 0.3 else Programme.SSPF
+            case = cases.open_case(
+                session, owner, young_person_id=person.id, programme=programme.value
+            )
+        with on(opened + timedelta(days=2)):
+            case = cases.change_state(
+                session,
+                owner,
+                case_id=case.id,
+                target=CaseState.CONSENT_PENDING.value,
+                expected_version=case.version,
+            )
+            for partner in partners:
+                teams.add_member(session, owner, case_id=case.id, user_id=partner.user_id)
+        signed = opened + timedelta(days=rng.randrange(3, 12))
+        refuses = rng.random() < 0.12
+        with on(signed):
+            overview = consents.consent_overview(session, owner, case_id=case.id)
+            guardians = [g.id for g in overview.guardians if g.has_custody]
+            signers = [*map(str, guardians), SignerKind.YOUNG_PERSON.value]
+            for signer in signers[:1] if refuses else signers:
+                consents.record_consent(
+                    session,
+                    owner,
+                    case_id=case.id,
+                    data=ConsentInput(
+                        signer=signer,
+                        decision=(Decision.REFUSED if refuses else Decision.GIVEN).value,
+                        signed_on=signed,
+                        valid_from=signed,
+                        valid_until=signed + timedelta(days=730),
+                        agencies=[] if refuses else [str(p.agency_id) for p in partners],
+                        categories=[] if refuses else [c.value for c in SHARED_CATEGORIES],
+                        method=ConsentMethod.PAPER_FORM.value,
+                    ),
+                )
+        if refuses:
+            continue
+        closes = signed + timedelta(days=rng.randrange(90, 420))
+        ends = min(closes, now - timedelta(days=3))
+        day, kind = signed + timedelta(days=rng.randrange(4, 15)), "start"
+        first_meeting: uuid.UUID | None = None
+        while day < ends:
+            with on(day, 8):  # scheduled in the morning, held at nine
+                meeting = _held_meeting(session, owner, case, partners, guardians, kind, day, rng)
+            first_meeting = first_meeting or meeting
+            day += timedelta(days=rng.randrange(40, 90))
+            kind = "emergency_stop" if rng.random() < 0.07 else rng.choice(MEETING_KINDS)
+        path = LEVEL_PATHS[number % len(LEVEL_PATHS)]
+        for level, assessed in ((path[0], signed + timedelta(days=10)), (path[1], ends)):
+            if assessed > ends or first_meeting is None:
+                break
+            with on(assessed, 15):
+                assessments.record_assessment(
+                    session,
+                    owner,
+                    case_id=case.id,
+                    level_code=level,
+                    factor_ids=rng.sample(factors, 3),
+                    rationale=ASSESSMENT_RATIONALES[level],
+                    participant_user_ids=[owner.user_id, partners[1].user_id],
+                    assessed_on=assessed,
+                    today=assessed,
+                )
+        if closes < now - timedelta(days=3):
+            with on(closes, 16):
+                current = cases.get_case(session, owner, case_id=case.id).case
+                cases.change_state(
+                    session,
+                    owner,
+                    case_id=case.id,
+                    target=CaseState.CLOSED.value,
+                    expected_version=current.version,
+                    outcome=rng.choice(OUTCOMES).value,
+                )
+
+
+MEETING_KINDS = ("network", "network", "team", "follow_up")
+
+
+def _held_meeting(
+    session: Session,
+    owner: Actor,
+    case: Case,
+    partners: list[Actor],
+    guardians: list[uuid.UUID],
+    kind: str,
+    day: date,
+    rng: random.Random,
+) -> uuid.UUID:
+    """A meeting on `day` that was held: who came, one line of minutes, finalised."""
+    came = [AttendeeInput(kind="user", user_id=p.user_id, status="came") for p in partners[:2]]
+    came.append(
+        AttendeeInput(kind="young_person", status="came" if rng.random() < 0.85 else "absent")
+    )
+    came.extend(
+        AttendeeInput(
+            kind="guardian", guardian_id=g, status="came" if rng.random() < 0.7 else "absent"
+        )
+        for g in guardians
+    )
+    meeting = meetings.schedule_meeting(
+        session,
+        owner,
+        case_id=case.id,
+        data=MeetingInput(
+            kind=kind,
+            starts_at=_local(day, 9),
+            ends_at=_local(day, 10),
+            place="Socialkontoret Demokommun (demo)",
+            attendees=came,
+        ),
+    )
+    meetings.add_item(
+        session,
+        owner,
+        case_id=case.id,
+        meeting_id=meeting.id,
+        data=ItemInput(heading="Genomgång", text="Mötet hölls (demo).", category="plan"),
+    )
+    with stopped_at(_local(day, 11).astimezone(UTC)):
+        meetings.finalise(
+            session,
+            owner,
+            case_id=case.id,
+            meeting_id=meeting.id,
+            expected_version=meeting.version,
+        )
+    return meeting.id
 
 
 # The Västerås agreement's goal areas (seeds/000: samverkansöverenskommelse 2023–2027).

@@ -91,6 +91,14 @@ _NOUNS = {
     Breakdown.AGE_BAND: "åldersgrupp",
 }
 
+_ONE = {
+    Breakdown.PROGRAMME: "en insats",
+    Breakdown.AREA: "ett område",
+    Breakdown.SCHOOL: "en skola",
+    Breakdown.GENDER: "en könsgrupp",
+    Breakdown.AGE_BAND: "en åldersgrupp",
+}
+
 # A fact's place in the breakdowns: (programme, area, school, gender, age band).
 Dims = tuple[str, str, str, str, str]
 
@@ -598,7 +606,7 @@ def _release(
     for breakdown, count in withheld_columns.items():
         if count:
             notes.append(
-                f"I minst en {_NOUNS[breakdown]} är de unga för få för att redovisas; "
+                f"I minst {_ONE[breakdown]} är de unga för få för att redovisas; "
                 f"deras siffror visas som –."
             )
     return StatisticsResult(

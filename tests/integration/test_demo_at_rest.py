@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import structlog
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlmodel import select
+from sqlalchemy import bindparam, func, text
+from sqlmodel import col, select
 
 from api.logging import configure_logging
 from api.main import create_app
 from api.settings import Settings
 from common.clock import today
-from common.db import make_engine, new_session
+from common.db import UTCDateTime, make_engine, new_session
 from common.keys import KeySet
 from consent.guard import unscoped
 from deploy import migrate
 from domain import demo
 from domain.assessments.models import Assessment
+from domain.cases.models import Case
 from domain.meetings.models import Meeting, MinuteItem
 from domain.people.models import Guardian, YoungPerson
 from domain.plans.models import PlanCommitment, PlanGoal
@@ -85,7 +86,9 @@ def test_demo_has_people_in_every_state(demo_db: Path) -> None:
         ).scalar_one()
     engine.dispose()
     assert states == {"referred", "consent_pending", "active", "paused", "declined", "closed"}
-    assert people == 21  # the 20 of the cycle, and one registered when a SIG referral was taken up
+    # The 20 of the cycle, one registered when a SIG referral was taken up, and the earlier
+    # years' young people (issue 14).
+    assert people == 21 + demo.HISTORY_PEOPLE
 
 
 def test_demo_start_page_has_an_emergency_and_a_consent_ending(demo_db: Path) -> None:
@@ -94,7 +97,13 @@ def test_demo_start_page_has_an_emergency_and_a_consent_ending(demo_db: Path) ->
     engine = make_engine(f"sqlite:///{demo_db}")
     with new_session(engine) as session:
         emergencies = session.execute(
-            unscoped(text("SELECT starts_at FROM meeting WHERE kind = 'emergency_stop'"), "test")
+            unscoped(
+                text(
+                    "SELECT starts_at FROM meeting "
+                    "WHERE kind = 'emergency_stop' AND minutes_state = 'draft'"
+                ),
+                "test",
+            )
         ).all()
         endings = session.execute(
             unscoped(
@@ -136,13 +145,23 @@ def test_demo_has_a_living_plan(demo_db: Path) -> None:
     assert [c.status for c in commitments].count("done") == 1
 
 
+# Today's cycle of demo cases was opened at seeding; the earlier years' (`demo._demo_history`)
+# at least two months before.
+_TODAYS_CYCLE = datetime.now(UTC) - timedelta(days=30)
+
+
 def test_demo_has_meetings_with_final_amended_and_draft_minutes(demo_db: Path) -> None:
     engine = make_engine(f"sqlite:///{demo_db}")
     with new_session(engine) as session:
         states = {
             tuple(row)
             for row in session.execute(
-                unscoped(text("SELECT kind, minutes_state FROM meeting"), "test")
+                unscoped(
+                    select(Meeting.kind, Meeting.minutes_state)
+                    .join(Case, col(Case.id) == col(Meeting.case_id))
+                    .where(col(Case.opened_at) > _TODAYS_CYCLE),
+                    "test",
+                )
             )
         }
         amendments, own_agency = session.execute(
@@ -155,6 +174,7 @@ def test_demo_has_meetings_with_final_amended_and_draft_minutes(demo_db: Path) -
             )
         ).one()
     engine.dispose()
+    # Today's cycle; the earlier years' meetings were all held (`demo._demo_history`).
     assert states == {("team", "final"), ("network", "draft"), ("emergency_stop", "draft")}
     assert amendments > 0
     assert own_agency > 0
@@ -170,13 +190,20 @@ def test_demo_active_cases_have_two_to_five_assessments_moving_up_and_down(
                 text(
                     "SELECT a.case_id, a.level_rank, a.meeting_id FROM assessment a "
                     "JOIN case_file c ON c.id = a.case_id WHERE c.state = 'active' "
+                    "AND c.opened_at > :since "
                     "ORDER BY a.case_id, a.assessed_on, a.recorded_at"
-                ),
+                ).bindparams(bindparam("since", _TODAYS_CYCLE, type_=UTCDateTime())),
                 "test",
-            )
+            ),
         ).all()
         active = session.execute(  # the cases `seed` gives meetings: active when seeded
-            unscoped(text("SELECT count(*) FROM meeting WHERE kind = 'team'"), "test")
+            unscoped(
+                select(func.count())
+                .select_from(Meeting)
+                .join(Case, col(Case.id) == col(Meeting.case_id))
+                .where(Meeting.kind == "team", col(Case.opened_at) > _TODAYS_CYCLE),
+                "test",
+            )
         ).scalar_one()
     engine.dispose()
     paths: dict[str, list[int]] = {}
