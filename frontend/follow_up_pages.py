@@ -37,6 +37,7 @@ from domain.statistics.spec import (
     ReportDocument,
     SafeTable,
 )
+from frontend import csrf
 from frontend.charts import Series, grouped_bars, line_series
 from frontend.deps import PageActor, PageDb
 from frontend.render import render, see_other
@@ -371,6 +372,7 @@ def save_narrative(
     request: Request,
     session: PageDb,
     actor: PageActor,
+    csrf_token: Annotated[str, Form()] = "",
     overenskommelse: Text = "",
     aktivitet: Text = "",
     period: Text = "",
@@ -378,6 +380,7 @@ def save_narrative(
     narrative: Annotated[str, Form(max_length=20_000)] = "",
 ) -> Response:
     _manager(actor)
+    csrf.check(request, csrf_token)
     agreement_id, activity_id = (
         _uuid(overenskommelse, "overenskommelse"),
         _uuid(aktivitet, "aktivitet"),
@@ -428,6 +431,7 @@ def publish(
     request: Request,
     session: PageDb,
     actor: PageActor,
+    csrf_token: Annotated[str, Form()] = "",
     overenskommelse: Text = "",
     aktivitet: Text = "",
     period: Text = "",
@@ -435,6 +439,7 @@ def publish(
     bekrafta: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     _manager(actor)
+    csrf.check(request, csrf_token)
     agreement_id, activity_id = (
         _uuid(overenskommelse, "overenskommelse"),
         _uuid(aktivitet, "aktivitet"),
@@ -482,12 +487,14 @@ def correct(
     request: Request,
     session: PageDb,
     actor: PageActor,
+    csrf_token: Annotated[str, Form()] = "",
     overenskommelse: Text = "",
     aktivitet: Text = "",
     period: Text = "",
     version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     _manager(actor)
+    csrf.check(request, csrf_token)
     agreement_id, activity_id = (
         _uuid(overenskommelse, "overenskommelse"),
         _uuid(aktivitet, "aktivitet"),
