@@ -36,10 +36,11 @@ class Series:
 
 
 def _nice_max(largest: float) -> float:
-    """The top of the value axis: 1, 2 or 5 times a power of ten, at least the largest value."""
+    """The top of the value axis: 4, 8 or 20 times a power of ten, at least the largest value,
+    so the axis's four steps are whole counts (1, 2, 5 times a power of ten)."""
     if largest <= 0:
-        return 1.0
-    step = 1.0
+        return 4.0
+    step = 4.0
     while True:
         for factor in (1.0, 2.0, 5.0):
             if largest <= step * factor:
