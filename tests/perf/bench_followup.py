@@ -47,6 +47,9 @@ K = 5
 MIB = 1024 * 1024
 
 
+BREAKDOWNS: list[Breakdown] = list(Breakdown)  # --breakdowns narrows it (in each process)
+
+
 def _request(code: str, schools: Sequence[tuple[str, str]], earlier: Sequence[Release]) -> Any:
     return StatisticsRequest(
         agreement_id=AGREEMENT,
@@ -54,7 +57,7 @@ def _request(code: str, schools: Sequence[tuple[str, str]], earlier: Sequence[Re
         period=parse(code),
         agreement_periods=AGREEMENT_PERIODS,
         grid=Grid(
-            breakdowns=tuple(Breakdown),
+            breakdowns=tuple(BREAKDOWNS),
             areas=city.AREAS,
             schools=tuple((uuid.UUID(school_id), name) for school_id, name in schools),
         ),
@@ -115,7 +118,8 @@ def _timed_protect(original: Callable[..., Protected]) -> Callable[..., Protecte
 
 def _install_clocks() -> None:
     setattr(service, "StatisticsFacts", _TimedFacts)  # noqa: B010 - wrapped for the measurement
-    setattr(service, "protect", _timed_protect(service.protect))  # noqa: B010
+    original: Callable[..., Protected] = getattr(service, "protect")  # noqa: B009
+    setattr(service, "protect", _timed_protect(original))  # noqa: B010
 
 
 # --- the phases, each in a fresh process ----------------------------------------------------
@@ -129,8 +133,11 @@ def build_phase(url: str, key_dir: str, cases: int) -> dict[str, Any]:
     return built
 
 
-def earlier_phase(url: str, key_dir: str, schools: list[tuple[str, str]]) -> list[Release]:
+def earlier_phase(
+    url: str, key_dir: str, schools: list[tuple[str, str]], breakdowns: list[Breakdown]
+) -> list[Release]:
     """The three earlier tertials, as the release ledger would hold them."""
+    BREAKDOWNS[:] = breakdowns
     keys = load_keys(Path(key_dir), {}, generate=False)
     install_field_keyring(keys.field)
     engine = make_engine(url)
@@ -146,10 +153,15 @@ def earlier_phase(url: str, key_dir: str, schools: list[tuple[str, str]]) -> lis
 
 
 def report_phase(
-    url: str, key_dir: str, schools: list[tuple[str, str]], earlier: list[Release]
+    url: str,
+    key_dir: str,
+    schools: list[tuple[str, str]],
+    earlier: list[Release],
+    breakdowns: list[Breakdown],
 ) -> dict[str, Any]:
     """A cold and a warm timed run, then one under tracemalloc for memory per phase."""
     global _clock
+    BREAKDOWNS[:] = breakdowns
     keys = load_keys(Path(key_dir), {}, generate=False)
     install_field_keyring(keys.field)
     _install_clocks()
@@ -202,9 +214,11 @@ def run(url: str, ws: Workspace, cases: int, limit: float) -> list[list[object]]
         + ", ".join(f"{name} {count:,}" for name, count in sorted(rows.items()))
     )
     say(f"  computing the earlier releases {', '.join(EARLIER)}")
-    earlier = run_isolated(earlier_phase, url, key_dir, built["schools"], timeout=limit)
+    earlier = run_isolated(earlier_phase, url, key_dir, built["schools"], BREAKDOWNS, timeout=limit)
     say(f"  timing the follow-up report {TARGET}")
-    report = run_isolated(report_phase, url, key_dir, built["schools"], earlier, timeout=limit)
+    report = run_isolated(
+        report_phase, url, key_dir, built["schools"], earlier, BREAKDOWNS, timeout=limit
+    )
     cold, warm, traced = report["runs"]
     say(
         f"  {warm['cells']:,} cells, {warm['suppressed']:,} suppressed, {warm['tables']} tables, "
@@ -249,9 +263,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL (127.0.0.1)")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--breakdowns",
+        default=",".join(Breakdown),
+        help="comma-separated grid (default: all five)",
+    )
     parser.add_argument("--phase-limit", type=float, default=1800.0, help="seconds per phase")
     args = parser.parse_args(argv)
     sizes = args.cases or [5000]
+    BREAKDOWNS[:] = [Breakdown(name) for name in args.breakdowns.split(",") if name]
     if args.postgres:
         require_loopback(args.postgres)
     ws = Workspace(args.postgres)
@@ -266,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ws.close()
     print(  # noqa: T201
         table(
-            f"Follow-up report {TARGET}, all indicators and breakdowns, k={K}, "
+            f"Follow-up report {TARGET}, all indicators, grid {','.join(BREAKDOWNS)}, k={K}, "
             f"audited against {len(EARLIER)} earlier releases (seconds; MiB)",
             [
                 "database, cases, run",
