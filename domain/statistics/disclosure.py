@@ -150,17 +150,27 @@ def audit(
     The exposures are the intervals narrower than `width` (with `first_only`, the first).
     `settled` holds intervals already known to be wide enough for a subset of what is now
     published; they are taken as they are (publishing less only widens an interval)."""
-    micro = sorted({part for release in releases for cell in release.cells for part in cell.parts})
+    # One equation per published sum: a total shown in several tables (or releases) is one
+    # equation, unless the values differ (then the contradiction must reach the solver).
+    published = list(
+        dict.fromkeys(
+            (cell.parts, cell.value) for release in releases for cell in release.published()
+        )
+    )
+    # Only microcells some published number touches are variables: any other is free (≥ 0,
+    # in no equation), so a target holding one is unbounded and is decided without a solve,
+    # and a target without one does not depend on it (a structural zero outside every
+    # equation is 0). The linear programs are the same, smaller.
+    micro = sorted({part for parts, _ in published for part in parts})
     column = {part: number for number, part in enumerate(micro)}
     rows: list[int] = []
     cols: list[int] = []
     right: list[float] = []
-    for release in releases:
-        for cell in release.published():
-            rows.extend([len(right)] * len(cell.parts))
-            cols.extend(column[part] for part in cell.parts)
-            right.append(cell.value)
-    constrained = {micro[c] for c in cols}
+    for parts, value in published:
+        rows.extend([len(right)] * len(parts))
+        cols.extend(column[part] for part in parts)
+        right.append(value)
+    constrained = column.keys()
     bounds = [(0.0, 0.0) if part in structural_zeros else (0.0, None) for part in micro]
     equalities = (
         csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(right), len(micro)))
@@ -178,9 +188,17 @@ def audit(
         if any(part not in constrained and part not in structural_zeros for part in parts):
             intervals[parts] = (0.0, math.inf)  # a part no published number touches
             continue
+        if not any(part in constrained for part in parts):
+            intervals[parts] = (0.0, 0.0)  # structural zeros only
+            if width > 0:
+                exposures.append(Exposure(key, parts, 0.0, 0.0))
+                if first_only:
+                    break
+            continue
         objective = np.zeros(len(micro))
         for part in parts:
-            objective[column[part]] = 1.0
+            if part in constrained:
+                objective[column[part]] = 1.0
         low = _solve(objective, equalities, right, bounds)
         high = -_solve(-objective, equalities, right, bounds)
         intervals[parts] = (low, high)
