@@ -33,7 +33,7 @@ from domain.reports import rules
 from domain.reports.models import FollowUpReport, ReportState, StatisticsRelease
 from domain.reports.repository import ReportRepository
 from domain.statistics import render
-from domain.statistics.disclosure import Release, ReleaseRefused
+from domain.statistics.disclosure import ProofTooSlow, Release, ReleaseRefused
 from domain.statistics.spec import ReportDocument, StatisticsRequest, StatisticsResult
 
 Statistics = Callable[[Session, StatisticsRequest], StatisticsResult]
@@ -59,6 +59,20 @@ class UnsafeRelease(Conflict):
 
     def __init__(self) -> None:
         super().__init__(UNSAFE, english=UNSAFE_EN)
+
+
+class UnprovenRelease(Conflict):
+    code = "unproven_release"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Skyddet av siffrorna kunde inte bevisas inom rimlig tid, så inget visas eller "
+            "publiceras. Överenskommelsens indelning är för fin för beräkningen: färre "
+            "indelningar, områden eller skolor gör den snabbare.",
+            english="The disclosure proof did not finish in time; nothing is shown or "
+            "published. The agreement's grid is too fine to prove: fewer breakdowns, areas or "
+            "schools make it faster.",
+        )
 
 
 class AlreadyPublished(Conflict):
@@ -148,6 +162,8 @@ def _compute(
         result = statistics(session, request)
     except ReleaseRefused as refused:
         raise UnsafeRelease() from refused
+    except ProofTooSlow as slow:
+        raise UnprovenRelease() from slow
     targets = tuple(
         rules.evaluate(
             indicator=t.indicator,

@@ -22,6 +22,7 @@ The linear programs are the relaxation of the integer problem, the standard audi
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -79,6 +80,11 @@ class Protected:
     release: Release
     primary: frozenset[tuple[str, ...]]
     intervals: Mapping[frozenset[MicroCell], tuple[float, float]] = field(default_factory=dict)
+
+
+class ProofTooSlow(Exception):
+    """The audit did not finish within its time budget. Nothing unproven may be published, so
+    this refuses the release as surely as an exposure does; a coarser grid proves faster."""
 
 
 class ReleaseRefused(Exception):
@@ -142,6 +148,7 @@ def audit(
     structural_zeros: frozenset[MicroCell] = frozenset(),
     first_only: bool = False,
     settled: Mapping[frozenset[MicroCell], tuple[float, float]] | None = None,
+    deadline: float | None = None,
 ) -> tuple[list[Exposure], dict[frozenset[MicroCell], tuple[float, float]]]:
     """The interval of every protected value given everything published in `releases`:
     every suppressed cell of every release (a new release must not give away an old
@@ -199,6 +206,8 @@ def audit(
         for part in parts:
             if part in constrained:
                 objective[column[part]] = 1.0
+        if deadline is not None and time.monotonic() > deadline:
+            raise ProofTooSlow()
         low = _solve(objective, equalities, right, bounds)
         high = -_solve(-objective, equalities, right, bounds)
         intervals[parts] = (low, high)
@@ -260,13 +269,15 @@ def protect(
     earlier: Sequence[Release] = (),
     structural_zeros: frozenset[MicroCell] = frozenset(),
     forced: frozenset[tuple[str, ...]] = frozenset(),
+    deadline: float | None = None,
 ) -> Protected:
     """Suppress what must be, then more until no suppressed cell can be recovered within
     `width` (default k) from this table and the `earlier` releases. `forced` cells are
     suppressed whatever their value (the differencing rule of a correction). Cells with the
     same microcells (one total shown in two tables) are shown or suppressed together. Raises
     ReleaseRefused when even suppressing the whole table cannot protect it (an earlier
-    release showed it)."""
+    release showed it). `deadline` (a `time.monotonic()` value) bounds the time the proof may
+    take: past it, ProofTooSlow."""
     if k < 1:
         raise ValueError("k is at least 1")
     protection = float(k if width is None else width)
@@ -295,6 +306,7 @@ def protect(
             structural_zeros=structural_zeros,
             first_only=True,
             settled=settled,
+            deadline=deadline,
         )
         settled.update(
             (parts, span) for parts, span in intervals.items() if span[1] - span[0] >= protection
@@ -306,6 +318,7 @@ def protect(
                 width=protection,
                 structural_zeros=structural_zeros,
                 settled=settled,
+                deadline=deadline,
             )
             return Protected(release=release, primary=frozenset(first), intervals=intervals)
         complement = _complement(by_key, suppressed, exposures[0], structural_zeros)

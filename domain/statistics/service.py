@@ -48,6 +48,7 @@ changed by 1..k−1 is suppressed in the new release (the differencing rule).
 from __future__ import annotations
 
 import statistics
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -523,6 +524,8 @@ def _release(
     samples: Mapping[str, list[int]],
 ) -> StatisticsResult:
     k = request.k
+    budget = request.proof_budget_s
+    deadline = None if budget is None else time.monotonic() + budget
     period = request.period
     counts[_namespaced("young_people_flow", request)] = counts.pop("__flow__", defaultdict(int))
     universe = cover.universe()
@@ -558,6 +561,7 @@ def _release(
             earlier=earlier,
             structural_zeros=frozenset(structural),
             forced=forced,
+            deadline=deadline,
         )
         all_cells.extend(cells)
         all_suppressed |= protected.release.suppressed

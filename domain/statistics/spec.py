@@ -90,6 +90,9 @@ class StatisticsRequest:
     indicators: tuple[str, ...] | None = None  # None: every built-in indicator
     # What the agreement has already published, for the audit of this release.
     earlier: Sequence[Release] = ()
+    # Seconds the disclosure proof may take before the release is refused (None: no limit).
+    # A request must not hang on a grid too fine to prove; the benchmark passes None.
+    proof_budget_s: float | None = 30.0
 
 
 @dataclass(frozen=True)

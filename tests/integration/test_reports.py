@@ -23,7 +23,7 @@ from domain.agreements.models import Agreement
 from domain.reports import rules, service
 from domain.reports.models import StatisticsRelease
 from domain.statistics import render
-from domain.statistics.disclosure import ReleaseRefused
+from domain.statistics.disclosure import ProofTooSlow, ReleaseRefused
 from domain.statistics.spec import SUPPRESSED_MARK, StatisticsRequest, StatisticsResult
 from tests.builders import make_actor, make_agency
 from tests.statistics_fake import AREAS, FakeStatistics
@@ -306,6 +306,18 @@ class TestPublish:
             _publish(session, setup, 0, refuse)
         assert error.value.status_code == 409
         assert "kan inte publiceras säkert" in error.value.detail
+        assert service.releases(session, setup.steering) == []
+
+    def test_figures_whose_proof_runs_out_of_time_are_409_and_nothing_is_written(
+        self, session: Session, setup: Setup
+    ) -> None:
+        def too_slow(session: Session, request: StatisticsRequest) -> StatisticsResult:
+            raise ProofTooSlow()
+
+        with pytest.raises(service.UnprovenRelease) as error:
+            _publish(session, setup, 0, too_slow)
+        assert error.value.status_code == 409
+        assert "inom rimlig tid" in error.value.detail
         assert service.releases(session, setup.steering) == []
 
 

@@ -6,6 +6,7 @@ published, and must never pin a protected value within the protection width."""
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -17,6 +18,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from domain.statistics.disclosure import (
     Cell,
     MicroCell,
+    ProofTooSlow,
     Release,
     ReleaseRefused,
     audit,
@@ -207,3 +209,11 @@ def test_an_integer_adversary_recovers_nothing(
     except ReleaseRefused:
         pass  # refusing is always safe; what was released so far is attacked below
     assert_safe(released)
+
+
+def test_a_proof_past_its_deadline_refuses_rather_than_publishes_unproven() -> None:
+    counts = {("a", "x"): 3, ("a", "y"): 9, ("b", "x"): 8, ("b", "y"): 7}
+    cells = grid(["a", "b"], ["x", "y"], counts)
+    with pytest.raises(ProofTooSlow):
+        protect(cells, k=K, deadline=time.monotonic() - 1)
+    assert protect(cells, k=K, deadline=time.monotonic() + 60).release.suppressed
