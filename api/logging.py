@@ -164,3 +164,5 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
         logging.getLogger(name).propagate = True
     # Our middleware logs each request with its id; uvicorn's own access line would not have one.
     logging.getLogger("uvicorn.access").disabled = True
+    # fpdf2 subsets the report's font with fontTools, which tells every table it prunes.
+    logging.getLogger("fontTools").setLevel(logging.WARNING)

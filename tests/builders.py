@@ -35,11 +35,20 @@ _counter = itertools.count(1)
 _rng = random.Random(4711)
 
 
+_issued: set[str] = set()
+
+
 def valid_personnummer(born: date | None = None, *, separator: str = "-") -> str:
-    """A 12-digit personnummer with a correct check digit (synthetic)."""
-    born = born or today() - timedelta(days=_rng.randrange(12 * 365, 18 * 365))
-    serial = f"{_rng.randrange(0, 1000):03d}"
-    return f"{born:%Y%m%d}{separator}{serial}{luhn_check_digit(born.strftime('%y%m%d') + serial)}"
+    """A 12-digit personnummer with a correct check digit (synthetic), never the same one
+    twice in a test process: tests that register several people born on one day would
+    otherwise meet the uniqueness check now and then (a thousand serials a day)."""
+    while True:
+        day = born or today() - timedelta(days=_rng.randrange(12 * 365, 18 * 365))
+        serial = f"{_rng.randrange(0, 1000):03d}"
+        digits = f"{day:%Y%m%d}{serial}{luhn_check_digit(day.strftime('%y%m%d') + serial)}"
+        if digits not in _issued:
+            _issued.add(digits)
+            return f"{digits[:8]}{separator}{digits[8:]}"
 
 
 def make_agency(

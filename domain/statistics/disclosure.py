@@ -25,11 +25,12 @@ import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+import highspy
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import linprog
-from scipy.sparse import csr_matrix
+from scipy.sparse import csc_matrix
 
 MicroCell = tuple[str, ...]
 
@@ -178,12 +179,7 @@ def audit(
         cols.extend(column[part] for part in parts)
         right.append(value)
     constrained = column.keys()
-    bounds = [(0.0, 0.0) if part in structural_zeros else (0.0, None) for part in micro]
-    equalities = (
-        csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(right), len(micro)))
-        if right
-        else None
-    )
+    program: _Program | None = None  # built at the first target that needs a solve
     exposures: list[Exposure] = []
     intervals: dict[frozenset[MicroCell], tuple[float, float]] = {}
     for key, parts in _targets(releases, k=k, structural_zeros=structural_zeros):
@@ -202,14 +198,12 @@ def audit(
                 if first_only:
                     break
             continue
-        objective = np.zeros(len(micro))
-        for part in parts:
-            if part in constrained:
-                objective[column[part]] = 1.0
         if deadline is not None and time.monotonic() > deadline:
             raise ProofTooSlow()
-        low = _solve(objective, equalities, right, bounds)
-        high = -_solve(-objective, equalities, right, bounds)
+        if program is None:
+            program = _Program(micro, rows, cols, right, structural_zeros)
+        chosen = sorted(column[part] for part in parts if part in constrained)
+        low, high = program.interval(np.asarray(chosen, dtype=np.int32))
         intervals[parts] = (low, high)
         if high - low < width:
             exposures.append(Exposure(key, parts, low, high))
@@ -232,33 +226,78 @@ def _targets(
                 yield part, cell.parts
 
 
-def _solve(
-    objective: npt.NDArray[np.float64],
-    equalities: csr_matrix | None,
-    right: Sequence[float],
-    bounds: Sequence[tuple[float, float | None]],
-) -> float:
-    result = linprog(
-        objective,
-        A_eq=equalities,
-        b_eq=np.asarray(right, dtype=float) if equalities is not None else None,
-        bounds=bounds,
-        method="highs",
-    )
-    if result.status == 0:
-        return float(result.fun)
-    # HiGHS may answer "infeasible or unbounded": the published numbers are a feasible point
-    # unless they contradict each other, so ask for any feasible point to tell the two apart.
-    feasible = linprog(
-        np.zeros_like(objective),
-        A_eq=equalities,
-        b_eq=np.asarray(right, dtype=float) if equalities is not None else None,
-        bounds=bounds,
-        method="highs",
-    )
-    if feasible.status == 0:
-        return -math.inf  # unbounded: the cell can be as large as you like
-    raise RuntimeError(f"the published numbers contradict each other: {result.message}")
+class _Program:
+    """The published equations (every microcell ≥ 0, structural zeros 0) as one HiGHS model.
+    Only the objective changes from one target to the next, so each solve starts from the
+    basis the last one left: far cheaper than building the program again for every bound."""
+
+    def __init__(
+        self,
+        micro: Sequence[MicroCell],
+        rows: Sequence[int],
+        cols: Sequence[int],
+        right: Sequence[float],
+        structural_zeros: frozenset[MicroCell],
+    ) -> None:
+        matrix = csc_matrix(
+            (np.ones(len(rows)), (np.asarray(rows), np.asarray(cols))),
+            shape=(len(right), len(micro)),
+        )
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(micro)
+        lp.num_row_ = len(right)
+        lp.col_cost_ = np.zeros(len(micro))
+        lp.col_lower_ = np.zeros(len(micro))
+        lp.col_upper_ = np.array(
+            [0.0 if part in structural_zeros else highspy.kHighsInf for part in micro]
+        )
+        lp.row_lower_ = lp.row_upper_ = np.asarray(right, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self._highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        self._highs.setOptionValue("output_flag", False)
+        self._highs.passModel(lp)
+        self._costed: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+
+    def interval(self, columns: npt.NDArray[np.int32]) -> tuple[float, float]:
+        """The least and greatest sum of `columns` the equations allow."""
+        highs = self._highs
+        if len(self._costed):
+            highs.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
+        highs.changeColsCost(len(columns), columns, np.ones(len(columns)))
+        self._costed = columns
+        return (
+            self._extreme(highspy.ObjSense.kMinimize),
+            self._extreme(highspy.ObjSense.kMaximize),
+        )
+
+    def _extreme(self, sense: Any) -> float:
+        highs = self._highs
+        highs.changeObjectiveSense(sense)
+        highs.run()
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return float(highs.getInfo().objective_function_value)
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return math.inf
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and self._feasible():
+            return math.inf  # feasible, so the bound that failed is the unbounded maximum
+        raise RuntimeError(
+            f"the published numbers contradict each other: {highs.modelStatusToString(status)}"
+        )
+
+    def _feasible(self) -> bool:
+        """Whether the equations have any solution (asked only when HiGHS cannot tell an
+        unbounded program from an infeasible one); the objective is restored after."""
+        highs = self._highs
+        costed = self._costed
+        highs.changeColsCost(len(costed), costed, np.zeros(len(costed)))
+        highs.run()
+        feasible = bool(highs.getModelStatus() == highspy.HighsModelStatus.kOptimal)
+        highs.changeColsCost(len(costed), costed, np.ones(len(costed)))
+        return feasible
 
 
 def protect(

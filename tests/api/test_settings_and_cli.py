@@ -29,14 +29,16 @@ from common.keys import FIELD_KEYS_FILE
 from consent.guard import unscoped
 from domain.auth import service as auth
 from domain.auth import totp
+from domain.demo import HISTORY_PEOPLE
 from domain.people.models import YoungPerson
 from domain.users.models import LoginAttempt
 from domain.users.repository import UserRepository
 from domain.users.service import list_accounts
 from tests.conftest import make_keys
 
-# The demo's young people: the 20 of its case cycle and one registered from a SIG referral.
-DEMO_PEOPLE = 21
+# The demo's young people: the 20 of its case cycle, one registered from a SIG referral, and
+# the earlier years' (issue 14).
+DEMO_PEOPLE = 21 + HISTORY_PEOPLE
 
 
 class TestProductionMode:
