@@ -7,6 +7,7 @@ PostgreSQL tests need `SAMSYN_TEST_POSTGRES_URL` (an admin URL such as
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import secrets
@@ -180,6 +181,10 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def engine(database_url: str, keys: KeySet) -> Iterator[Engine]:
     engine = make_engine(database_url)
     yield engine
+    # The test's app, clients and sessions are garbage by now: collect them while the pool
+    # still exists, so a connection they held goes back to it and `dispose` closes it, rather
+    # than psycopg finding it open at some later test's collection (a ResourceWarning there).
+    gc.collect()
     engine.dispose()
 
 
