@@ -98,12 +98,12 @@ def evaluate(
 
 
 def disclosure_json(release: Release) -> dict[str, Any]:
-    """What the ledger keeps of a release's disclosure view: every cell's key and microcells,
+    """What the ledger keeps of a release's disclosure view: every cell's key and box,
     and its value only when it was shown. A suppressed value is null: never stored."""
     cells = [
         {
             "key": list(cell.key),
-            "parts": sorted(list(part) for part in cell.parts),
+            "parts": [sorted(values) for values in cell.parts],
             "value": None if cell.key in release.suppressed else cell.value,
         }
         for cell in release.cells
@@ -124,7 +124,7 @@ def release_from_json(data: Mapping[str, Any]) -> Release:
         cells.append(
             Cell(
                 key=key,
-                parts=frozenset(tuple(part) for part in raw["parts"]),
+                parts=tuple(frozenset(values) for values in raw["parts"]),
                 value=0 if value is None else int(value),
             )
         )

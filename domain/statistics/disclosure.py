@@ -1,11 +1,12 @@
 """Disclosure control for the steering groups' tables (DESIGN §7, issue 14). Pure: no database.
 
 A published table is a set of cells, each the sum of some *microcells*: the finest counts the
-statistics service computed (for example period × area × gender). An interior cell is one
-microcell; a row total, a column total or the grand total is the sum of several. Describing
-every cell by its microcells lets one audit cover this table and every earlier release of the
-same agreement, whose cells are sums over the same microcells (a year over its tertials, a
-total over its areas).
+statistics service computed (for example period × area × gender). Every cell is the sum over
+a *box*: for each dimension, the set of its values the cell covers. An interior cell is one
+microcell; a row total, a column total or the grand total is a box over several. Describing
+every cell by its box lets one audit cover this table and every earlier release of the same
+agreement, whose cells are boxes over the same dimensions (a year over its tertials, a total
+over its areas).
 
 `protect` decides what is shown:
 1. primary suppression: counts 1..k−1, and zeros that are not certain structural zeros;
@@ -17,14 +18,30 @@ total over its areas).
 
 The linear programs are the relaxation of the integer problem, the standard audit of
 τ-ARGUS; the protection width is what makes the relaxation's answer a safe margin.
+
+**Free dimensions.** The full cross of every dimension is too large for a city (two
+programmes × ten areas × fourteen schools × three genders × five age bands is 4,200
+microcells a row). The linear program does not need it. Call a dimension *free* when no cell
+restricts it together with another free one (the service's gender and age band: a table
+breaks down by one of them, never both). Split the other, *core*, dimensions' cells into
+*atoms*: core cells that lie in exactly the same cells that restrict a free dimension. Then
+the variables are one per core cell (its count over every free value) and, per atom and free
+dimension, one per value (the atom's count at that value), tied by one equation each: the
+atom's counts at the values of a free dimension sum to its core cells' counts. This is
+exact, not an approximation: every cell is a sum of these variables, and any non-negative
+solution is the projection of a non-negative table over the full cross (within an atom, the
+product x(c, f₁, f₂) = y(c) · m₁(f₁)/t · m₂(f₂)/t, t the atom's total, has exactly these sums).
+So each interval is the one the full cross would give, from a program a tenth of its size.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations, product
 from typing import Any
 
 import highspy
@@ -33,20 +50,47 @@ import numpy.typing as npt
 from scipy.sparse import csc_matrix
 
 MicroCell = tuple[str, ...]
+# For each dimension, the values a cell sums over.
+Box = tuple[frozenset[str], ...]
+
+
+def box(*dimensions: str | Iterable[str]) -> Box:
+    """A box from each dimension's value (a string) or values."""
+    return tuple(
+        frozenset({values}) if isinstance(values, str) else frozenset(values)
+        for values in dimensions
+    )
+
+
+def microcells(cells: Box) -> Iterator[MicroCell]:
+    """Every microcell a box covers (for tests and small tables: the product can be large)."""
+    return product(*(sorted(values) for values in cells))
+
+
+def within(inner: Box, outer: Box) -> bool:
+    return all(a <= b for a, b in zip(inner, outer, strict=True))
+
+
+def overlaps(one: Box, other: Box) -> bool:
+    return all(not a.isdisjoint(b) for a, b in zip(one, other, strict=True))
+
+
+def size(cells: Box) -> int:
+    return math.prod(len(values) for values in cells)
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One published number: `key` names it in its table, `parts` are the microcells it sums."""
+    """One published number: `key` names it in its table, `parts` is the box it sums."""
 
     key: tuple[str, ...]
-    parts: frozenset[MicroCell]
+    parts: Box
     value: int
 
     def __post_init__(self) -> None:
         if self.value < 0:
             raise ValueError(f"a count is never negative: {self.key} = {self.value}")
-        if not self.parts:
+        if not self.parts or not all(self.parts):
             raise ValueError(f"a cell sums at least one microcell: {self.key}")
 
 
@@ -67,7 +111,7 @@ class Exposure:
     (`key` in its table) or a small microcell (`key` is the microcell)."""
 
     key: tuple[str, ...]
-    parts: frozenset[MicroCell]
+    parts: Box
     low: float
     high: float
 
@@ -80,7 +124,7 @@ class Exposure:
 class Protected:
     release: Release
     primary: frozenset[tuple[str, ...]]
-    intervals: Mapping[frozenset[MicroCell], tuple[float, float]] = field(default_factory=dict)
+    intervals: Mapping[Box, tuple[float, float]] = field(default_factory=dict)
 
 
 class ProofTooSlow(Exception):
@@ -110,26 +154,31 @@ def grid(
     """A two-way table with its row, column and grand totals. `prefix` places the microcells
     (for example the period), so tables of different periods never share one."""
     cells = [
-        Cell((row, column), frozenset({(*prefix, row, column)}), counts.get((row, column), 0))
+        Cell((row, column), box(*prefix, row, column), counts.get((row, column), 0))
         for row in rows
         for column in columns
     ]
     for row in rows:
-        parts = frozenset((*prefix, row, column) for column in columns)
         value = sum(counts.get((row, column), 0) for column in columns)
-        cells.append(Cell((row, total), parts, value))
+        cells.append(Cell((row, total), box(*prefix, row, columns), value))
     for column in columns:
-        parts = frozenset((*prefix, row, column) for row in rows)
         value = sum(counts.get((row, column), 0) for row in rows)
-        cells.append(Cell((total, column), parts, value))
-    everything = frozenset((*prefix, row, column) for row in rows for column in columns)
+        cells.append(Cell((total, column), box(*prefix, rows, column), value))
     grand = sum(counts.get((row, column), 0) for row in rows for column in columns)
-    cells.append(Cell((total, total), everything, grand))
+    cells.append(Cell((total, total), box(*prefix, rows, columns), grand))
     return cells
 
 
+def structural(cells: Box, structural_zeros: Sequence[Box]) -> bool:
+    """Whether the box lies in a structural zero: a combination that cannot occur."""
+    return any(within(cells, zero) for zero in structural_zeros)
+
+
 def primary(
-    cells: Sequence[Cell], *, k: int, structural_zeros: frozenset[MicroCell] = frozenset()
+    cells: Sequence[Cell],
+    *,
+    k: int,
+    structural_zeros: Sequence[Box] = (),
 ) -> frozenset[tuple[str, ...]]:
     """Counts 1..k−1, and zeros unless every microcell of the cell is a structural zero (a
     combination that cannot occur): a zero that merely happened is a fact about people too.
@@ -137,8 +186,151 @@ def primary(
     return frozenset(
         cell.key
         for cell in cells
-        if 0 < cell.value < k or (k > 1 and cell.value == 0 and not cell.parts <= structural_zeros)
+        if 0 < cell.value < k
+        or (k > 1 and cell.value == 0 and not structural(cell.parts, structural_zeros))
     )
+
+
+class _Space:
+    """The variables of the audit for a set of boxes: one per core cell, and per atom and
+    free dimension one per value (see the module's note), with the equations that tie them.
+    Built once for every box an audit may meet; suppressing cells changes only which boxes
+    are equations, so the same space serves every round of complementary suppression."""
+
+    def __init__(
+        self,
+        boxes: Iterable[Box],
+        free: frozenset[int] | None,
+        structural_zeros: Sequence[Box],
+    ) -> None:
+        distinct = list(dict.fromkeys(boxes))
+        arity = len(distinct[0]) if distinct else 0
+        if any(len(b) != arity for b in (*distinct, *structural_zeros)):
+            raise ValueError("every box has the same dimensions")
+        values = [sorted(set().union(*(b[d] for b in distinct))) for d in range(arity)]
+        self._index = [{v: n for n, v in enumerate(vs)} for vs in values]
+        self._full = [frozenset(vs) for vs in values]
+        # A structural box, cut to the values that occur (an empty cut is no constraint).
+        zeros = [
+            tuple(z & full for z, full in zip(b, self._full, strict=True)) for b in structural_zeros
+        ]
+        zeros = [z for z in zeros if all(z)]
+        patterns = {self._pattern(b) for b in (*distinct, *zeros)}
+        self.free = tuple(sorted(_choose_free(patterns, values) if free is None else free))
+        if any(len(pattern & set(self.free)) > 1 for pattern in patterns):
+            raise ValueError(f"a cell restricts two free dimensions of {self.free}")
+        self.core = tuple(d for d in range(arity) if d not in self.free)
+        self._shape = tuple(len(values[d]) for d in self.core)
+        cells = math.prod(self._shape)
+        zero = np.zeros(cells, dtype=bool)
+        for z in zeros:
+            if not self._restricts(z):
+                zero |= self._mask(self._core_part(z))
+        # One column per core cell that can hold anything (-1: a structural zero).
+        self._core_column = np.full(cells, -1, dtype=np.int64)
+        open_cells = np.flatnonzero(~zero)
+        self._core_column[open_cells] = np.arange(len(open_cells))
+        self.columns = len(open_cells)
+        self._zero = zero
+        # The boxes that restrict a free dimension, by their core part: these make the atoms.
+        self._restricted: dict[Box, int] = {}
+        for b in (*distinct, *zeros):
+            if self._restricts(b):
+                self._restricted.setdefault(self._core_part(b), len(self._restricted))
+        member = np.zeros((len(self._restricted), cells), dtype=bool)
+        for core_part, number in self._restricted.items():
+            member[number] = self._mask(core_part) & ~zero
+        touched = np.flatnonzero(member.any(axis=0)) if len(member) else np.empty(0, np.int64)
+        self._atoms: list[npt.NDArray[np.int64]] = []  # each atom's core cells
+        self._atoms_of: list[list[int]] = [[] for _ in self._restricted]
+        if len(touched):
+            signatures = np.packbits(member[:, touched], axis=0).T
+            _, atom_of = np.unique(signatures, axis=0, return_inverse=True)
+            atom_of = atom_of.reshape(-1)
+            for atom in range(int(atom_of.max()) + 1):
+                atom_cells = touched[atom_of == atom]
+                self._atoms.append(atom_cells)
+                for rule in np.flatnonzero(member[:, atom_cells[0]]):
+                    self._atoms_of[int(rule)].append(atom)
+        # Per atom and restricted free dimension, one column per value (-1: a structural
+        # zero, such as a programme a row can never have).
+        used = sorted({d for b in distinct for d in self._restricts(b)})
+        self._free_column: dict[tuple[int, int], npt.NDArray[np.int64]] = {}
+        for atom in range(len(self._atoms)):
+            for d in used:
+                width = len(values[d])
+                self._free_column[(atom, d)] = np.arange(self.columns, self.columns + width)
+                self.columns += width
+        for z in zeros:
+            for d in self._restricts(z):
+                chosen = [self._index[d][v] for v in z[d]]
+                for atom in self._atoms_of[self._restricted[self._core_part(z)]]:
+                    if (atom, d) in self._free_column:
+                        self._free_column[(atom, d)][chosen] = -1
+        self._cache: dict[Box, npt.NDArray[np.int64]] = {}
+
+    def _pattern(self, b: Box) -> frozenset[int]:
+        """The dimensions the box restricts (covers less than every value of)."""
+        return frozenset(d for d, vs in enumerate(b) if vs != self._full[d])
+
+    def _core_part(self, b: Box) -> Box:
+        return tuple(b[d] for d in self.core)
+
+    def _restricts(self, b: Box) -> list[int]:
+        return [d for d in self.free if b[d] != self._full[d]]
+
+    def _mask(self, core_part: Box) -> npt.NDArray[np.bool_]:
+        chosen = [
+            [self._index[d][v] for v in sorted(vs)]
+            for d, vs in zip(self.core, core_part, strict=True)
+        ]
+        mask = np.zeros(self._shape, dtype=bool)
+        mask[np.ix_(*chosen)] = True
+        return mask.reshape(-1)
+
+    def of(self, b: Box) -> npt.NDArray[np.int64]:
+        """The columns whose sum is the box's count (empty: structural zeros only)."""
+        found = self._cache.get(b)
+        if found is not None:
+            return found
+        restricted = self._restricts(b)
+        if not restricted:
+            cells = np.flatnonzero(self._mask(self._core_part(b)) & ~self._zero)
+            found = self._core_column[cells]
+        else:
+            [d] = restricted
+            atoms = self._atoms_of[self._restricted[self._core_part(b)]]
+            chosen = np.asarray(sorted(self._index[d][v] for v in b[d]), dtype=np.int64)
+            found = np.concatenate(
+                [self._free_column[(atom, d)][chosen] for atom in atoms]
+                or [np.empty(0, dtype=np.int64)]
+            )
+            found = found[found >= 0]
+        self._cache[b] = found
+        return found
+
+    def links(self) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]:
+        """The equations tying each atom's free counts to its core cells: (the columns with
+        +1, the columns with −1), each summing to 0."""
+        for (atom, _), columns in self._free_column.items():
+            yield columns[columns >= 0], self._core_column[self._atoms[atom]]
+
+
+def _choose_free(patterns: Iterable[frozenset[int]], values: Sequence[Sequence[str]]) -> set[int]:
+    """The free dimensions that leave the fewest core cells: no box may restrict two of
+    them. There are few dimensions, so every choice is tried."""
+    patterns = list(patterns)
+    candidates = [d for d, vs in enumerate(values) if len(vs) > 1]
+    best: tuple[int, int, frozenset[int]] = (math.prod(len(vs) for vs in values), 0, frozenset())
+    for n in range(1, len(candidates) + 1):
+        for chosen in combinations(candidates, n):
+            free = frozenset(chosen)
+            if any(len(pattern & free) > 1 for pattern in patterns):
+                continue
+            core = math.prod(len(vs) for d, vs in enumerate(values) if d not in free)
+            extra = sum(len(values[d]) for d in free)
+            best = min(best, (core, extra, free), key=lambda b: (b[0], b[1]))
+    return set(best[2])
 
 
 def audit(
@@ -146,112 +338,179 @@ def audit(
     *,
     k: int,
     width: float,
-    structural_zeros: frozenset[MicroCell] = frozenset(),
+    structural_zeros: Sequence[Box] = (),
+    free: frozenset[int] | None = None,
     first_only: bool = False,
-    settled: Mapping[frozenset[MicroCell], tuple[float, float]] | None = None,
+    settled: Mapping[Box, tuple[float, float]] | None = None,
     deadline: float | None = None,
-) -> tuple[list[Exposure], dict[frozenset[MicroCell], tuple[float, float]]]:
+) -> tuple[list[Exposure], dict[Box, tuple[float, float]]]:
     """The interval of every protected value given everything published in `releases`:
     every suppressed cell of every release (a new release must not give away an old
     suppression), and every microcell below k that a single-microcell cell counted (so that
     differencing two releases, say a year against its tertials, gives no small count away).
     The exposures are the intervals narrower than `width` (with `first_only`, the first).
     `settled` holds intervals already known to be wide enough for a subset of what is now
-    published; they are taken as they are (publishing less only widens an interval)."""
-    # One equation per published sum: a total shown in several tables (or releases) is one
-    # equation, unless the values differ (then the contradiction must reach the solver).
-    published = list(
-        dict.fromkeys(
-            (cell.parts, cell.value) for release in releases for cell in release.published()
-        )
+    published; they are taken as they are (publishing less only widens an interval). An
+    interval is exact where it was solved for; one that two solutions already found show to
+    be at least `width` wide is the range between them (with `width` 0, all are exact).
+    `free` names the free dimensions (the module's note); None chooses them. The
+    `structural_zeros` are boxes that are zero by construction."""
+    space = _Space(
+        (cell.parts for release in releases for cell in release.cells), free, structural_zeros
     )
-    # Only microcells some published number touches are variables: any other is free (≥ 0,
-    # in no equation), so a target holding one is unbounded and is decided without a solve,
-    # and a target without one does not depend on it (a structural zero outside every
-    # equation is 0). The linear programs are the same, smaller.
-    micro = sorted({part for parts, _ in published for part in parts})
-    column = {part: number for number, part in enumerate(micro)}
-    rows: list[int] = []
-    cols: list[int] = []
-    right: list[float] = []
-    for parts, value in published:
-        rows.extend([len(right)] * len(parts))
-        cols.extend(column[part] for part in parts)
-        right.append(value)
-    constrained = column.keys()
-    program: _Program | None = None  # built at the first target that needs a solve
-    exposures: list[Exposure] = []
-    intervals: dict[frozenset[MicroCell], tuple[float, float]] = {}
-    for key, parts in _targets(releases, k=k, structural_zeros=structural_zeros):
-        if parts in intervals:
-            continue
-        if settled is not None and parts in settled:
-            intervals[parts] = settled[parts]
-            continue
-        if any(part not in constrained and part not in structural_zeros for part in parts):
-            intervals[parts] = (0.0, math.inf)  # a part no published number touches
-            continue
-        if not any(part in constrained for part in parts):
-            intervals[parts] = (0.0, 0.0)  # structural zeros only
-            if width > 0:
-                exposures.append(Exposure(key, parts, 0.0, 0.0))
+    proof = _Proof(space, releases)
+    return proof.audit(
+        releases,
+        k=k,
+        width=width,
+        first_only=first_only,
+        settled=settled,
+        deadline=deadline,
+    )
+
+
+class _Proof:
+    """Every sum the releases hold, shown or not, as the rows of one linear program: a shown
+    sum is an equation, a suppressed one a free row. Suppressing a cell frees its row and
+    leaves the model as it was, so each solve starts from the basis the last one left, from
+    one round of complementary suppression to the next."""
+
+    def __init__(self, space: _Space, releases: Sequence[Release]) -> None:
+        self.space = space
+        sums = dict.fromkeys(
+            (cell.parts, cell.value) for release in releases for cell in release.cells
+        )
+        self._row: dict[tuple[Box, int], int] = {}
+        rows: list[npt.NDArray[np.int64]] = []
+        for parts, value in sums:
+            columns = space.of(parts)
+            if len(columns):
+                self._row[(parts, value)] = len(rows)
+                rows.append(columns)
+        self._sums = len(rows)
+        signs = [np.ones(len(columns)) for columns in rows]
+        for plus, minus in space.links():
+            rows.append(np.concatenate([plus, minus]))
+            signs.append(np.concatenate([np.ones(len(plus)), -np.ones(len(minus))]))
+        right = [value for _, value in self._row] + [0.0] * (len(rows) - self._sums)
+        self._rows = rows
+        self._program = _Program(space.columns, rows, signs, right, fixed_from=self._sums)
+
+    def audit(
+        self,
+        releases: Sequence[Release],
+        *,
+        k: int,
+        width: float,
+        first_only: bool = False,
+        settled: Mapping[Box, tuple[float, float]] | None = None,
+        deadline: float | None = None,
+    ) -> tuple[list[Exposure], dict[Box, tuple[float, float]]]:
+        """`audit` for releases whose cells are all among those the proof was built with."""
+        space = self.space
+        shown = np.zeros(self._sums, dtype=bool)
+        for release in releases:
+            for cell in release.published():
+                row = self._row.get((cell.parts, cell.value))
+                if row is not None:
+                    shown[row] = True
+                elif cell.value:  # a published sum with no column: structural zeros only
+                    raise RuntimeError(f"a structural zero published as {cell.value}: {cell.key}")
+        self._program.show(shown)
+        # A column in no equation is free (≥ 0, bound by nothing), so a target holding one is
+        # unbounded and is decided without a solve. The links bind once anything is shown.
+        constrained = np.zeros(space.columns, dtype=bool)
+        for equation in np.flatnonzero(shown):
+            constrained[self._rows[equation]] = True
+        if shown.any():
+            for columns in self._rows[self._sums :]:
+                constrained[columns] = True
+        exposures: list[Exposure] = []
+        intervals: dict[Box, tuple[float, float]] = {}
+        for key, parts, small in _targets(releases, k=k):
+            if parts in intervals:
+                continue
+            if settled is not None and parts in settled:
+                intervals[parts] = settled[parts]
+                continue
+            columns = space.of(parts)
+            if not len(columns):
+                intervals[parts] = (0.0, 0.0)  # structural zeros only
+                if width > 0 and not small:  # a structural zero is no one's count
+                    exposures.append(Exposure(key, parts, 0.0, 0.0))
+                    if first_only:
+                        break
+                continue
+            if not constrained[columns].all():
+                intervals[parts] = (0.0, math.inf)  # a part no published number touches
+                continue
+            seen = self._program.spanned(columns) if width > 0 else None
+            if seen is not None and seen[1] - seen[0] >= width:
+                intervals[parts] = seen  # wide enough between two solutions already found
+                continue
+            if deadline is not None and time.monotonic() > deadline:
+                raise ProofTooSlow()
+            low, high = self._program.interval(columns.astype(np.int32))
+            intervals[parts] = (low, high)
+            if high - low < width:
+                exposures.append(Exposure(key, parts, low, high))
                 if first_only:
                     break
-            continue
-        if deadline is not None and time.monotonic() > deadline:
-            raise ProofTooSlow()
-        if program is None:
-            program = _Program(micro, rows, cols, right, structural_zeros)
-        chosen = sorted(column[part] for part in parts if part in constrained)
-        low, high = program.interval(np.asarray(chosen, dtype=np.int32))
-        intervals[parts] = (low, high)
-        if high - low < width:
-            exposures.append(Exposure(key, parts, low, high))
-            if first_only:
-                break
-    return exposures, intervals
+        return exposures, intervals
 
 
-def _targets(
-    releases: Sequence[Release], *, k: int, structural_zeros: frozenset[MicroCell]
-) -> Iterable[tuple[tuple[str, ...], frozenset[MicroCell]]]:
+def _targets(releases: Sequence[Release], *, k: int) -> Iterable[tuple[tuple[str, ...], Box, bool]]:
+    """What the audit protects: (its key, its box, whether it is a small microcell)."""
     for release in reversed(releases):  # the newest first: its cells are the ones to fix
         for cell in release.cells:
             if cell.key in release.suppressed:
-                yield cell.key, cell.parts
+                yield cell.key, cell.parts, False
     for release in releases:
         for cell in release.cells:
-            [part] = cell.parts if len(cell.parts) == 1 else (None,)
-            if part is not None and part not in structural_zeros and cell.value < k:
-                yield part, cell.parts
+            if cell.value < k and size(cell.parts) == 1:
+                yield tuple(next(microcells(cell.parts))), cell.parts, True
 
 
 class _Program:
-    """The published equations (every microcell ≥ 0, structural zeros 0) as one HiGHS model.
-    Only the objective changes from one target to the next, so each solve starts from the
-    basis the last one left: far cheaper than building the program again for every bound."""
+    """The published equations (every column ≥ 0) as one HiGHS model. Only the objective
+    changes from one target to the next, so each solve starts from the basis the last one
+    left: far cheaper than building the program again for every bound."""
 
     def __init__(
         self,
-        micro: Sequence[MicroCell],
-        rows: Sequence[int],
-        cols: Sequence[int],
+        columns: int,
+        rows: Sequence[npt.NDArray[np.int64]],
+        signs: Sequence[npt.NDArray[np.float64]],
         right: Sequence[float],
-        structural_zeros: frozenset[MicroCell],
+        *,
+        fixed_from: int,
     ) -> None:
+        """Rows before `fixed_from` start free (`show` makes them equations); the rest are
+        equations always."""
+        row_of = np.concatenate(
+            [np.full(len(r), n) for n, r in enumerate(rows)] or [np.empty(0, dtype=np.int64)]
+        )
         matrix = csc_matrix(
-            (np.ones(len(rows)), (np.asarray(rows), np.asarray(cols))),
-            shape=(len(right), len(micro)),
+            (
+                np.concatenate([*signs, np.empty(0)]),
+                (row_of, np.concatenate([*rows, np.empty(0, dtype=np.int64)])),
+            ),
+            shape=(len(right), columns),
         )
+        self._right = np.asarray(right, dtype=float)
+        self._shown = np.zeros(fixed_from, dtype=bool)
+        lower = self._right.copy()
+        upper = self._right.copy()
+        lower[:fixed_from] = -highspy.kHighsInf
+        upper[:fixed_from] = highspy.kHighsInf
         lp = highspy.HighsLp()
-        lp.num_col_ = len(micro)
+        lp.num_col_ = columns
         lp.num_row_ = len(right)
-        lp.col_cost_ = np.zeros(len(micro))
-        lp.col_lower_ = np.zeros(len(micro))
-        lp.col_upper_ = np.array(
-            [0.0 if part in structural_zeros else highspy.kHighsInf for part in micro]
-        )
-        lp.row_lower_ = lp.row_upper_ = np.asarray(right, dtype=float)
+        lp.col_cost_ = np.zeros(columns)
+        lp.col_lower_ = np.zeros(columns)
+        lp.col_upper_ = np.full(columns, highspy.kHighsInf)
+        lp.row_lower_ = lower
+        lp.row_upper_ = upper
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = matrix.indptr
         lp.a_matrix_.index_ = matrix.indices
@@ -260,6 +519,36 @@ class _Program:
         self._highs.setOptionValue("output_flag", False)
         self._highs.passModel(lp)
         self._costed: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
+        self._solutions: list[npt.NDArray[np.float64]] = []
+        self._matrix: npt.NDArray[np.float64] = np.empty((0, columns))
+
+    def show(self, shown: npt.NDArray[np.bool_]) -> None:
+        """Make the rows marked in `shown` equations and the others free."""
+        changed = np.flatnonzero(shown != self._shown).astype(np.int32)
+        if not len(changed):
+            return
+        on = shown[changed]
+        if on.any():  # a new equation: the solutions found may no longer satisfy it
+            self._solutions.clear()
+            self._matrix = np.empty((0, self._matrix.shape[1]))
+        lower = np.where(on, self._right[changed], -highspy.kHighsInf)
+        upper = np.where(on, self._right[changed], highspy.kHighsInf)
+        # In highspy's _Highs, missing from the stubs of its Highs subclass.
+        self._highs.changeRowsBounds(  # type: ignore[attr-defined]
+            len(changed), changed, lower, upper
+        )
+        self._shown = shown.copy()
+
+    def spanned(self, columns: npt.NDArray[np.int64]) -> tuple[float, float] | None:
+        """The least and greatest sum of `columns` among the solutions found so far: each is
+        a table the equations allow, so the true interval holds this range. They stay
+        solutions while rows are only freed, as complementary suppression does."""
+        if not self._solutions:
+            return None
+        if len(self._solutions) != len(self._matrix):
+            self._matrix = np.vstack(self._solutions)
+        sums = self._matrix[:, columns].sum(axis=1)
+        return float(sums.min()), float(sums.max())
 
     def interval(self, columns: npt.NDArray[np.int32]) -> tuple[float, float]:
         """The least and greatest sum of `columns` the equations allow."""
@@ -279,6 +568,7 @@ class _Program:
         highs.run()
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
+            self._solutions.append(np.asarray(highs.getSolution().col_value))
             return float(highs.getInfo().objective_function_value)
         if status == highspy.HighsModelStatus.kUnbounded:
             return math.inf
@@ -306,14 +596,15 @@ def protect(
     k: int,
     width: float | None = None,
     earlier: Sequence[Release] = (),
-    structural_zeros: frozenset[MicroCell] = frozenset(),
+    structural_zeros: Sequence[Box] = (),
+    free: frozenset[int] | None = None,
     forced: frozenset[tuple[str, ...]] = frozenset(),
     deadline: float | None = None,
 ) -> Protected:
     """Suppress what must be, then more until no suppressed cell can be recovered within
     `width` (default k) from this table and the `earlier` releases. `forced` cells are
     suppressed whatever their value (the differencing rule of a correction). Cells with the
-    same microcells (one total shown in two tables) are shown or suppressed together. Raises
+    same box (one total shown in two tables) are shown or suppressed together. Raises
     ReleaseRefused when even suppressing the whole table cannot protect it (an earlier
     release showed it). `deadline` (a `time.monotonic()` value) bounds the time the proof may
     take: past it, ProofTooSlow."""
@@ -324,7 +615,7 @@ def protect(
     by_key = {cell.key: cell for cell in cells}
     if len(by_key) != len(cells):
         raise ValueError("two cells of one table share a key")
-    twins: dict[frozenset[MicroCell], list[tuple[str, ...]]] = {}
+    twins: dict[Box, list[tuple[str, ...]]] = {}
     for cell in cells:
         twins.setdefault(cell.parts, []).append(cell.key)
     suppressed: set[tuple[str, ...]] = set()
@@ -334,15 +625,22 @@ def protect(
 
     for key in first:
         suppress(key)
+    everything = [*earlier, Release(cells, frozenset())]
+    space = _Space(
+        (cell.parts for release in everything for cell in release.cells), free, structural_zeros
+    )
+    proof = _Proof(space, everything)
+    table = _Table(cells, structural_zeros)
+    for key in table.lines_closed(suppressed):
+        suppress(key)
     # Suppressing more only removes equations, so an interval found wide enough stays so.
-    settled: dict[frozenset[MicroCell], tuple[float, float]] = {}
+    settled: dict[Box, tuple[float, float]] = {}
     while True:
         release = Release(cells=tuple(cells), suppressed=frozenset(suppressed))
-        exposures, intervals = audit(
+        exposures, intervals = proof.audit(
             [*earlier, release],
             k=k,
             width=protection,
-            structural_zeros=structural_zeros,
             first_only=True,
             settled=settled,
             deadline=deadline,
@@ -351,51 +649,115 @@ def protect(
             (parts, span) for parts, span in intervals.items() if span[1] - span[0] >= protection
         )
         if not exposures:
-            _, intervals = audit(
-                [*earlier, release],
-                k=k,
-                width=protection,
-                structural_zeros=structural_zeros,
-                settled=settled,
-                deadline=deadline,
+            _, intervals = proof.audit(
+                [*earlier, release], k=k, width=protection, settled=settled, deadline=deadline
             )
             return Protected(release=release, primary=frozenset(first), intervals=intervals)
-        complement = _complement(by_key, suppressed, exposures[0], structural_zeros)
+        complement = table.complement(suppressed, exposures[0])
         if complement is None:
             raise ReleaseRefused(exposures)
         suppress(complement)
 
 
-def _complement(
-    cells: Mapping[tuple[str, ...], Cell],
-    suppressed: set[tuple[str, ...]],
-    exposure: Exposure,
-    structural_zeros: frozenset[MicroCell],
-) -> tuple[str, ...] | None:
-    """The cheapest further cell to suppress for an exposed one. A shown total over the
-    exposed cell (its row, its column, the grand total) is an equation that gives it away;
-    take the one with the fewest suppressed cells in it, and suppress its smallest shown part
-    (interior cells first). When no shown total holds it, suppress the smallest shown cell
-    that overlaps it. None when nothing is left to suppress."""
-    exposed = exposure.parts
+class _Table:
+    """The cells of one table and which lie inside which, to choose complements."""
 
-    def hidden(cell: Cell) -> bool:
-        return cell.key in suppressed or cell.parts <= structural_zeros
+    def __init__(self, cells: Sequence[Cell], structural_zeros: Sequence[Box]) -> None:
+        self.cells = cells
+        self._zeros = {cell.key for cell in cells if structural(cell.parts, structural_zeros)}
+        self._inside: dict[tuple[str, ...], list[Cell]] = {}
 
-    def cheapest(candidates: Iterable[Cell]) -> Cell | None:
-        return min(candidates, key=lambda c: (len(c.parts), c.value, c.key), default=None)
+    def equations(self) -> list[tuple[Cell, list[Cell]]]:
+        """The table's lines: a cell and the cells that split it along one dimension (a row
+        total and the row's cells, a column total and the column's cells), found from the
+        boxes alone. A line with exactly one hidden member gives that member away."""
+        groups: dict[tuple[int, Box], dict[frozenset[str], Cell]] = defaultdict(dict)
+        for cell in self.cells:
+            for d in range(len(cell.parts)):
+                rest = cell.parts[:d] + cell.parts[d + 1 :]
+                groups[(d, rest)].setdefault(cell.parts[d], cell)
+        lines = []
+        for (_, _), members in groups.items():
+            if len(members) < 2:
+                continue
+            whole = max(members, key=len)
+            parts = [members[values] for values in members if values != whole]
+            split = [values for values in members if values != whole]
+            if sum(map(len, split)) == len(whole) and frozenset().union(*split) == whole:
+                lines.append((members[whole], parts))
+        return lines
 
-    lines = [cell for cell in cells.values() if exposed < cell.parts and not hidden(cell)]
+    def lines_closed(self, suppressed: set[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """Further cells to suppress until no line of the table has exactly one hidden
+        member (the classic necessary condition, found without a linear program): in each
+        such line, the smallest shown part, or the total when no part is left. `suppressed`
+        is left as it was; the cells to add are returned in order."""
+        hidden = set(suppressed)
+        added: list[tuple[str, ...]] = []
+        twins: dict[Box, list[tuple[str, ...]]] = defaultdict(list)
+        for cell in self.cells:
+            twins[cell.parts].append(cell.key)
+        lines = self.equations()
+        changed = True
+        while changed:
+            changed = False
+            for total, parts in lines:
+                members = [total, *parts]
+                unknown = [m for m in members if m.key in hidden and m.key not in self._zeros]
+                if len(unknown) != 1:
+                    continue
+                shown = [m for m in parts if m.key not in hidden and m.key not in self._zeros]
+                chosen = min(shown, key=lambda c: (c.value, c.key)) if shown else total
+                if chosen.key in hidden:
+                    continue
+                for key in twins[chosen.parts]:
+                    hidden.add(key)
+                added.append(chosen.key)
+                changed = True
+        return added
 
-    def crowding(line: Cell) -> tuple[int, int]:
-        inside = sum(1 for c in cells.values() if c.parts < line.parts and c.key in suppressed)
-        return inside, len(line.parts)
+    def inside(self, line: Cell) -> list[Cell]:
+        """The cells strictly inside `line`."""
+        found = self._inside.get(line.key)
+        if found is None:
+            found = [c for c in self.cells if c.parts != line.parts and within(c.parts, line.parts)]
+            self._inside[line.key] = found
+        return found
 
-    for line in sorted(lines, key=crowding):
-        parts = (c for c in cells.values() if c.parts < line.parts and not hidden(c))
-        best = cheapest(c for c in parts if not c.parts & exposed)
-        if best is not None:
-            return best.key
-        return line.key  # the line holds nothing else to hide: hide the total itself
-    overlapping = cheapest(c for c in cells.values() if c.parts & exposed and not hidden(c))
-    return overlapping.key if overlapping is not None else None
+    def complement(
+        self, suppressed: set[tuple[str, ...]], exposure: Exposure
+    ) -> tuple[str, ...] | None:
+        """The cheapest further cell to suppress for an exposed one. A shown total over the
+        exposed cell (its row, its column, the grand total) is an equation that gives it
+        away; take the one with the fewest suppressed cells in it, and suppress its smallest
+        shown part (interior cells first). When no shown total holds it, suppress the
+        smallest shown cell that overlaps it. None when nothing is left to suppress."""
+        exposed = exposure.parts
+
+        def hidden(cell: Cell) -> bool:
+            return cell.key in suppressed or cell.key in self._zeros
+
+        def cheapest(candidates: Iterable[Cell]) -> Cell | None:
+            return min(candidates, key=lambda c: (size(c.parts), c.value, c.key), default=None)
+
+        lines = [
+            cell
+            for cell in self.cells
+            if cell.parts != exposed and within(exposed, cell.parts) and not hidden(cell)
+        ]
+
+        def crowding(line: Cell) -> tuple[int, int]:
+            crowd = sum(1 for c in self.inside(line) if c.key in suppressed)
+            return crowd, size(line.parts)
+
+        for line in sorted(lines, key=crowding):
+            best = cheapest(
+                c for c in self.inside(line) if not hidden(c) and not overlaps(c.parts, exposed)
+            )
+            if best is not None:
+                return best.key
+            return line.key  # the line holds nothing else to hide: hide the total itself
+        overlapping = cheapest(
+            c for c in self.cells if overlaps(c.parts, exposed) and not hidden(c)
+        )
+        return overlapping.key if overlapping is not None else None

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from consent.guard import system
@@ -29,12 +30,19 @@ from domain.referrals.models import Referral
 
 _BATCH = 5000
 
-# (young person id, birth date, gender, home area or None, school agency id or None)
-PersonFact = tuple[uuid.UUID, date, str, str | None, uuid.UUID | None]
-# (case id, young person id, programme, state, outcome, opened_at, closed_at, first active at)
-CaseFact = tuple[
-    uuid.UUID, uuid.UUID, str, str, str | None, datetime, datetime | None, datetime | None
-]
+# Ids that only link facts to each other (cases, young people) are read as text, the
+# database's own spelling: building a UUID for each of a city's million fact rows costs more
+# than the rest of the reading. They are never shown and never compared with a UUID.
+Key = str
+
+# (young person key, birth date, gender, home area or None, school agency id or None)
+PersonFact = tuple[Key, date, str, str | None, uuid.UUID | None]
+# (case key, young person key, programme, state, outcome, opened_at, closed_at, active at)
+CaseFact = tuple[Key, Key, str, str, str | None, datetime, datetime | None, datetime | None]
+
+
+def _key(column: Any) -> ColumnElement[str]:
+    return cast(column, String)
 
 
 class StatisticsFacts:
@@ -51,13 +59,17 @@ class StatisticsFacts:
     def people(self) -> Iterator[PersonFact]:
         """Every young person with the attributes the breakdowns use (home area decrypted)."""
         statement = select(
-            col(YoungPerson.id),
+            _key(YoungPerson.id),
             col(YoungPerson.birth_date),
             col(YoungPerson.gender),
             col(YoungPerson.home_area),
-            col(YoungPerson.school_agency_id),
+            _key(YoungPerson.school_agency_id),
         )
-        return self._stream(statement, "breakdown attributes of young people")
+        schools: dict[str, uuid.UUID] = {}  # few schools: each spelling converted once
+        for pid, birth, gender, area, school in self._stream(statement, "breakdown attributes"):
+            if school is not None:
+                school = schools.get(school) or schools.setdefault(school, uuid.UUID(school))
+            yield pid, birth, gender, area, school
 
     def cases(self, until: datetime) -> Iterator[CaseFact]:
         """Cases opened before `until`, with when each first became active (if it did)."""
@@ -72,8 +84,8 @@ class StatisticsFacts:
         )
         statement = (
             select(
-                col(Case.id),
-                col(Case.young_person_id),
+                _key(Case.id),
+                _key(Case.young_person_id),
                 col(Case.programme),
                 col(Case.state),
                 col(Case.outcome),
@@ -88,8 +100,8 @@ class StatisticsFacts:
 
     def consents(
         self, start: date, end: date, start_at: datetime, end_at: datetime
-    ) -> Iterator[tuple[uuid.UUID, str, str, bool, bool]]:
-        """(case id, signer kind, decision, signed in the period, withdrawn in the period)
+    ) -> Iterator[tuple[Key, str, str, bool, bool]]:
+        """(case key, signer kind, decision, signed in the period, withdrawn in the period)
         for the consent records signed or withdrawn in the period."""
         signed = and_(col(ConsentRecord.signed_on) >= start, col(ConsentRecord.signed_on) < end)
         withdrawn = and_(
@@ -98,7 +110,7 @@ class StatisticsFacts:
         )
         statement = (
             select(
-                col(ConsentRecord.case_id),
+                _key(ConsentRecord.case_id),
                 col(ConsentRecord.signer_kind),
                 col(ConsentRecord.decision),
                 case((signed, literal(True)), else_=literal(False)),
@@ -113,8 +125,8 @@ class StatisticsFacts:
 
     def meetings(
         self, start_at: datetime, end_at: datetime
-    ) -> Iterator[tuple[uuid.UUID, str, int, int, int]]:
-        """Per case and meeting kind, the meetings held in the period: (case id, kind,
+    ) -> Iterator[tuple[Key, str, int, int, int]]:
+        """Per case and meeting kind, the meetings held in the period: (case key, kind,
         meetings held, guardians who came, meetings the young person came to). Held = not
         cancelled, and final minutes or attendance recorded (someone marked came or absent)."""
         attendance = (
@@ -158,7 +170,7 @@ class StatisticsFacts:
         )
         statement = (
             select(
-                col(Meeting.case_id),
+                _key(Meeting.case_id),
                 col(Meeting.kind),
                 func.count(),
                 func.sum(func.coalesce(attendance.c.guardians, 0)),
@@ -175,8 +187,8 @@ class StatisticsFacts:
         )
         return self._stream(statement, "meetings held per case and kind")
 
-    def assessments(self, before: date) -> Iterator[tuple[uuid.UUID, int, int]]:
-        """Per case with at least two assessments before `before`: (case id, rank of the
+    def assessments(self, before: date) -> Iterator[tuple[Key, int, int]]:
+        """Per case with at least two assessments before `before`: (case key, rank of the
         first, rank of the latest), by assessment date then recording time."""
         numbered = select(
             col(Assessment.case_id).label("case_id"),
@@ -197,7 +209,7 @@ class StatisticsFacts:
         ranked = numbered.subquery()
         statement = (
             select(
-                ranked.c.case_id,
+                _key(ranked.c.case_id),
                 func.max(case((ranked.c.first == 1, ranked.c.rank), else_=None)),
                 func.max(case((ranked.c.last == 1, ranked.c.rank), else_=None)),
             )
@@ -208,8 +220,8 @@ class StatisticsFacts:
 
     def commitments(
         self, start_at: datetime, end_at: datetime, end: date
-    ) -> Iterator[tuple[uuid.UUID, str, bool, bool]]:
-        """(case id, agency kind, done in the period, overdue at the period's end) for the
+    ) -> Iterator[tuple[Key, str, bool, bool]]:
+        """(case key, agency kind, done in the period, overdue at the period's end) for the
         commitments that are either. Overdue: due before the end, not done by then, and not
         cancelled (a cancellation's date is not kept, so a cancelled one never counts)."""
         done = and_(
@@ -225,7 +237,7 @@ class StatisticsFacts:
         )
         statement = (
             select(
-                col(PlanCommitment.case_id),
+                _key(PlanCommitment.case_id),
                 col(Agency.kind),
                 case((done, literal(True)), else_=literal(False)),
                 case((overdue, literal(True)), else_=literal(False)),
@@ -241,7 +253,7 @@ class StatisticsFacts:
         tuple[
             str,
             str | None,
-            uuid.UUID | None,
+            Key | None,
             datetime,
             datetime | None,
             int | None,
@@ -254,7 +266,7 @@ class StatisticsFacts:
         ]
     ]:
         """Referrals that touch the period: (wished programme, chosen programme, young person
-        id if registered, created_at, decided_at, days to decision, first meeting at, days to
+        key if registered, created_at, decided_at, days to decision, first meeting at, days to
         first meeting, waiting since, status, birth year, personnummer) — the last two for the
         age of a young person not yet registered."""
         touches = or_(
@@ -271,7 +283,7 @@ class StatisticsFacts:
             select(
                 col(Referral.programme),
                 col(Referral.case_programme),
-                col(YoungPerson.id),
+                _key(YoungPerson.id),
                 col(Referral.created_at),
                 col(Referral.decided_at),
                 col(Referral.days_to_decision),

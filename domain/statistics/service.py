@@ -54,7 +54,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import product
 
 from sqlmodel import Session
 
@@ -63,8 +62,8 @@ from common.crypto import Pseudonymiser, PseudonymScope
 from domain.people.models import GENDER_LABELS, Gender
 from domain.people.personnummer import InvalidPersonnummer, parse_personnummer
 from domain.referrals.rules import age_on, days_between
-from domain.statistics.disclosure import Cell, MicroCell, Release, protect
-from domain.statistics.repository import StatisticsFacts
+from domain.statistics.disclosure import Box, Cell, Release, box, protect
+from domain.statistics.repository import Key, StatisticsFacts
 from domain.statistics.spec import (
     AGE_BANDS,
     INDICATORS,
@@ -114,8 +113,8 @@ class _Person:
 
 @dataclass(frozen=True)
 class _Case:
-    id: uuid.UUID
-    person: uuid.UUID
+    id: Key
+    person: Key
     programme: str
     outcome: str | None
     opened_at: datetime
@@ -184,7 +183,7 @@ class _Grid:
 class _Coverage:
     """Which microcells an activity's cells sum, and which facts it covers."""
 
-    def __init__(self, coverage: Coverage, grid: _Grid, people: Mapping[uuid.UUID, _Person]):
+    def __init__(self, coverage: Coverage, grid: _Grid, people: Mapping[Key, _Person]):
         self.coverage = coverage
         self.people = people
         names = grid.school_names
@@ -214,7 +213,7 @@ class _Coverage:
             OTHER_SCHOOL,
         )
 
-    def covers(self, programme: str, person_id: uuid.UUID | None) -> bool:
+    def covers(self, programme: str, person_id: Key | None) -> bool:
         c = self.coverage
         if c.programmes and programme not in c.programmes:
             return False
@@ -226,18 +225,6 @@ class _Coverage:
         if c.school_agency_ids and person.school not in c.school_agency_ids:
             return False
         return not (c.areas and person.area not in c.areas)
-
-    def universe(self) -> list[Dims]:
-        v = self.values
-        return list(
-            product(
-                v[Breakdown.PROGRAMME],
-                v[Breakdown.AREA],
-                v[Breakdown.SCHOOL],
-                v[Breakdown.GENDER],
-                v[Breakdown.AGE_BAND],
-            )
-        )
 
 
 _AXIS = {
@@ -287,9 +274,13 @@ def compute(
         for cid, pid, programme, _state, outcome, opened, closed, active in facts.cases(end_at)
     ]
     by_id = {c.id: c for c in cases}
+    placed: dict[Key, Dims] = {}
 
     def case_dims(case: _Case) -> Dims:
-        return grid.dims(case.programme, people.get(case.person))
+        dims = placed.get(case.id)
+        if dims is None:
+            dims = placed[case.id] = grid.dims(case.programme, people.get(case.person))
+        return dims
 
     # Cases: counted for the whole agreement (not the coverage), so activities link.
     for c in cases:
@@ -320,7 +311,7 @@ def compute(
         if withdrawn:
             counts["consents"][(f"withdrawn_{signer_row}", case_dims(found))] += 1
 
-    attended: dict[uuid.UUID, _Case] = {}
+    attended: dict[Key, _Case] = {}
     meeting_rows = frozenset(code for code, _ in INDICATORS["meetings"].rows)
     for case_id, kind, held, guardians, came in facts.meetings(start_at, end_at):
         found = by_id.get(case_id)
@@ -340,7 +331,7 @@ def compute(
         del person
         counts[_namespaced("young_people_attending", request)][("attended", case_dims(c))] += 1
 
-    movement: dict[uuid.UUID, tuple[_Case, str]] = {}
+    movement: dict[Key, tuple[_Case, str]] = {}
     for case_id, first, latest in facts.assessments(period.end):
         found = by_id.get(case_id)
         if found is None or not cover.covers(found.programme, found.person):
@@ -438,7 +429,7 @@ def _people_flow(
     covered: Sequence[_Case],
     scope: PseudonymScope,
     grid: _Grid,
-    people: Mapping[uuid.UUID, _Person],
+    people: Mapping[Key, _Person],
     counts: dict[str, dict[tuple[str, Dims], int]],
     start_at: datetime,
     end_at: datetime,
@@ -470,48 +461,58 @@ def _cells(
     namespace: str,
     period_code: str,
     row_codes: Sequence[str],
-    universe: Sequence[Dims],
     values: Mapping[tuple[str, Dims], int],
     grid: _Grid,
     cover: _Coverage,
 ) -> list[Cell]:
     """The indicator's cells in every table: the table with no breakdown (rows × Totalt) and
-    one per breakdown, each with row, column and grand totals; every cell over microcells."""
+    one per breakdown, each with row, column and grand totals; every cell a box over the
+    microcells (namespace, period, row, programme, area, school, gender, age band)."""
+    dimensions = tuple(frozenset(cover.values[b]) for b in _AXIS)
+    inside = [
+        (row, d, n)
+        for (row, d), n in values.items()
+        if row in row_codes and all(v in dimensions[i] for i, v in enumerate(d))
+    ]
+
+    def cell_box(rows: Iterable[str], axis: int | None = None, value: str = "") -> Box:
+        dims = list(dimensions)
+        if axis is not None:
+            dims[axis] = frozenset({value})
+        return (frozenset({namespace}), frozenset({period_code}), frozenset(rows), *dims)
+
+    row_values: dict[str, int] = defaultdict(int)
+    for row, _, n in inside:
+        row_values[row] += n
     cells: list[Cell] = []
-    micro = {(row, d): (namespace, period_code, row, *d) for row in row_codes for d in universe}
-    row_totals = {row: frozenset(micro[(row, d)] for d in universe) for row in row_codes}
-    row_values = {row: sum(values.get((row, d), 0) for d in universe) for row in row_codes}
-    grand = frozenset(part for parts in row_totals.values() for part in parts)
-    grand_value = sum(row_values.values())
     for breakdown in (None, *grid.breakdowns):
         tag = breakdown.value if breakdown else NO_BREAKDOWN
         if breakdown is not None:
             axis = _AXIS[breakdown]
-            column_parts: dict[str, set[MicroCell]] = defaultdict(set)
-            column_values: dict[str, int] = defaultdict(int)
+            counted: dict[tuple[str, str], int] = defaultdict(int)
+            for row, d, n in inside:
+                counted[(row, d[axis])] += n
+            columns = cover.values[breakdown]
             for row in row_codes:
-                parts: dict[str, set[MicroCell]] = defaultdict(set)
-                counted: dict[str, int] = defaultdict(int)
-                for d in universe:
-                    parts[d[axis]].add(micro[(row, d)])
-                    counted[d[axis]] += values.get((row, d), 0)
-                for column in cover.values[breakdown]:
+                for column in columns:
                     cells.append(
-                        Cell((code, tag, row, column), frozenset(parts[column]), counted[column])
+                        Cell(
+                            (code, tag, row, column),
+                            cell_box({row}, axis, column),
+                            counted[(row, column)],
+                        )
                     )
-                    column_parts[column] |= parts[column]
-                    column_values[column] += counted[column]
-            for column in cover.values[breakdown]:
+            for column in columns:
                 cells.append(
                     Cell(
                         (code, tag, TOTAL, column),
-                        frozenset(column_parts[column]),
-                        column_values[column],
+                        cell_box(row_codes, axis, column),
+                        sum(counted[(row, column)] for row in row_codes),
                     )
                 )
         for row in row_codes:
-            cells.append(Cell((code, tag, row, TOTAL), row_totals[row], row_values[row]))
-        cells.append(Cell((code, tag, TOTAL, TOTAL), grand, grand_value))
+            cells.append(Cell((code, tag, row, TOTAL), cell_box({row}), row_values[row]))
+        cells.append(Cell((code, tag, TOTAL, TOTAL), cell_box(row_codes), sum(row_values.values())))
     return cells
 
 
@@ -528,7 +529,6 @@ def _release(
     deadline = None if budget is None else time.monotonic() + budget
     period = request.period
     counts[_namespaced("young_people_flow", request)] = counts.pop("__flow__", defaultdict(int))
-    universe = cover.universe()
     all_cells: list[Cell] = []
     all_suppressed: set[tuple[str, ...]] = set()
     layouts: list[tuple[IndicatorInfo, Breakdown | None, tuple[str, ...], tuple[str, ...]]] = []
@@ -543,13 +543,13 @@ def _release(
         values = counts.get(namespace, {})
         row_codes = tuple(row for row, _ in info.rows)
 
-        def micro(row: str, dims: Dims, ns: str = namespace) -> MicroCell:
-            return (ns, period.code, row, *dims)
-
-        structural: set[MicroCell] = set()
-        if code in ("cases_opened", "cases_active"):
-            structural = {micro(r, d) for r in row_codes for d in universe if d[0] != r}
-        cells = _cells(code, namespace, period.code, row_codes, universe, values, grid, cover)
+        structural: list[Box] = []
+        if code in ("cases_opened", "cases_active"):  # a case's row is its programme
+            everything = [frozenset(grid.values[b]) for b in _AXIS]
+            for row in row_codes:
+                others = frozenset(PROGRAMMES) - {row}
+                structural.append(box(namespace, period.code, row, others, *everything[1:]))
+        cells = _cells(code, namespace, period.code, row_codes, values, grid, cover)
         for breakdown in (None, *grid.breakdowns):
             columns = (*cover.values[breakdown], TOTAL) if breakdown else (TOTAL,)
             labels = tuple(info.row_label(r) for r in row_codes)
@@ -559,7 +559,7 @@ def _release(
             cells,
             k=k,
             earlier=earlier,
-            structural_zeros=frozenset(structural),
+            structural_zeros=structural,
             forced=forced,
             deadline=deadline,
         )
@@ -666,19 +666,21 @@ def _earlier_for(
     forced: set[tuple[str, ...]] = set()
     by_parts = {cell.parts: cell for cell in cells}
 
-    def now(part: MicroCell) -> int:
-        return values.get((part[2], tuple(part[3:])), 0)  # type: ignore[arg-type]
+    def now(parts: Box) -> int:
+        rows, dims = parts[2], parts[3:]
+        return sum(
+            n
+            for (row, d), n in values.items()
+            if row in rows and all(v in dims[i] for i, v in enumerate(d))
+        )
 
     for release in request.earlier:
-        mine = [c for c in release.cells if next(iter(c.parts))[:2] == (namespace, code)]
+        origin = (frozenset({namespace}), frozenset({code}))
+        mine = [c for c in release.cells if c.parts[:2] == origin]
         if not mine:
             continue
         # Only the shown values are known: the ledger keeps no suppressed value (it gives 0).
-        consistent = all(
-            sum(now(part) for part in c.parts) == c.value
-            for c in mine
-            if c.key not in release.suppressed
-        )
+        consistent = all(now(c.parts) == c.value for c in mine if c.key not in release.suppressed)
         if consistent:
             linked.append(Release(cells=tuple(mine), suppressed=release.suppressed))
             continue

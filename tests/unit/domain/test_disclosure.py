@@ -16,42 +16,48 @@ from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from domain.statistics.disclosure import (
+    Box,
     Cell,
     MicroCell,
     ProofTooSlow,
     Release,
     ReleaseRefused,
     audit,
+    box,
     grid,
+    microcells,
     primary,
     protect,
+    structural,
 )
 
 K = 5
 
 
 def attack(
-    releases: Sequence[Release], structural_zeros: frozenset[MicroCell] = frozenset()
-) -> dict[frozenset[MicroCell], tuple[float, float]]:
+    releases: Sequence[Release], structural_zeros: Sequence[Box] = ()
+) -> dict[Box, tuple[float, float]]:
     """The integer range of every suppressed cell and every single microcell, from the
-    published numbers alone."""
-    micro = sorted({p for r in releases for c in r.cells for p in c.parts})
+    published numbers alone, over the full cross of microcells (no free dimensions: the
+    adversary knows nothing of the audit's reduction)."""
+    micro = sorted({p for r in releases for c in r.cells for p in microcells(c.parts)})
     index = {p: n for n, p in enumerate(micro)}
     published = [c for r in releases for c in r.published()]
     matrix = np.zeros((len(published), len(micro)))
     for row, cell in enumerate(published):
-        for part in cell.parts:
+        for part in microcells(cell.parts):
             matrix[row, index[part]] = 1
     values = np.array([c.value for c in published], dtype=float)
     constraints = [LinearConstraint(matrix, values, values)] if published else []
-    upper = np.array([0 if p in structural_zeros else np.inf for p in micro])
+    zero = {p for z in structural_zeros for p in microcells(z)}
+    upper = np.array([0 if p in zero else np.inf for p in micro])
     bounds = Bounds(np.zeros(len(micro)), upper)
     targets = {c.parts for r in releases for c in r.cells if c.key in r.suppressed}
-    targets |= {frozenset({p}) for p in micro}
+    targets |= {box(*p) for p in micro}
     found = {}
     for parts in targets:
         objective = np.zeros(len(micro))
-        for part in parts:
+        for part in microcells(parts):
             objective[index[part]] = 1
         ends = []
         for sign in (1, -1):
@@ -68,12 +74,19 @@ def attack(
 
 
 def truth(releases: Sequence[Release]) -> dict[MicroCell, int]:
-    return {next(iter(c.parts)): c.value for r in releases for c in r.cells if len(c.parts) == 1}
+    return {
+        next(microcells(c.parts)): c.value
+        for r in releases
+        for c in r.cells
+        if all(len(values) == 1 for values in c.parts)
+    }
 
 
-def assert_safe(releases: Sequence[Release], width: float = K) -> None:
+def assert_safe(
+    releases: Sequence[Release], width: float = K, structural_zeros: Sequence[Box] = ()
+) -> None:
     values = truth(releases)
-    ranges = attack(releases)
+    ranges = attack(releases, structural_zeros)
     for release in releases:
         for cell in release.cells:
             if cell.key in release.suppressed:
@@ -81,7 +94,7 @@ def assert_safe(releases: Sequence[Release], width: float = K) -> None:
                 assert high - low >= width, (cell.key, low, high)
     for part, value in values.items():
         if value < K:
-            low, high = ranges[frozenset({part})]
+            low, high = ranges[box(*part)]
             assert high - low >= width, (part, value, low, high)
 
 
@@ -109,7 +122,7 @@ class TestSuppression:
 
     def test_zeros_are_shown_only_where_structural(self) -> None:
         counts = {("SIG", "13–17"): 6, ("SIG", "18+"): 7, ("SSPF", "13–17"): 8}
-        structural = frozenset({("SSPF", "18+")})  # SSPF ends at 17
+        structural = [box("SSPF", "18+")]  # SSPF ends at 17
         cells = grid(["SIG", "SSPF"], ["13–17", "18+"], counts)
         assert ("SSPF", "18+") not in primary(cells, k=K, structural_zeros=structural)
         assert ("SSPF", "18+") in primary(cells, k=K)  # a zero that merely happened
@@ -134,11 +147,7 @@ class TestAcrossReleases:
         first = protect(grid(rows, columns, t1, prefix=("T1",)), k=K).release
         assert first.suppressed == frozenset()
         year = [
-            Cell(
-                cell.key,
-                frozenset(p for part in cell.parts for p in (("T1", *part[1:]), ("T2", *part[1:]))),
-                cell.value,
-            )
+            Cell(cell.key, (frozenset({"T1", "T2"}), *cell.parts[1:]), cell.value)
             for cell in grid(rows, columns, {k: t1[k] + t2[k] for k in t1}, prefix=("T1",))
         ]
         t2_cells = grid(rows, columns, t2, prefix=("T2",))  # known to the protector only
@@ -151,15 +160,15 @@ class TestAcrossReleases:
     def test_an_earlier_release_that_gave_a_cell_away_refuses_the_new_one(self) -> None:
         earlier = Release(
             cells=(
-                Cell(("Totalt",), frozenset({("a",), ("b",)}), 6),
-                Cell(("b",), frozenset({("b",)}), 5),
+                Cell(("Totalt",), box({"a", "b"}), 6),
+                Cell(("b",), box("b"), 5),
             ),
             suppressed=frozenset(),
         )
-        cells = [Cell(("a",), frozenset({("a",)}), 1), Cell(("b",), frozenset({("b",)}), 5)]
+        cells = [Cell(("a",), box("a"), 1), Cell(("b",), box("b"), 5)]
         with pytest.raises(ReleaseRefused) as refused:
             protect(cells, k=K, earlier=[earlier])
-        assert refused.value.exposures[0].parts == frozenset({("a",)})
+        assert refused.value.exposures[0].parts == box("a")
 
     def test_audit_reports_a_hand_made_unsafe_release(self) -> None:
         cells = grid(["N"], ["x", "y"], {("N", "x"): 9, ("N", "y"): 2})
@@ -198,11 +207,7 @@ def test_an_integer_adversary_recovers_nothing(
             protect(grid(rows, columns, t2, prefix=("T2",)), k=K, earlier=released).release
         )
         both = [
-            Cell(
-                cell.key,
-                frozenset(p for part in cell.parts for p in (("T1", *part[1:]), ("T2", *part[1:]))),
-                cell.value,
-            )
+            Cell(cell.key, (frozenset({"T1", "T2"}), *cell.parts[1:]), cell.value)
             for cell in grid(rows, columns, {k: t1[k] + t2[k] for k in t1}, prefix=("T1",))
         ]
         released.append(protect(both, k=K, earlier=released).release)
@@ -217,3 +222,109 @@ def test_a_proof_past_its_deadline_refuses_rather_than_publishes_unproven() -> N
     with pytest.raises(ProofTooSlow):
         protect(cells, k=K, deadline=time.monotonic() - 1)
     assert protect(cells, k=K, deadline=time.monotonic() + 60).release.suppressed
+
+
+# --- free dimensions: the audit's reduction is exact ---------------------------------------
+
+GENDERS = ("flickor", "pojkar")
+AGES = ("13–14", "15–17", "18–20")
+FREE = frozenset({3, 4})  # (row, area, school, gender, age): gender and age are free
+# Row b never has the oldest age band, nor anyone in Skola 2 (combinations that cannot occur).
+ZEROS = (
+    box("b", {"Norr", "Söder", "Väster"}, {"Skola 1", "Skola 2"}, GENDERS, "18–20"),
+    box("b", {"Norr", "Söder", "Väster"}, "Skola 2", GENDERS, AGES),
+)
+
+
+@st.composite
+def cities(draw: st.DrawFn) -> list[Cell]:
+    """One indicator of a small city, as the statistics service builds it: for each
+    activity (a set of areas and schools), the table with no breakdown and one table per
+    breakdown (area, school, gender, age), each with row, column and grand totals."""
+    rows = ["a", "b"][: draw(st.integers(1, 2))]
+    areas = ["Norr", "Söder", "Väster"][: draw(st.integers(1, 3))]
+    schools = ["Skola 1", "Skola 2"]
+    counts = {
+        (r, a, s, g, age): 0 if structural(box(r, a, s, g, age), ZEROS) else draw(small_count)
+        for r in rows
+        for a in areas
+        for s in schools
+        for g in GENDERS
+        for age in AGES
+    }
+    coverages = [(frozenset(areas), frozenset(schools))]
+    for _ in range(draw(st.integers(0, 2))):
+        chosen_areas = frozenset(draw(st.sets(st.sampled_from(areas), min_size=1)))
+        chosen_schools = frozenset(draw(st.sets(st.sampled_from(schools), min_size=1)))
+        coverages.append((chosen_areas, chosen_schools))
+    cells: list[Cell] = []
+    for number, (covered_areas, covered_schools) in enumerate(coverages):
+        universe = [
+            frozenset(covered_areas),
+            frozenset(covered_schools),
+            *map(frozenset, (GENDERS, AGES)),
+        ]
+
+        def value(rows_: frozenset[str], dims: Sequence[frozenset[str]]) -> int:
+            return sum(
+                n
+                for (r, *rest), n in counts.items()
+                if r in rows_ and all(v in d for v, d in zip(rest, dims, strict=True))
+            )
+
+        for axis in (None, 0, 1, 2, 3):
+            tag = f"{number}/{axis}"
+            columns = sorted(universe[axis]) if axis is not None else []
+            for row_set, row_key in [*((frozenset({r}), r) for r in rows), (frozenset(rows), "T")]:
+                for column in columns:
+                    dims = list(universe)
+                    dims[axis] = frozenset({column})  # type: ignore[index]
+                    cells.append(
+                        Cell((tag, row_key, column), (row_set, *dims), value(row_set, dims))
+                    )
+                cells.append(
+                    Cell((tag, row_key, "T"), (row_set, *universe), value(row_set, universe))
+                )
+    return cells
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cities(), st.data())
+def test_free_dimensions_give_the_intervals_of_the_full_cross(
+    cells: list[Cell], data: st.DataObject
+) -> None:
+    """Whatever is suppressed, the reduced program (gender and age free) finds for every
+    protected value exactly the interval the program over every microcell finds."""
+    keys = sorted({c.key for c in cells})
+    hidden = frozenset(data.draw(st.sets(st.sampled_from(keys), max_size=len(keys))))
+    release = Release(cells=tuple(cells), suppressed=hidden)
+    _, full = audit([release], k=K, width=0, free=frozenset(), structural_zeros=ZEROS)
+    for free in (FREE, None):  # gender and age; the dimensions the audit chooses itself
+        _, reduced = audit([release], k=K, width=0, free=free, structural_zeros=ZEROS)
+        assert reduced.keys() == full.keys()
+        for parts, (low, high) in full.items():
+            got_low, got_high = reduced[parts]
+            assert math.isclose(got_low, low, abs_tol=1e-6), (free, parts, got_low, low)
+            assert got_high == high or math.isclose(got_high, high, abs_tol=1e-6), parts
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cities())
+def test_an_integer_adversary_recovers_nothing_from_a_release_proved_with_free_dimensions(
+    cells: list[Cell],
+) -> None:
+    try:
+        release = protect(cells, k=K, structural_zeros=ZEROS).release  # free ones chosen
+    except ReleaseRefused:
+        return
+    assert_safe([release], structural_zeros=ZEROS)
+
+
+def test_a_cell_restricting_two_free_dimensions_is_refused_by_the_audit() -> None:
+    cells = [
+        Cell(("x",), box("a", "Norr", "Skola 1", "flickor", "13–14"), 3),
+        Cell(("T",), box("a", "Norr", "Skola 1", GENDERS, AGES), 9),
+        Cell(("y",), box("a", "Norr", "Skola 1", GENDERS, "15–17"), 4),
+    ]
+    with pytest.raises(ValueError, match="two free dimensions"):
+        audit([Release(cells=cells, suppressed=frozenset({("x",)}))], k=K, width=K, free=FREE)

@@ -10,7 +10,7 @@ import pytest
 
 from common.errors import ValidationFailed
 from domain.reports import rules
-from domain.statistics.disclosure import Cell, Release, grid, protect
+from domain.statistics.disclosure import Cell, Release, box, grid, protect
 from domain.statistics.spec import TOTAL, Breakdown, SafeFigure, SafeTable, TargetResult
 
 
@@ -99,7 +99,7 @@ class TestDisclosureView:
         assert again.release.suppressed >= protected.release.suppressed
 
     def test_a_shown_cell_without_a_value_is_refused(self) -> None:
-        release = Release(cells=[Cell(("a",), frozenset({("a",)}), 7)], suppressed=frozenset())
+        release = Release(cells=[Cell(("a",), box("a"), 7)], suppressed=frozenset())
         stored = rules.disclosure_json(release)
         stored["cells"][0]["value"] = None
         with pytest.raises(ValueError, match="without a value"):

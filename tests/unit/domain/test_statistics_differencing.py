@@ -7,11 +7,12 @@ sees both must never pin a suppressed cell within k, and no cell shown in both m
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.statistics.disclosure import Cell, Release, ReleaseRefused, protect
+from domain.statistics.disclosure import Box, Cell, Release, ReleaseRefused, box, protect
 from domain.statistics.periods import parse
 from domain.statistics.service import _earlier_for
 from domain.statistics.spec import TOTAL, Coverage, Grid, StatisticsRequest
@@ -29,41 +30,20 @@ def dims(area: str) -> Dims:
 
 
 def cells_of(values: dict[tuple[str, Dims], int]) -> list[Cell]:
-    def micro(row: str, area: str) -> tuple[str, ...]:
-        return ("consents", PERIOD.code, row, *dims(area))
+    def part(rows: Iterable[str], areas: Iterable[str]) -> Box:
+        return box("consents", PERIOD.code, rows, "SSPF", areas, "*", "*", "*")
 
     cells = []
     for row in ROWS:
         for area in AREAS:
-            cells.append(
-                Cell(
-                    ("consents", "area", row, area),
-                    frozenset({micro(row, area)}),
-                    values.get((row, dims(area)), 0),
-                )
-            )
-        cells.append(
-            Cell(
-                ("consents", "area", row, TOTAL),
-                frozenset(micro(row, a) for a in AREAS),
-                sum(values.get((row, dims(a)), 0) for a in AREAS),
-            )
-        )
+            value = values.get((row, dims(area)), 0)
+            cells.append(Cell(("consents", "area", row, area), part({row}, {area}), value))
+        value = sum(values.get((row, dims(a)), 0) for a in AREAS)
+        cells.append(Cell(("consents", "area", row, TOTAL), part({row}, AREAS), value))
     for area in AREAS:
-        cells.append(
-            Cell(
-                ("consents", "area", TOTAL, area),
-                frozenset(micro(r, area) for r in ROWS),
-                sum(values.get((r, dims(area)), 0) for r in ROWS),
-            )
-        )
-    cells.append(
-        Cell(
-            ("consents", "area", TOTAL, TOTAL),
-            frozenset(micro(r, a) for r in ROWS for a in AREAS),
-            sum(values.values()),
-        )
-    )
+        value = sum(values.get((r, dims(area)), 0) for r in ROWS)
+        cells.append(Cell(("consents", "area", TOTAL, area), part(ROWS, {area}), value))
+    cells.append(Cell(("consents", "area", TOTAL, TOTAL), part(ROWS, AREAS), sum(values.values())))
     return cells
 
 
