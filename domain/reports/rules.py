@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from common.errors import ValidationFailed
-from domain.statistics.disclosure import Cell, Release
+from domain.statistics.disclosure import Box, Cell, Release, size
 from domain.statistics.render import number
 from domain.statistics.spec import (
     INDICATORS,
@@ -108,7 +108,23 @@ def disclosure_json(release: Release) -> dict[str, Any]:
         }
         for cell in release.cells
     ]
-    return {"cells": cells, "suppressed": sorted(list(key) for key in release.suppressed)}
+    suppressed = sorted(list(key) for key in release.suppressed)
+    return {"format": BOXES, "cells": cells, "suppressed": suppressed}
+
+
+BOXES = 2  # the ledger's format of a cell: a box; the first releases listed microcells
+
+
+def _box(parts: Sequence[Sequence[str]], format_: int) -> Box:
+    """A cell's box from the ledger. The first releases kept every microcell instead; those
+    cells were boxes all the same, and are read as such (anything else is refused)."""
+    if format_ == BOXES:
+        return tuple(frozenset(values) for values in parts)
+    microcells = {tuple(part) for part in parts}
+    found = tuple(frozenset(values) for values in zip(*microcells, strict=True))
+    if size(found) != len(microcells):
+        raise ValueError("a cell of the ledger is not a box")
+    return found
 
 
 def release_from_json(data: Mapping[str, Any]) -> Release:
@@ -124,7 +140,7 @@ def release_from_json(data: Mapping[str, Any]) -> Release:
         cells.append(
             Cell(
                 key=key,
-                parts=tuple(frozenset(values) for values in raw["parts"]),
+                parts=_box(raw["parts"], data.get("format", 1)),
                 value=0 if value is None else int(value),
             )
         )

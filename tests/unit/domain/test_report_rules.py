@@ -10,7 +10,7 @@ import pytest
 
 from common.errors import ValidationFailed
 from domain.reports import rules
-from domain.statistics.disclosure import Cell, Release, box, grid, protect
+from domain.statistics.disclosure import Cell, Release, box, grid, microcells, protect
 from domain.statistics.spec import TOTAL, Breakdown, SafeFigure, SafeTable, TargetResult
 
 
@@ -97,6 +97,27 @@ class TestDisclosureView:
         # the original: showing the hidden cell's row again would give it away.
         again = protect(cells, k=5, earlier=[rebuilt])
         assert again.release.suppressed >= protected.release.suppressed
+
+    def test_a_release_the_first_ledger_format_kept_is_read_as_boxes(self) -> None:
+        cells = grid(["a", "b"], ["x", "y"], {("a", "x"): 6, ("b", "y"): 7}, prefix=("T1",))
+        release = Release(cells=tuple(cells), suppressed=frozenset())
+        first_format = {  # every microcell listed, no format number
+            "cells": [
+                {
+                    "key": list(c.key),
+                    "parts": sorted(map(list, microcells(c.parts))),
+                    "value": c.value,
+                }
+                for c in cells
+            ],
+            "suppressed": [],
+        }
+        assert rules.release_from_json(first_format) == rules.release_from_json(
+            rules.disclosure_json(release)
+        )
+        first_format["cells"][0]["parts"] = [["T1", "a", "x"], ["T1", "b", "y"]]  # no box
+        with pytest.raises(ValueError, match="not a box"):
+            rules.release_from_json(first_format)
 
     def test_a_shown_cell_without_a_value_is_refused(self) -> None:
         release = Release(cells=[Cell(("a",), box("a"), 7)], suppressed=frozenset())
