@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations, product
@@ -50,6 +50,9 @@ import numpy.typing as npt
 from scipy.sparse import csc_matrix
 
 MicroCell = tuple[str, ...]
+# The solver's answers are exact only to its tolerance; the bounds of these programs are
+# sums of published counts, so an interval within this of the width is the width.
+_TOLERANCE = 1e-6
 # For each dimension, the values a cell sums over.
 Box = tuple[frozenset[str], ...]
 
@@ -195,7 +198,11 @@ class _Space:
     """The variables of the audit for a set of boxes: one per core cell, and per atom and
     free dimension one per value (see the module's note), with the equations that tie them.
     Built once for every box an audit may meet; suppressing cells changes only which boxes
-    are equations, so the same space serves every round of complementary suppression."""
+    are equations, so the same space serves every round of complementary suppression.
+
+    A free dimension that some cells restrict together with another (an activity's one
+    school, while its table breaks down by area) is split: the *classes* of its values that
+    such cells tell apart join the core, and only the values within a class are free."""
 
     def __init__(
         self,
@@ -211,98 +218,144 @@ class _Space:
         self._index = [{v: n for n, v in enumerate(vs)} for vs in values]
         self._full = [frozenset(vs) for vs in values]
         # A structural box, cut to the values that occur (an empty cut is no constraint).
-        zeros = [
-            tuple(z & full for z, full in zip(b, self._full, strict=True)) for b in structural_zeros
-        ]
-        zeros = [z for z in zeros if all(z)]
-        patterns = {self._pattern(b) for b in (*distinct, *zeros)}
-        self.free = tuple(sorted(_choose_free(patterns, values) if free is None else free))
-        if any(len(pattern & set(self.free)) > 1 for pattern in patterns):
-            raise ValueError(f"a cell restricts two free dimensions of {self.free}")
+        cut = (tuple(z & v for z, v in zip(b, self._full, strict=True)) for b in structural_zeros)
+        zeros = [z for z in cut if all(z)]
+        uses = _Uses((*distinct, *zeros), self._full)
+        self._loose_of: dict[Box, int | None] = {}
+        self._core_parts: dict[Box, tuple[Any, ...]] = {}
+        chosen = uses.best_free() if free is None else free
+        self.free = tuple(sorted(chosen))
         self.core = tuple(d for d in range(arity) if d not in self.free)
-        self._shape = tuple(len(values[d]) for d in self.core)
+        # Per free dimension, each value's class (an index), and each class's values.
+        self._class_of: dict[int, npt.NDArray[np.int64]] = {}
+        self._classes: dict[int, list[npt.NDArray[np.int64]]] = {}
+        for f in self.free:
+            labels = uses.classes(f, frozenset(self.free), values[f])
+            self._class_of[f] = labels
+            self._classes[f] = [np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1)]
+        self._shape = tuple(
+            [len(values[d]) for d in self.core] + [len(self._classes[f]) for f in self.free]
+        )
         cells = math.prod(self._shape)
         zero = np.zeros(cells, dtype=bool)
         for z in zeros:
-            if not self._restricts(z):
-                zero |= self._mask(self._core_part(z))
+            if self._loose(z) is None:
+                zero |= self._mask(z)
         # One column per core cell that can hold anything (-1: a structural zero).
         self._core_column = np.full(cells, -1, dtype=np.int64)
         open_cells = np.flatnonzero(~zero)
         self._core_column[open_cells] = np.arange(len(open_cells))
         self.columns = len(open_cells)
         self._zero = zero
-        # The boxes that restrict a free dimension, by their core part: these make the atoms.
-        self._restricted: dict[Box, int] = {}
+        # The boxes that restrict a free dimension within its classes, by their core part:
+        # these make the atoms, together with the classes (an atom never mixes classes).
+        self._restricted: dict[tuple[Any, ...], int] = {}
         for b in (*distinct, *zeros):
-            if self._restricts(b):
+            if self._loose(b) is not None:
                 self._restricted.setdefault(self._core_part(b), len(self._restricted))
         member = np.zeros((len(self._restricted), cells), dtype=bool)
-        for core_part, number in self._restricted.items():
-            member[number] = self._mask(core_part) & ~zero
+        for core_part, rule in self._restricted.items():
+            member[rule] = self._core_mask(core_part) & ~zero
         touched = np.flatnonzero(member.any(axis=0)) if len(member) else np.empty(0, np.int64)
         self._atoms: list[npt.NDArray[np.int64]] = []  # each atom's core cells
+        self._atom_class: list[tuple[int, ...]] = []  # each atom's class per free dimension
         self._atoms_of: list[list[int]] = [[] for _ in self._restricted]
         if len(touched):
+            position = np.unravel_index(touched, self._shape)
+            classes = np.stack(position[len(self.core) :], axis=1) if self.free else None
             signatures = np.packbits(member[:, touched], axis=0).T
+            if classes is not None:
+                signatures = np.concatenate([signatures, classes.astype(np.uint8)], axis=1)
             _, atom_of = np.unique(signatures, axis=0, return_inverse=True)
             atom_of = atom_of.reshape(-1)
             for atom in range(int(atom_of.max()) + 1):
-                atom_cells = touched[atom_of == atom]
-                self._atoms.append(atom_cells)
-                for rule in np.flatnonzero(member[:, atom_cells[0]]):
-                    self._atoms_of[int(rule)].append(atom)
-        # Per atom and restricted free dimension, one column per value (-1: a structural
-        # zero, such as a programme a row can never have).
-        used = sorted({d for b in distinct for d in self._restricts(b)})
+                inside = np.flatnonzero(atom_of == atom)
+                self._atoms.append(touched[inside])
+                first = inside[0]
+                self._atom_class.append(
+                    tuple(int(c) for c in classes[first]) if classes is not None else ()
+                )
+                for hit in np.flatnonzero(member[:, touched[first]]):
+                    self._atoms_of[int(hit)].append(atom)
+        # Per atom and free dimension restricted within its classes, one column per value of
+        # the atom's class (-1: a structural zero, such as a programme a row never has).
+        used = sorted({loose for b in distinct if (loose := self._loose(b)) is not None})
         self._free_column: dict[tuple[int, int], npt.NDArray[np.int64]] = {}
         for atom in range(len(self._atoms)):
-            for d in used:
-                width = len(values[d])
-                self._free_column[(atom, d)] = np.arange(self.columns, self.columns + width)
-                self.columns += width
+            for f in used:
+                column = np.full(len(values[f]), -1, dtype=np.int64)
+                own = self._classes[f][self._atom_class[atom][self.free.index(f)]]
+                column[own] = np.arange(self.columns, self.columns + len(own))
+                self.columns += len(own)
+                self._free_column[(atom, f)] = column
         for z in zeros:
-            for d in self._restricts(z):
-                chosen = [self._index[d][v] for v in z[d]]
-                for atom in self._atoms_of[self._restricted[self._core_part(z)]]:
-                    if (atom, d) in self._free_column:
-                        self._free_column[(atom, d)][chosen] = -1
+            f_zero = self._loose(z)
+            if f_zero is None:
+                continue
+            never = [self._index[f_zero][v] for v in z[f_zero]]
+            for atom in self._atoms_of[self._restricted[self._core_part(z)]]:
+                if (atom, f_zero) in self._free_column:
+                    self._free_column[(atom, f_zero)][never] = -1
         self._cache: dict[Box, npt.NDArray[np.int64]] = {}
 
-    def _pattern(self, b: Box) -> frozenset[int]:
-        """The dimensions the box restricts (covers less than every value of)."""
-        return frozenset(d for d, vs in enumerate(b) if vs != self._full[d])
+    def _loose(self, b: Box) -> int | None:
+        """The free dimension the box restricts within its classes, if any (at most one)."""
+        if b in self._loose_of:
+            return self._loose_of[b]
+        loose = [f for f in self.free if b[f] != self._full[f] and not self._whole_classes(f, b[f])]
+        if len(loose) > 1:
+            raise ValueError(f"a cell restricts two free dimensions: {loose}")
+        self._loose_of[b] = loose[0] if loose else None
+        return self._loose_of[b]
 
-    def _core_part(self, b: Box) -> Box:
-        return tuple(b[d] for d in self.core)
+    def _whole_classes(self, f: int, chosen: frozenset[str]) -> bool:
+        labels = self._class_of[f]
+        inside = np.zeros(len(labels), dtype=bool)
+        inside[[self._index[f][v] for v in chosen]] = True
+        touched = np.unique(labels[inside])
+        return bool(np.isin(labels, touched).sum() == inside.sum())
 
-    def _restricts(self, b: Box) -> list[int]:
-        return [d for d in self.free if b[d] != self._full[d]]
+    def _core_part(self, b: Box) -> tuple[Any, ...]:
+        """What the core sees of a box: its core values and the classes it touches."""
+        found = self._core_parts.get(b)
+        if found is not None:
+            return found
+        classes = (
+            frozenset(
+                int(c) for c in np.unique(self._class_of[f][[self._index[f][v] for v in b[f]]])
+            )
+            for f in self.free
+        )
+        found = self._core_parts[b] = (*(b[d] for d in self.core), *classes)
+        return found
 
-    def _mask(self, core_part: Box) -> npt.NDArray[np.bool_]:
+    def _core_mask(self, core_part: tuple[Any, ...]) -> npt.NDArray[np.bool_]:
+        core = core_part[: len(self.core)]
         chosen = [
-            [self._index[d][v] for v in sorted(vs)]
-            for d, vs in zip(self.core, core_part, strict=True)
+            sorted(self._index[d][v] for v in vs) for d, vs in zip(self.core, core, strict=True)
         ]
+        chosen += [sorted(classes) for classes in core_part[len(self.core) :]]
         mask = np.zeros(self._shape, dtype=bool)
         mask[np.ix_(*chosen)] = True
         return mask.reshape(-1)
+
+    def _mask(self, b: Box) -> npt.NDArray[np.bool_]:
+        return self._core_mask(self._core_part(b))
 
     def of(self, b: Box) -> npt.NDArray[np.int64]:
         """The columns whose sum is the box's count (empty: structural zeros only)."""
         found = self._cache.get(b)
         if found is not None:
             return found
-        restricted = self._restricts(b)
-        if not restricted:
-            cells = np.flatnonzero(self._mask(self._core_part(b)) & ~self._zero)
+        f = self._loose(b)
+        if f is None:
+            cells = np.flatnonzero(self._mask(b) & ~self._zero)
             found = self._core_column[cells]
         else:
-            [d] = restricted
             atoms = self._atoms_of[self._restricted[self._core_part(b)]]
-            chosen = np.asarray(sorted(self._index[d][v] for v in b[d]), dtype=np.int64)
+            chosen = np.asarray(sorted(self._index[f][v] for v in b[f]), dtype=np.int64)
             found = np.concatenate(
-                [self._free_column[(atom, d)][chosen] for atom in atoms]
+                [self._free_column[(atom, f)][chosen] for atom in atoms]
                 or [np.empty(0, dtype=np.int64)]
             )
             found = found[found >= 0]
@@ -316,21 +369,91 @@ class _Space:
             yield columns[columns >= 0], self._core_column[self._atoms[atom]]
 
 
-def _choose_free(patterns: Iterable[frozenset[int]], values: Sequence[Sequence[str]]) -> set[int]:
-    """The free dimensions that leave the fewest core cells: no box may restrict two of
-    them. There are few dimensions, so every choice is tried."""
-    patterns = list(patterns)
-    candidates = [d for d, vs in enumerate(values) if len(vs) > 1]
-    best: tuple[int, int, frozenset[int]] = (math.prod(len(vs) for vs in values), 0, frozenset())
-    for n in range(1, len(candidates) + 1):
-        for chosen in combinations(candidates, n):
-            free = frozenset(chosen)
-            if any(len(pattern & free) > 1 for pattern in patterns):
-                continue
-            core = math.prod(len(vs) for d, vs in enumerate(values) if d not in free)
-            extra = sum(len(values[d]) for d in free)
-            best = min(best, (core, extra, free), key=lambda b: (b[0], b[1]))
-    return set(best[2])
+class _Uses:
+    """Which value sets the boxes use on each dimension, by the dimensions they restrict:
+    enough to choose the free dimensions and their classes without looking at every box
+    again for each choice."""
+
+    def __init__(self, boxes: Iterable[Box], full: Sequence[frozenset[str]]) -> None:
+        self._full = full
+        groups: dict[frozenset[int], list[Box]] = defaultdict(list)
+        for b in boxes:
+            groups[frozenset(d for d, vs in enumerate(b) if vs != full[d])].append(b)
+        self._groups = dict(groups)
+        # Per box, its restricted dimensions by how many boxes differ from it in that one
+        # alone: the column of its table first (its row's other cells), its coverage last.
+        self._order: dict[Box, list[int]] = {}
+        for pattern, members in self._groups.items():
+            siblings = {
+                d: Counter(tuple(b[e] for e in pattern if e != d) for b in members) for d in pattern
+            }
+            for b in members:
+                self._order[b] = sorted(
+                    pattern,
+                    key=lambda d: (
+                        -siblings[d][tuple(b[e] for e in pattern if e != d)],
+                        -len(full[d]),
+                        d,
+                    ),
+                )
+        self._made: dict[tuple[frozenset[int], frozenset[int]], dict[int, set[frozenset[str]]]]
+        self._made = {}
+
+    def classes(self, f: int, free: frozenset[int], values: Sequence[str]) -> npt.NDArray[np.int64]:
+        """Each value's class: values that no box restricting f together with another free
+        dimension, f not its loose one, tells apart share one."""
+        family = self._family(f, free)
+        keys = [tuple(v in chosen for chosen in family) for v in values]
+        numbered: dict[tuple[bool, ...], int] = {}
+        return np.asarray([numbered.setdefault(key, len(numbered)) for key in keys])
+
+    def _family(self, f: int, free: frozenset[int]) -> set[frozenset[str]]:
+        """The value sets of f that must be whole classes. A box restricting several free
+        dimensions leaves one of them loose (free within its classes): its table's column,
+        the dimension it differs from the most boxes in alone (an activity covering one
+        school breaks down by area: the area is loose, the school a class)."""
+        family: set[frozenset[str]] = set()
+        for pattern in self._groups:
+            restricted = pattern & free
+            if f in restricted and len(restricted) > 1:
+                family |= self._aligned(pattern, restricted).get(f, set())
+        return family
+
+    def _aligned(
+        self, pattern: frozenset[int], restricted: frozenset[int]
+    ) -> dict[int, set[frozenset[str]]]:
+        """For the boxes of one pattern with these free dimensions restricted: the value sets
+        each dimension must keep whole (every restricted one but each box's loose one)."""
+        made = self._made.get((pattern, restricted))
+        if made is None:
+            made = defaultdict(set)
+            for b in self._groups[pattern]:
+                loose = next(d for d in self._order[b] if d in restricted)
+                for d in restricted - {loose}:
+                    made[d].add(b[d])
+            self._made[(pattern, restricted)] = made
+        return made
+
+    def best_free(self) -> frozenset[int]:
+        """The free dimensions that leave the fewest core cells (every dimension outside
+        them, and the classes of those in them). There are few dimensions: all are tried."""
+        sizes = [len(values) for values in self._full]
+        candidates = [d for d, n in enumerate(sizes) if n > 1]
+        best: tuple[int, int, frozenset[int]] = (math.prod(sizes), 0, frozenset())
+        for n in range(1, len(candidates) + 1):
+            for chosen in combinations(candidates, n):
+                free = frozenset(chosen)
+                core = math.prod(sizes[d] for d in range(len(sizes)) if d not in free)
+                for f in free:
+                    core *= self._class_count(f, free)
+                extra = sum(sizes[f] for f in free)
+                if (core, extra) < best[:2]:
+                    best = (core, extra, free)
+        return best[2]
+
+    def _class_count(self, f: int, free: frozenset[int]) -> int:
+        family = self._family(f, free)
+        return len({tuple(v in chosen for chosen in family) for v in self._full[f]})
 
 
 def audit(
@@ -445,14 +568,14 @@ class _Proof:
                 intervals[parts] = (0.0, math.inf)  # a part no published number touches
                 continue
             seen = self._program.spanned(columns) if width > 0 else None
-            if seen is not None and seen[1] - seen[0] >= width:
+            if seen is not None and seen[1] - seen[0] >= width - _TOLERANCE:
                 intervals[parts] = seen  # wide enough between two solutions already found
                 continue
             if deadline is not None and time.monotonic() > deadline:
                 raise ProofTooSlow()
             low, high = self._program.interval(columns.astype(np.int32))
             intervals[parts] = (low, high)
-            if high - low < width:
+            if high - low < width - _TOLERANCE:
                 exposures.append(Exposure(key, parts, low, high))
                 if first_only:
                     break
@@ -517,10 +640,14 @@ class _Program:
         lp.a_matrix_.value_ = matrix.data
         self._highs = highspy.Highs()  # type: ignore[no-untyped-call]
         self._highs.setOptionValue("output_flag", False)
+        # Only the objective changes between solves: the last basis stays feasible, which is
+        # what the primal simplex starts from; presolving would discard it each time.
+        self._highs.setOptionValue("presolve", "off")
+        self._highs.setOptionValue("simplex_strategy", 4)
         self._highs.passModel(lp)
         self._costed: npt.NDArray[np.int32] = np.empty(0, dtype=np.int32)
-        self._solutions: list[npt.NDArray[np.float64]] = []
-        self._matrix: npt.NDArray[np.float64] = np.empty((0, columns))
+        self._solutions: npt.NDArray[np.float64] = np.empty((0, columns))
+        self._found = 0  # the solutions kept in the first rows of `_solutions`
 
     def show(self, shown: npt.NDArray[np.bool_]) -> None:
         """Make the rows marked in `shown` equations and the others free."""
@@ -529,8 +656,7 @@ class _Program:
             return
         on = shown[changed]
         if on.any():  # a new equation: the solutions found may no longer satisfy it
-            self._solutions.clear()
-            self._matrix = np.empty((0, self._matrix.shape[1]))
+            self._found = 0
         lower = np.where(on, self._right[changed], -highspy.kHighsInf)
         upper = np.where(on, self._right[changed], highspy.kHighsInf)
         # In highspy's _Highs, missing from the stubs of its Highs subclass.
@@ -543,12 +669,18 @@ class _Program:
         """The least and greatest sum of `columns` among the solutions found so far: each is
         a table the equations allow, so the true interval holds this range. They stay
         solutions while rows are only freed, as complementary suppression does."""
-        if not self._solutions:
+        if not self._found:
             return None
-        if len(self._solutions) != len(self._matrix):
-            self._matrix = np.vstack(self._solutions)
-        sums = self._matrix[:, columns].sum(axis=1)
+        sums = self._solutions[: self._found, columns].sum(axis=1)
         return float(sums.min()), float(sums.max())
+
+    def _keep(self, solution: npt.NDArray[np.float64]) -> None:
+        if self._found == len(self._solutions):
+            grown = np.empty((max(16, 2 * self._found), self._solutions.shape[1]))
+            grown[: self._found] = self._solutions[: self._found]
+            self._solutions = grown
+        self._solutions[self._found] = solution
+        self._found += 1
 
     def interval(self, columns: npt.NDArray[np.int32]) -> tuple[float, float]:
         """The least and greatest sum of `columns` the equations allow."""
@@ -568,7 +700,7 @@ class _Program:
         highs.run()
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
-            self._solutions.append(np.asarray(highs.getSolution().col_value))
+            self._keep(np.asarray(highs.getSolution().col_value))
             return float(highs.getInfo().objective_function_value)
         if status == highspy.HighsModelStatus.kUnbounded:
             return math.inf
@@ -646,7 +778,9 @@ def protect(
             deadline=deadline,
         )
         settled.update(
-            (parts, span) for parts, span in intervals.items() if span[1] - span[0] >= protection
+            (parts, span)
+            for parts, span in intervals.items()
+            if span[1] - span[0] >= protection - _TOLERANCE
         )
         if not exposures:
             _, intervals = proof.audit(
