@@ -3,7 +3,7 @@
 A named system repository: every statement is a Core select of the few columns the indicators
 need, marked `system(..., "statistics: ...")`, and returns plain tuples, streamed. Nothing here
 is shown to anyone: the service turns these facts into microcell counts and suppresses them.
-Where the database can aggregate (meetings and their attendance), it does.
+Where the database can aggregate (meetings and their attendance, assessments), it does.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Exists
 from sqlmodel import Session, col
 
 from consent.guard import system
@@ -128,60 +130,40 @@ class StatisticsFacts:
     ) -> Iterator[tuple[Key, str, int, int, int]]:
         """Per case and meeting kind, the meetings held in the period: (case key, kind,
         meetings held, guardians who came, meetings the young person came to). Held = not
-        cancelled, and final minutes or attendance recorded (someone marked came or absent)."""
-        attendance = (
-            select(
-                col(MeetingAttendee.meeting_id).label("meeting_id"),
-                func.sum(
-                    case((col(MeetingAttendee.status).in_(("came", "absent")), 1), else_=0)
-                ).label("recorded"),
-                func.sum(
-                    case(
-                        (
-                            and_(
-                                col(MeetingAttendee.kind) == "guardian",
-                                col(MeetingAttendee.status) == "came",
-                            ),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ).label("guardians"),
-                func.max(
-                    case(
-                        (
-                            and_(
-                                col(MeetingAttendee.kind) == "young_person",
-                                col(MeetingAttendee.status) == "came",
-                            ),
-                            1,
-                        ),
-                        else_=0,
-                    )
-                ).label("young_person"),
+        cancelled, and final minutes or attendance recorded (someone marked came or absent).
+        Each meeting's attendance is looked up through the attendee index, which costs
+        less than grouping every attendee row of the period first."""
+
+        def attendees(*conditions: ColumnElement[bool]) -> Exists:
+            return exists().where(col(MeetingAttendee.meeting_id) == col(Meeting.id), *conditions)
+
+        came = col(MeetingAttendee.status) == "came"
+        guardians = (
+            select(func.count())
+            .where(
+                col(MeetingAttendee.meeting_id) == col(Meeting.id),
+                col(MeetingAttendee.kind) == "guardian",
+                came,
             )
-            .join(Meeting, col(Meeting.id) == col(MeetingAttendee.meeting_id))
-            .where(col(Meeting.starts_at) >= start_at, col(Meeting.starts_at) < end_at)
-            .group_by(col(MeetingAttendee.meeting_id))
-            .subquery()
+            .scalar_subquery()
         )
-        held = or_(
-            col(Meeting.minutes_state) == "final", func.coalesce(attendance.c.recorded, 0) > 0
+        young_person = case(
+            (attendees(col(MeetingAttendee.kind) == "young_person", came), 1), else_=0
         )
+        recorded = attendees(col(MeetingAttendee.status).in_(("came", "absent")))
         statement = (
             select(
                 _key(Meeting.case_id),
                 col(Meeting.kind),
                 func.count(),
-                func.sum(func.coalesce(attendance.c.guardians, 0)),
-                func.sum(func.coalesce(attendance.c.young_person, 0)),
+                func.sum(guardians),
+                func.sum(young_person),
             )
-            .outerjoin(attendance, attendance.c.meeting_id == col(Meeting.id))
             .where(
                 col(Meeting.starts_at) >= start_at,
                 col(Meeting.starts_at) < end_at,
                 col(Meeting.status) != "cancelled",
-                held,
+                or_(col(Meeting.minutes_state) == "final", recorded),
             )
             .group_by(col(Meeting.case_id), col(Meeting.kind))
         )
@@ -190,30 +172,26 @@ class StatisticsFacts:
     def assessments(self, before: date) -> Iterator[tuple[Key, int, int]]:
         """Per case with at least two assessments before `before`: (case key, rank of the
         first, rank of the latest), by assessment date then recording time."""
-        numbered = select(
-            col(Assessment.case_id).label("case_id"),
-            col(Assessment.level_rank).label("rank"),
-            func.row_number()
-            .over(
-                partition_by=col(Assessment.case_id),
-                order_by=(col(Assessment.assessed_on), col(Assessment.recorded_at)),
+        other = aliased(Assessment)
+
+        def rank(*order: Any) -> Any:
+            return (
+                select(col(other.level_rank))
+                .where(
+                    col(other.case_id) == col(Assessment.case_id),
+                    col(other.assessed_on) < before,
+                )
+                .order_by(*order)
+                .limit(1)
+                .scalar_subquery()
             )
-            .label("first"),
-            func.row_number()
-            .over(
-                partition_by=col(Assessment.case_id),
-                order_by=(col(Assessment.assessed_on).desc(), col(Assessment.recorded_at).desc()),
-            )
-            .label("last"),
-        ).where(col(Assessment.assessed_on) < before)
-        ranked = numbered.subquery()
+
+        first = rank(col(other.assessed_on), col(other.recorded_at))
+        latest = rank(col(other.assessed_on).desc(), col(other.recorded_at).desc())
         statement = (
-            select(
-                _key(ranked.c.case_id),
-                func.max(case((ranked.c.first == 1, ranked.c.rank), else_=None)),
-                func.max(case((ranked.c.last == 1, ranked.c.rank), else_=None)),
-            )
-            .group_by(ranked.c.case_id)
+            select(_key(Assessment.case_id), first, latest)
+            .where(col(Assessment.assessed_on) < before)
+            .group_by(col(Assessment.case_id))
             .having(func.count() >= 2)
         )
         return self._stream(statement, "first and latest cylinder level per case")
