@@ -101,6 +101,9 @@ _ONE = {
     Breakdown.AGE_BAND: "en åldersgrupp",
 }
 
+# The label of each stored gender text (no enum member built for each of a city's facts).
+_GENDER_BY_TEXT = {gender.value: label for gender, label in GENDER_LABELS.items()}
+
 # A fact's place in the breakdowns: (programme, area, school, gender, age band).
 Dims = tuple[str, str, str, str, str]
 
@@ -171,7 +174,7 @@ class _Grid:
                 if person.school
                 else OTHER_SCHOOL
             )
-            gender = GENDER_LABELS.get(Gender(person.gender), GENDER_LABELS[Gender.UNKNOWN])
+            gender = _GENDER_BY_TEXT.get(person.gender, GENDER_LABELS[Gender.UNKNOWN])
             age = age_on(person.birth_date, self.last_day)
         return (
             programme,
