@@ -251,9 +251,12 @@ class AuditLogRepository:
         finally:  # a server-side cursor left open would outlive a caller that stopped early
             result.close()
 
-    def node_hashes(self, level: int, start: int = 0, chunk: int = 10_000) -> Generator[Row_]:
+    def node_hash_chunks(
+        self, level: int, start: int = 0, chunk: int = 10_000
+    ) -> Generator[Sequence[Row_]]:
         """(index, hash) of the stored perfect subtrees of `level` from `start` on, in index
-        order, streamed as plain tuples."""
+        order, as plain tuples streamed in lists of up to `chunk`. Close the generator if you
+        stop early."""
         node = AuditNode.__table__.c  # type: ignore[attr-defined]
         statement = (
             core_select(node.idx, node.hash)
@@ -262,8 +265,7 @@ class AuditLogRepository:
         )
         result = self._session.execute(statement, execution_options={"yield_per": chunk})
         try:
-            for partition in result.partitions():
-                yield from partition
+            yield from result.partitions()
         finally:  # a server-side cursor left open would outlive a caller that stopped early
             result.close()
 

@@ -78,9 +78,8 @@ class RowReader:
         ]
         self.fast_enabled = dialect.name == "sqlite"
         self._basis_processor = self._results[_BASIS]
-        self._ids: dict[Any, str] = {None: "null"}
-        self._texts: dict[Any, str] = {None: "null"}
-        self._bases: dict[Any, str] = {None: "null"}
+        self._who: dict[Any, tuple[str, ...]] = {}
+        self._what: dict[Any, tuple[str, ...]] = {}
 
     # --- the general way ----------------------------------------------------------------
 
@@ -107,7 +106,8 @@ class RowReader:
     def fast(self, row: Sequence[Any]) -> tuple[bytes, int, bytes] | None:
         """(event id bytes, occurred_at in microseconds since the epoch, payload) of a row
         whose every value is stored in the form the application writes; None otherwise
-        (and always on other dialects than SQLite, and when the event row is gone)."""
+        (and always on other dialects than SQLite, and when the event row is gone). The
+        row's slices must be tuples, as those of the rows `verification_rows` streams."""
         if not self.fast_enabled:
             return None
         event_id = row[_ID]
@@ -125,16 +125,13 @@ class RowReader:
             or occurred.isoformat(" ", "microseconds") != stored_time
         ):
             return None
-        ids, texts = self._ids, self._texts
-        user = ids.get(row[_USER]) or self._id_text(row[_USER])
-        agency = ids.get(row[_AGENCY]) or self._id_text(row[_AGENCY])
-        case = ids.get(row[_CASE]) or self._id_text(row[_CASE])
-        role = texts.get(row[_ROLE]) or self._text(row[_ROLE])
-        action = texts.get(row[_ACTION]) or self._text(row[_ACTION])
-        resource_type = texts.get(row[_TYPE]) or self._text(row[_TYPE])
-        resource = texts.get(row[_RESOURCE]) or self._text(row[_RESOURCE])
-        outcome = texts.get(row[_OUTCOME]) or self._text(row[_OUTCOME])
-        basis = self._bases.get(row[_BASIS]) or self._basis_text(row[_BASIS])
+        # Who and what (user, agency, role, action, resource type) and about what (resource,
+        # case, outcome, basis) repeat from event to event: their JSON texts are cached by
+        # the stored values, each group under one key.
+        who_key = row[_USER:_RESOURCE]
+        who = self._who.get(who_key) or self._who_texts(who_key)
+        what_key = row[_RESOURCE:]
+        what = self._what.get(what_key) or self._what_texts(what_key)
         request_id = row[_REQUEST]
         if request_id is None:
             request = "null"
@@ -142,30 +139,59 @@ class RowReader:
             request = encode_basestring(request_id)
         else:
             return None
-        if not (user and agency and case and role and action and resource_type):
-            return None
-        if not (resource and outcome and basis):
+        if not (who and what):
             return None
         micros = (occurred - _EPOCH) // _MICROSECOND
-        payload = _PAYLOAD % (
-            action,
-            agency,
-            basis,
-            case,
-            _uuid_json(event_id),
-            micros,
-            outcome,
-            request,
-            resource,
-            resource_type,
-            role,
-            user,
+        h = event_id
+        payload = (
+            _PAYLOAD
+            % (
+                who[3],  # action
+                who[1],  # agency_id
+                what[3],  # basis
+                what[1],  # case_id
+                f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"',
+                micros,
+                what[2],  # outcome
+                request,
+                what[0],  # resource_id
+                who[4],  # resource_type
+                who[2],  # role
+                who[0],  # user_id
+            )
         )
         return id_bytes, micros, payload.encode()
 
+    def _who_texts(self, stored: Sequence[Any]) -> tuple[str, ...]:
+        """JSON texts of user_id, agency_id, role, action and resource_type; () if one of
+        them is not stored in its written form."""
+        user, agency, role, action, resource_type = stored
+        texts = (
+            self._id_text(user),
+            self._id_text(agency),
+            self._text(role),
+            self._text(action),
+            self._text(resource_type),
+        )
+        return _remember(self._who, tuple(stored), texts) if all(texts) else ()
+
+    def _what_texts(self, stored: Sequence[Any]) -> tuple[str, ...]:
+        """JSON texts of resource_id, case_id, outcome and basis; () if one of them is not
+        stored in its written form."""
+        resource, case, outcome, basis = stored
+        texts = (
+            self._text(resource),
+            self._id_text(case),
+            self._text(outcome),
+            self._basis_text(basis),
+        )
+        return _remember(self._what, tuple(stored), texts) if all(texts) else ()
+
     def _id_text(self, stored: Any) -> str:
-        """JSON text of a stored id in its written form (32 lower-case hex digits); "" if
-        it is not in that form."""
+        """JSON text of a stored id in its written form (32 lower-case hex digits) or null;
+        "" if it is in another form."""
+        if stored is None:
+            return "null"
         if type(stored) is not str or len(stored) != 32:
             return ""
         try:
@@ -173,25 +199,26 @@ class RowReader:
                 return ""
         except ValueError:
             return ""
-        return _remember(self._ids, stored, _uuid_json(stored))
+        return _uuid_json(stored)
 
     def _text(self, stored: Any) -> str:
-        """JSON text of a stored string; "" if it is not a string."""
-        if type(stored) is not str:
-            return ""
-        return _remember(self._texts, stored, encode_basestring(stored))
+        """JSON text of a stored string or null; "" if it is something else."""
+        if stored is None:
+            return "null"
+        return encode_basestring(stored) if type(stored) is str else ""
 
     def _basis_text(self, stored: Any) -> str:
         """Canonical JSON text of the stored basis, read as its column type reads it; "" if
         it is not text or does not read."""
+        if stored is None:
+            return "null"
         if type(stored) is not str or self._basis_processor is None:
             return ""
         try:
             value = self._basis_processor(stored)
-            text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         except (TypeError, ValueError):
             return ""
-        return _remember(self._bases, stored, text)
 
 
 def _uuid_json(hex_digits: str) -> str:
@@ -200,9 +227,10 @@ def _uuid_json(hex_digits: str) -> str:
     return f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"'
 
 
-def _remember(cache: dict[Any, str], stored: str, text: str) -> str:
+def _remember(
+    cache: dict[Any, tuple[str, ...]], stored: tuple[Any, ...], texts: tuple[str, ...]
+) -> tuple[str, ...]:
     if len(cache) >= _CACHE_LIMIT:
         cache.clear()
-        cache[None] = "null"
-    cache[stored] = text
-    return text
+    cache[stored] = texts
+    return texts

@@ -40,9 +40,10 @@ from __future__ import annotations
 import hashlib
 import struct
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -330,33 +331,39 @@ def _read_external(
 
 class _NodeCheck:
     """Compares the perfect subtrees the recomputed tree completes with the stored ones, one
-    cursor per level walking it in index order: streamed, so memory stays flat."""
+    cursor per level walking it in index order: streamed, so memory stays flat.
+
+    On a level, the subtrees complete in index order from `start >> level` on, each taking
+    the next stored row: so the rows read on a level that has not broken are the subtrees
+    completed so far, and need no count of their own."""
 
     def __init__(self, repository: AuditLogRepository, start: int) -> None:
         self._repository = repository
         self._start = start
-        self._streams: dict[int, Generator[Any]] = {}
-        self._stored: dict[int, int] = {}  # level -> stored rows read so far
-        self._broken: set[int] = set()
+        self._cursors: dict[int, Generator[Sequence[Any]]] = {}  # level -> its chunks
+        self._streams: dict[int, Iterator[Any]] = {}  # the levels not broken, row by row
+        # level -> (stored rows read when it broke, the rest of its rows)
+        self._broken: dict[int, tuple[int, Iterator[Any]]] = {}
         self.problem: Problem | None = None
 
-    def _next(self, level: int) -> Any:
-        stream = self._streams.get(level)
-        if stream is None:
-            stream = self._repository.node_hashes(level, self._start >> level)
-            self._streams[level] = stream
-            self._stored[level] = 0
-        found = next(stream, None)
-        if found is not None:
-            self._stored[level] += 1
-        return found
+    def _open(self, level: int) -> Iterator[Any]:
+        cursor = self._repository.node_hash_chunks(level, self._start >> level)
+        self._cursors[level] = cursor
+        stream = self._streams[level] = chain.from_iterable(cursor)
+        return stream
 
     def completed(self, level: int, index: int, value: bytes) -> None:
-        if level in self._broken or self.problem is not None:
+        if self.problem is not None:
             return
-        found = self._next(level)
+        stream = self._streams.get(level)
+        if stream is None:
+            if level in self._broken:
+                return
+            stream = self._open(level)
+        found = next(stream, None)
         if found is None or found[0] != index:
-            self._broken.add(level)
+            del self._streams[level]
+            self._broken[level] = (index - (self._start >> level) + (found is not None), stream)
             return
         if found[1] != value:
             first = index << level
@@ -370,25 +377,27 @@ class _NodeCheck:
         try:
             self._finish(report, size)
         finally:
-            for stream in self._streams.values():
-                stream.close()
+            for cursor in self._cursors.values():
+                cursor.close()
 
     def _finish(self, report: VerifyReport, size: int) -> None:
         if self.problem is not None:
             report.problems.append(self.problem)
             return
         for level in range(1, max(size.bit_length(), 1) + 1):
-            if level not in self._streams:
-                self._next(level)  # a level with nothing expected must hold nothing
-            stream = self._streams[level]
-            self._stored[level] += sum(1 for _ in stream)
             expected = (size >> level) - (self._start >> level)
-            if level in self._broken or self._stored[level] != expected:
+            if level in self._broken:
+                read, stream = self._broken[level]
+            else:
+                # a level with nothing completed must hold nothing
+                stream = self._streams.get(level) or self._open(level)
+                read = max(expected, 0)
+            stored = read + sum(1 for _ in stream)
+            if level in self._broken or stored != expected:
                 report.problems.append(
                     Problem(
                         None,
-                        f"level {level} has {self._stored[level]} stored subtree "
-                        f"hashes, expected {expected}",
+                        f"level {level} has {stored} stored subtree hashes, expected {expected}",
                     )
                 )
                 return

@@ -33,8 +33,9 @@ def dialect() -> Dialect:
         engine.dispose()
 
 
-def stored_row(dialect: Dialect, event: dict[str, Any]) -> list[Any]:
-    """The row as the application writes it: each value through its column's bind processor."""
+def stored_row(dialect: Dialect, event: dict[str, Any]) -> tuple[Any, ...]:
+    """The row as the application writes it: each value through its column's bind processor
+    (a tuple, as the rows the repository streams: their slices are tuples)."""
     values = [
         7,
         event["id"],
@@ -46,16 +47,16 @@ def stored_row(dialect: Dialect, event: dict[str, Any]) -> list[Any]:
     for column, value in zip(verification_columns(), values, strict=True):
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
         row.append(value if process is None or value is None else process(value))
-    return row
+    return tuple(row)
 
 
-def general(reader: RowReader, row: list[Any]) -> tuple[bytes, int, bytes, list[str]]:
+def general(reader: RowReader, row: tuple[Any, ...]) -> tuple[bytes, int, bytes, list[str]]:
     typed = reader.typed(row)
     payload = payload_of(*typed[EVENT:])
     return typed[EVENT].bytes, micros(typed[EVENT + 1]), payload, reader.respelled(row, typed)
 
 
-def agrees(reader: RowReader, row: list[Any]) -> bool:
+def agrees(reader: RowReader, row: tuple[Any, ...]) -> bool:
     """True if the shortcut took the row; it must then agree with the general way."""
     fast = reader.fast(row)
     if fast is None:
@@ -121,11 +122,11 @@ def test_a_row_stored_as_written_is_read_alike_both_ways(
     assert agrees(reader, stored_row(dialect, event)), "and again, from the caches"
 
 
-def respell(row: list[Any], name: str, spelled: Any) -> list[Any]:
+def respell(row: tuple[Any, ...], name: str, spelled: Any) -> tuple[Any, ...]:
     changed = list(row)
     index = EVENT + EVENT_COLUMNS.index(name) if name != "leaf_event_id" else 1
     changed[index] = spelled
-    return changed
+    return tuple(changed)
 
 
 HEX = "457b1245e9bf4c06a51f7c2951ad0918"
@@ -188,8 +189,7 @@ def test_a_basis_stored_in_another_json_spelling_gives_the_canonical_payload(
 
 def test_a_missing_event_is_left_to_the_general_way(dialect: Dialect) -> None:
     reader = RowReader(dialect)
-    row = stored_row(dialect, an_event())
-    row[EVENT:] = [None] * len(EVENT_COLUMNS)
+    row = stored_row(dialect, an_event())[:EVENT] + (None,) * len(EVENT_COLUMNS)
     assert reader.fast(row) is None
 
 
@@ -204,4 +204,4 @@ def test_the_caches_stay_bounded(dialect: Dialect) -> None:
             occurred_at=start + timedelta(seconds=n),
         )
         assert reader.fast(stored_row(dialect, event)) is not None
-    assert all(len(cache) <= 50_000 for cache in (reader._ids, reader._texts, reader._bases))
+    assert all(len(cache) <= 50_000 for cache in (reader._who, reader._what))
