@@ -80,6 +80,7 @@ class RowReader:
         self._basis_processor = self._results[_BASIS]
         self._who: dict[Any, tuple[str, ...]] = {}
         self._what: dict[Any, tuple[str, ...]] = {}
+        self._how: dict[Any, tuple[str, ...]] = {}
 
     # --- the general way ----------------------------------------------------------------
 
@@ -125,13 +126,15 @@ class RowReader:
             or occurred.isoformat(" ", "microseconds") != stored_time
         ):
             return None
-        # Who and what (user, agency, role, action, resource type) and about what (resource,
-        # case, outcome, basis) repeat from event to event: their JSON texts are cached by
-        # the stored values, each group under one key.
+        # Who and what (user, agency, role, action, resource type), about what (resource,
+        # case) and how (outcome, basis) repeat from event to event: their JSON texts are
+        # cached by the stored values, each group under one key.
         who_key = row[_USER:_RESOURCE]
         who = self._who.get(who_key) or self._who_texts(who_key)
-        what_key = row[_RESOURCE:]
+        what_key = row[_RESOURCE:_OUTCOME]
         what = self._what.get(what_key) or self._what_texts(what_key)
+        how_key = row[_OUTCOME:]
+        how = self._how.get(how_key) or self._how_texts(how_key)
         request_id = row[_REQUEST]
         if request_id is None:
             request = "null"
@@ -139,7 +142,7 @@ class RowReader:
             request = encode_basestring(request_id)
         else:
             return None
-        if not (who and what):
+        if not (who and what and how):
             return None
         micros = (occurred - _EPOCH) // _MICROSECOND
         h = event_id
@@ -148,11 +151,11 @@ class RowReader:
             % (
                 who[3],  # action
                 who[1],  # agency_id
-                what[3],  # basis
+                how[1],  # basis
                 what[1],  # case_id
                 f'"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"',
                 micros,
-                what[2],  # outcome
+                how[0],  # outcome
                 request,
                 what[0],  # resource_id
                 who[4],  # resource_type
@@ -176,16 +179,18 @@ class RowReader:
         return _remember(self._who, tuple(stored), texts) if all(texts) else ()
 
     def _what_texts(self, stored: Sequence[Any]) -> tuple[str, ...]:
-        """JSON texts of resource_id, case_id, outcome and basis; () if one of them is not
-        stored in its written form."""
-        resource, case, outcome, basis = stored
-        texts = (
-            self._text(resource),
-            self._id_text(case),
-            self._text(outcome),
-            self._basis_text(basis),
-        )
+        """JSON texts of resource_id and case_id; () if one of them is not stored in its
+        written form."""
+        resource, case = stored
+        texts = (self._text(resource), self._id_text(case))
         return _remember(self._what, tuple(stored), texts) if all(texts) else ()
+
+    def _how_texts(self, stored: Sequence[Any]) -> tuple[str, ...]:
+        """JSON texts of outcome and basis; () if one of them is not stored in its written
+        form."""
+        outcome, basis = stored
+        texts = (self._text(outcome), self._basis_text(basis))
+        return _remember(self._how, tuple(stored), texts) if all(texts) else ()
 
     def _id_text(self, stored: Any) -> str:
         """JSON text of a stored id in its written form (32 lower-case hex digits) or null;

@@ -6,6 +6,12 @@ Builds `--events` synthetic events fast (bulk insert, then `integrate` in batche
 checkpoint the full run verified. Each verification runs in a fresh process, so its peak
 memory is its own.
 
+The first events are dated `--history-gap-hours` (default 24) before the day's, as in a log
+with a history: the incremental run's check for events that have neither a leaf nor a place in
+the queue looks at the events dated from its remembered checkpoint's signing time (less the
+15-minute tolerance) on, which is then the day's. With 0, every event lies within minutes and
+that check covers the whole log.
+
     .venv/bin/python -m tests.perf.bench_verify --events 200000
     .venv/bin/python -m tests.perf.bench_verify --events 1000000 --postgres URL
 """
@@ -59,7 +65,8 @@ def run(url: str, ws: Workspace, args: argparse.Namespace) -> None:
     key_dir = str(ws.key_dir)
     limit = args.phase_limit
     print(f"{url.split(':')[0]}: inserting {args.events:,} events", flush=True)  # noqa: T201
-    run_isolated(scale.bulk_insert, url, args.events, limit, timeout=limit + 120)
+    history_ends_ago = args.history_gap_hours * 3600 + 15
+    run_isolated(scale.bulk_insert, url, args.events, limit, history_ends_ago, timeout=limit + 120)
     integrated = run_isolated(
         scale.integrate_phase, url, key_dir, args.batch_size, limit, timeout=limit + 120
     )
@@ -113,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--day-events", type=int, default=20_000)
     parser.add_argument("--batch-size", type=int, default=20_000, help=f"sequencer: {BATCH_SIZE}")
     parser.add_argument("--phase-limit", type=float, default=900.0)
+    parser.add_argument(
+        "--history-gap-hours",
+        type=float,
+        default=24.0,
+        help="the first --events end this long before the day's events (0: all within minutes)",
+    )
     parser.add_argument("--postgres", metavar="URL", help="also run on PostgreSQL (127.0.0.1)")
     args = parser.parse_args(argv)
     if args.postgres:

@@ -204,4 +204,4 @@ def test_the_caches_stay_bounded(dialect: Dialect) -> None:
             occurred_at=start + timedelta(seconds=n),
         )
         assert reader.fast(stored_row(dialect, event)) is not None
-    assert all(len(cache) <= 50_000 for cache in (reader._who, reader._what))
+    assert all(len(cache) <= 50_000 for cache in (reader._who, reader._what, reader._how))
