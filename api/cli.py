@@ -19,7 +19,6 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 
 from api.logging import configure_logging
-from api.main import create_app, install_runtime, load_app_keys, log_signer
 from api.settings import Settings
 from audit.checkpoints import (
     CheckpointError,
@@ -52,7 +51,6 @@ from common.keys import KeySet, load_keys, rotate_field_key
 from common.roles import AgencyKind, Role
 from consent.rules import MOVE_REASON_LABELS
 from deploy import migrate
-from domain import demo
 from domain.agencies.repository import AgencyRepository
 from domain.agencies.service import create_agency
 from domain.auth.federation import check_issuers
@@ -70,6 +68,10 @@ from domain.users.service import (
 )
 
 log = structlog.get_logger("samsyn.cli")
+
+# `api.main` (every router and page) and `domain.demo` are imported by the commands that use
+# them: they take about two seconds to import, which `audit verify` and the other commands that
+# only read the database do without.
 
 
 def _out(text: str = "") -> None:
@@ -105,6 +107,9 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from api.main import create_app, install_runtime, load_app_keys
+    from domain import demo
+
     settings = _settings(demo=args.demo)
     configure_logging(json=settings.is_production, level=settings.log_level)
     keys = load_app_keys(settings, dict(os.environ))
@@ -186,6 +191,8 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_db_downgrade(args: argparse.Namespace) -> int:
+    from api.main import install_runtime
+
     settings = _settings()
     # A downgrade past an encryption migration turns values back into text: it needs the field
     # keys when they are there (upgrades never do).
@@ -197,6 +204,8 @@ def cmd_db_downgrade(args: argparse.Namespace) -> int:
 
 def _open(settings: Settings) -> tuple[KeySet, Engine]:
     """Keys and policy installed and an engine on the configured database, for one command."""
+    from api.main import install_runtime, load_app_keys
+
     keys = load_app_keys(settings, dict(os.environ))
     install_runtime(settings, keys)
     return keys, make_engine(settings.resolved_database_url)
@@ -358,6 +367,8 @@ def cmd_keys_reencrypt(args: argparse.Namespace) -> int:
 
 
 def cmd_demo_seed(_args: argparse.Namespace) -> int:
+    from domain import demo
+
     settings = _settings()
     if settings.is_production:
         raise SystemExit(
@@ -394,6 +405,8 @@ def cmd_consent_sweep(_args: argparse.Namespace) -> int:
 def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
     """Integrate whatever waits, then print (and export) the latest signed note. With an
     export directory configured, the log must extend the note there, as for the sequencer."""
+    from api.main import log_signer
+
     settings = _settings()
     keys, engine = _open(settings)
     signer = log_signer(settings, keys)
@@ -562,6 +575,8 @@ def cmd_audit_prove_consistency(args: argparse.Namespace) -> int:
 
 
 def cmd_audit_public_key(_args: argparse.Namespace) -> int:
+    from api.main import load_app_keys
+
     settings = _settings()
     keys = load_app_keys(settings, dict(os.environ))
     _out(public_key_text(keys.audit_signing.public_key(), settings.audit_origin))

@@ -303,14 +303,21 @@ class CompactRange:
         """
         if not _is_hash(leaf):
             raise ValueError(f"leaf hash must be {HASH_SIZE} bytes")
+        position = self._size
+        self._size = position + 1
+        peaks = self._peaks
+        if not position & 1:  # a left child: nothing completes (every other leaf)
+            peaks.append(leaf)
+            return []
+        # Peaks are HASH_SIZE bytes by the invariant, so node_hash's checks are not repeated.
+        sha256 = hashlib.sha256
         completed: list[tuple[int, int, bytes]] = []
-        position, level, current = self._size, 0, leaf
-        while (self._size >> level) & 1:
+        level, current = 0, leaf
+        while (position >> level) & 1:
             level += 1
-            current = node_hash(self._peaks.pop(), current)
+            current = sha256(_NODE_PREFIX + peaks.pop() + current).digest()
             completed.append((level, position >> level, current))
-        self._peaks.append(current)
-        self._size += 1
+        peaks.append(current)
         return completed
 
     def root(self) -> bytes:

@@ -57,6 +57,14 @@ def stored_form_columns() -> list[tuple[str, Any]]:
     ]
 
 
+def verification_columns() -> list[Any]:
+    """The columns of a `verification_rows` tuple, in order: `LEAF_FIELDS`, then the event's
+    `EVENT_COLUMNS`. Their types say how a stored value reads and how a value is written."""
+    leaf = AuditLeaf.__table__.c  # type: ignore[attr-defined]
+    event = AuditEvent.__table__.c  # type: ignore[attr-defined]
+    return [*(leaf[name] for name in LEAF_FIELDS), *(event[name] for name in EVENT_COLUMNS)]
+
+
 def try_to_lead(connection: Connection) -> bool:
     """Take the sequencer's leadership (a session-level PostgreSQL advisory lock), if free."""
     acquired = connection.execute(select(func.pg_try_advisory_lock(LEADER_LOCK))).scalar()
@@ -217,23 +225,20 @@ class AuditLogRepository:
 
     def verification_rows(self, start: int = 0, chunk: int = 10_000) -> Generator[Row_]:
         """Every leaf from position `start` on, in position order, as one plain tuple per leaf
-        streamed through one cursor (a server-side one on PostgreSQL), no ORM objects:
-        position, event_id, payload_hash, leaf_hash (`LEAF_FIELDS`); the event's columns in
-        `EVENT_COLUMNS` order (all None if the event row is gone); then the stored forms of
-        `stored_form_columns`, exactly as stored, before the column type parsed them. Close the
-        generator if you stop early."""
+        streamed through one cursor (a server-side one on PostgreSQL), no ORM objects, every
+        value exactly as the driver hands it over, before any column type processed it (see
+        `verification_columns`): position, event_id, payload_hash, leaf_hash (`LEAF_FIELDS`),
+        then the event's columns in `EVENT_COLUMNS` order (all None if the event row is gone).
+        Close the generator if you stop early."""
         leaf_table = AuditLeaf.__table__  # type: ignore[attr-defined]
         event_table = AuditEvent.__table__  # type: ignore[attr-defined]
         leaf, event = leaf_table.c, event_table.c
-        raw_columns = [
-            type_coerce(column, NullType()).label(f"raw_{index}")
-            for index, (_, column) in enumerate(stored_form_columns())
-        ]
         statement = (
             core_select(
-                *(leaf[name] for name in LEAF_FIELDS),
-                *(event[name] for name in EVENT_COLUMNS),
-                *raw_columns,
+                *(
+                    type_coerce(column, NullType()).label(f"c{index}")
+                    for index, column in enumerate(verification_columns())
+                )
             )
             .select_from(leaf_table.outerjoin(event_table, event.id == leaf.event_id))
             .where(leaf.position >= start)
@@ -246,9 +251,12 @@ class AuditLogRepository:
         finally:  # a server-side cursor left open would outlive a caller that stopped early
             result.close()
 
-    def node_hashes(self, level: int, start: int = 0, chunk: int = 10_000) -> Generator[Row_]:
+    def node_hash_chunks(
+        self, level: int, start: int = 0, chunk: int = 10_000
+    ) -> Generator[Sequence[Row_]]:
         """(index, hash) of the stored perfect subtrees of `level` from `start` on, in index
-        order, streamed as plain tuples."""
+        order, as plain tuples streamed in lists of up to `chunk`. Close the generator if you
+        stop early."""
         node = AuditNode.__table__.c  # type: ignore[attr-defined]
         statement = (
             core_select(node.idx, node.hash)
@@ -257,8 +265,7 @@ class AuditLogRepository:
         )
         result = self._session.execute(statement, execution_options={"yield_per": chunk})
         try:
-            for partition in result.partitions():
-                yield from partition
+            yield from result.partitions()
         finally:  # a server-side cursor left open would outlive a caller that stopped early
             result.close()
 

@@ -38,17 +38,19 @@ tolerance will land after that head, so it is reported before it is even integra
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Generator, Sequence
+import struct
+import uuid
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
-from audit.canonical import EVENT_COLUMNS, header_of, payload_of
+from audit.canonical import HEADER_TAG, header_of, micros, payload_of
 from audit.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -64,7 +66,9 @@ from audit.merkle import (
     verify_consistency,
 )
 from audit.models import AuditCheckpoint, AuditEvent
-from audit.repository import LEAF_FIELDS, AuditLogRepository, stored_form_columns
+from audit.repository import AuditLogRepository
+from audit.rows import EVENT as _EVENT
+from audit.rows import RowReader
 from audit.sequencer import BATCH_SIZE
 
 # The longest a request transaction lives plus clock skew between processes: an event's time
@@ -327,33 +331,39 @@ def _read_external(
 
 class _NodeCheck:
     """Compares the perfect subtrees the recomputed tree completes with the stored ones, one
-    cursor per level walking it in index order: streamed, so memory stays flat."""
+    cursor per level walking it in index order: streamed, so memory stays flat.
+
+    On a level, the subtrees complete in index order from `start >> level` on, each taking
+    the next stored row: so the rows read on a level that has not broken are the subtrees
+    completed so far, and need no count of their own."""
 
     def __init__(self, repository: AuditLogRepository, start: int) -> None:
         self._repository = repository
         self._start = start
-        self._streams: dict[int, Generator[Any]] = {}
-        self._stored: dict[int, int] = {}  # level -> stored rows read so far
-        self._broken: set[int] = set()
+        self._cursors: dict[int, Generator[Sequence[Any]]] = {}  # level -> its chunks
+        self._streams: dict[int, Iterator[Any]] = {}  # the levels not broken, row by row
+        # level -> (stored rows read when it broke, the rest of its rows)
+        self._broken: dict[int, tuple[int, Iterator[Any]]] = {}
         self.problem: Problem | None = None
 
-    def _next(self, level: int) -> Any:
-        stream = self._streams.get(level)
-        if stream is None:
-            stream = self._repository.node_hashes(level, self._start >> level)
-            self._streams[level] = stream
-            self._stored[level] = 0
-        found = next(stream, None)
-        if found is not None:
-            self._stored[level] += 1
-        return found
+    def _open(self, level: int) -> Iterator[Any]:
+        cursor = self._repository.node_hash_chunks(level, self._start >> level)
+        self._cursors[level] = cursor
+        stream = self._streams[level] = chain.from_iterable(cursor)
+        return stream
 
     def completed(self, level: int, index: int, value: bytes) -> None:
-        if level in self._broken or self.problem is not None:
+        if self.problem is not None:
             return
-        found = self._next(level)
+        stream = self._streams.get(level)
+        if stream is None:
+            if level in self._broken:
+                return
+            stream = self._open(level)
+        found = next(stream, None)
         if found is None or found[0] != index:
-            self._broken.add(level)
+            del self._streams[level]
+            self._broken[level] = (index - (self._start >> level) + (found is not None), stream)
             return
         if found[1] != value:
             first = index << level
@@ -367,25 +377,27 @@ class _NodeCheck:
         try:
             self._finish(report, size)
         finally:
-            for stream in self._streams.values():
-                stream.close()
+            for cursor in self._cursors.values():
+                cursor.close()
 
     def _finish(self, report: VerifyReport, size: int) -> None:
         if self.problem is not None:
             report.problems.append(self.problem)
             return
         for level in range(1, max(size.bit_length(), 1) + 1):
-            if level not in self._streams:
-                self._next(level)  # a level with nothing expected must hold nothing
-            stream = self._streams[level]
-            self._stored[level] += sum(1 for _ in stream)
             expected = (size >> level) - (self._start >> level)
-            if level in self._broken or self._stored[level] != expected:
+            if level in self._broken:
+                read, stream = self._broken[level]
+            else:
+                # a level with nothing completed must hold nothing
+                stream = self._streams.get(level) or self._open(level)
+                read = max(expected, 0)
+            stored = read + sum(1 for _ in stream)
+            if level in self._broken or stored != expected:
                 report.problems.append(
                     Problem(
                         None,
-                        f"level {level} has {self._stored[level]} stored subtree "
-                        f"hashes, expected {expected}",
+                        f"level {level} has {stored} stored subtree hashes, expected {expected}",
                     )
                 )
                 return
@@ -405,62 +417,66 @@ def _scan(
     repository = AuditLogRepository(session)
     stored, outside = heads.stored, heads.outside
     times, emptied = _times(report, heads, batch_size)
-    lower = sorted((size, _at(time) - TOLERANCE) for size, time in emptied.items())
-    upcoming = sorted((size, time, _at(time + 1) + TOLERANCE) for size, time in times.items())
+    # Times as microseconds since the epoch, as the leaf header has them: comparing those is
+    # comparing the UTC times themselves.
+    lower = sorted((size, micros(_at(time) - TOLERANCE)) for size, time in emptied.items())
+    upcoming = sorted(
+        (size, time, micros(_at(time + 1) + TOLERANCE)) for size, time in times.items()
+    )
     lower_at = upcoming_at = 0
+    next_lower = lower[0][0] if lower else _NEVER
+    next_upcoming = upcoming[0][0] if upcoming else _NEVER
+    latest_at = upcoming[0][2] if upcoming else None
     signed_sizes = {size for size in (*stored, *outside) if size > start}
-    forms = _stored_form_checks(session.get_bind().dialect)
+    reader = RowReader(session.get_bind().dialect)
+    fast = reader.fast if reader.fast_enabled else None
     nodes = _NodeCheck(repository, start)
     matching_size = start  # the largest checkpoint so far whose root the recomputed tree matches
     expected = start
-    earliest: datetime | None = None  # B - TOLERANCE for the current position
+    earliest: int | None = None  # B - TOLERANCE for the current position, in microseconds
     sha256 = hashlib.sha256
-    event_columns = slice(_EVENT, _EVENT + len(EVENT_COLUMNS))
+    leaf_prefix = b"\x00" + HEADER_TAG
+    pack_position, pack_time = struct.Struct(">Q").pack, struct.Struct(">q").pack
+    append, completed = tree.append, nodes.completed
     rows = repository.verification_rows(start)
     for row in rows:
-        position, leaf_event_id, stored_payload, stored_leaf = row[0], row[1], row[2], row[3]
-        if position != expected:
+        if row[0] != expected:
             report.problems.append(
-                Problem(expected, f"missing: the next stored leaf is at {position}")
+                Problem(expected, f"missing: the next stored leaf is at {row[0]}")
             )
             rows.close()
             break
-        while lower_at < len(lower) and lower[lower_at][0] <= expected:
-            earliest = lower[lower_at][1]
-            lower_at += 1
-        while upcoming_at < len(upcoming) and upcoming[upcoming_at][0] <= expected:
-            upcoming_at += 1
-        event_id = row[_EVENT]
+        if expected >= next_lower:
+            while lower_at < len(lower) and lower[lower_at][0] <= expected:
+                earliest = lower[lower_at][1]
+                lower_at += 1
+            next_lower = lower[lower_at][0] if lower_at < len(lower) else _NEVER
+        if expected >= next_upcoming:
+            while upcoming_at < len(upcoming) and upcoming[upcoming_at][0] <= expected:
+                upcoming_at += 1
+            if upcoming_at < len(upcoming):
+                next_upcoming, latest_at = upcoming[upcoming_at][0], upcoming[upcoming_at][2]
+            else:
+                next_upcoming, latest_at = _NEVER, None
         # Only hashes recomputed here are hashed further: stored ones may be any bytes at all.
-        if event_id is None:
-            report.problems.append(Problem(expected, f"the event {leaf_event_id} is missing"))
-            stored_hash = bytes(stored_leaf)
-            recomputed = stored_hash if len(stored_hash) == HASH_SIZE else bytes(HASH_SIZE)
+        read = None if fast is None else fast(row)
+        occurred: int | None
+        if read is not None:
+            # The row is stored exactly as written (see `audit.rows`): the same payload, id
+            # and time as the general way below, and no re-spelled column.
+            id_bytes, occurred, content_text = read
+            content = sha256(content_text).digest()
+            if content != row[2]:
+                event = uuid.UUID(hex=row[_EVENT])
+                report.problems.append(Problem(expected, f"the event {event} was altered"))
+            recomputed = sha256(
+                leaf_prefix + pack_position(expected) + id_bytes + pack_time(occurred) + content
+            ).digest()
+            if recomputed != row[3]:
+                report.problems.append(_misplaced(expected))
         else:
-            occurred = row[_EVENT + 1]
-            content = sha256(payload_of(*row[event_columns])).digest()
-            if content != stored_payload:
-                report.problems.append(Problem(expected, f"the event {event_id} was altered"))
-            recomputed = leaf_hash(header_of(expected, event_id, occurred), content)
-            if recomputed != stored_leaf:
-                report.problems.append(
-                    Problem(
-                        expected,
-                        "the leaf does not belong to this position "
-                        "and event (moved, swapped or rewritten)",
-                    )
-                )
-            for name, value_at, raw_at, processor in forms:
-                value = row[value_at]
-                written = value if value is None or processor is None else processor(value)
-                if row[raw_at] != written:
-                    report.problems.append(
-                        Problem(
-                            expected,
-                            f"the stored {name} is not in the form it was written in "
-                            "(re-spelled: it verifies, but a search no longer finds it)",
-                        )
-                    )
+            recomputed, occurred = _check_row(report, reader, row, expected)
+        if occurred is not None:
             if earliest is not None and occurred < earliest:
                 report.problems.append(
                     Problem(
@@ -469,7 +485,7 @@ def _scan(
                         "added afterwards",
                     )
                 )
-            if upcoming_at < len(upcoming) and occurred > upcoming[upcoming_at][2]:
+            if latest_at is not None and occurred > latest_at:
                 report.problems.append(
                     Problem(
                         expected,
@@ -477,8 +493,8 @@ def _scan(
                         "which includes it, was signed",
                     )
                 )
-        for level, index, value in tree.append(recomputed):
-            nodes.completed(level, index, value)
+        for level, index, value in append(recomputed):
+            completed(level, index, value)
         expected += 1
         if expected in signed_sizes:
             _compare_roots(report, tree, stored, outside, matching_size)
@@ -567,26 +583,46 @@ def _unqueued(event: AuditEvent) -> Problem:
     )
 
 
-_EVENT = len(LEAF_FIELDS)  # where the event's columns start in a verification row
+_NEVER = 2**64  # beyond any position
 
 
-def _stored_form_checks(dialect: Dialect) -> list[tuple[str, int, int, Any]]:
-    """(name, index of the parsed value, index of the stored form, bind processor) for each
-    column whose stored form must be exactly what the application writes for its value (what
-    SQLAlchemy's bind processing turns it into), not merely something that parses to it.
-    The processors are looked up once, not per row."""
-    value_index = {"leaf_event_id": 1}
-    value_index.update({name: _EVENT + index for index, name in enumerate(EVENT_COLUMNS)})
-    raw_start = _EVENT + len(EVENT_COLUMNS)
-    return [
-        (
-            name,
-            value_index[name],
-            raw_start + index,
-            column.type.dialect_impl(dialect).bind_processor(dialect),
+def _misplaced(position: int) -> Problem:
+    return Problem(
+        position,
+        "the leaf does not belong to this position and event (moved, swapped or rewritten)",
+    )
+
+
+def _check_row(
+    report: VerifyReport, reader: RowReader, row: Sequence[Any], expected: int
+) -> tuple[bytes, int | None]:
+    """The general way (see `audit.rows`): read the row through its column types, recompute
+    its leaf from `payload_of`, and report what does not hold. Returns the recomputed leaf
+    hash and the event's time in microseconds (None if the event row is gone)."""
+    typed = reader.typed(row)
+    stored_payload, stored_leaf = row[2], row[3]
+    event_id = typed[_EVENT]
+    if event_id is None:
+        report.problems.append(Problem(expected, f"the event {typed[1]} is missing"))
+        stored_hash = bytes(stored_leaf)
+        recomputed = stored_hash if len(stored_hash) == HASH_SIZE else bytes(HASH_SIZE)
+        return recomputed, None
+    occurred = typed[_EVENT + 1]
+    content = hashlib.sha256(payload_of(*typed[_EVENT:])).digest()
+    if content != stored_payload:
+        report.problems.append(Problem(expected, f"the event {event_id} was altered"))
+    recomputed = leaf_hash(header_of(expected, event_id, occurred), content)
+    if recomputed != stored_leaf:
+        report.problems.append(_misplaced(expected))
+    for name in reader.respelled(row, typed):
+        report.problems.append(
+            Problem(
+                expected,
+                f"the stored {name} is not in the form it was written in "
+                "(re-spelled: it verifies, but a search no longer finds it)",
+            )
         )
-        for index, (name, column) in enumerate(stored_form_columns())
-    ]
+    return recomputed, micros(occurred)
 
 
 def _check_chain(

@@ -53,12 +53,15 @@ def _bulk_engine(url: str) -> Engine:
     return engine
 
 
-def bulk_insert(url: str, count: int, time_limit_s: float) -> dict[str, Any]:
+def bulk_insert(
+    url: str, count: int, time_limit_s: float, ends_ago_s: float = 15.0
+) -> dict[str, Any]:
     """`count` synthetic audit_event rows in chunked executemany: uuid4 ids, increasing times.
 
-    The times end ~15 s before now so the sequencer's one-hour look-back sees them all and
-    verify's back-dating check (15 min tolerance) holds however long integration takes within
-    the time limits used here.
+    The times span at most a minute and end `ends_ago_s` (~15 s) before now, so verify's
+    back-dating check (15 min tolerance) holds however long integration takes within the time
+    limits used here. Older events (`ends_ago_s` of a day) are fine in a log's first batches:
+    only a batch that emptied the queue bounds the times of the events after it.
     """
     engine = _bulk_engine(url)
     rng = random.Random(4711)
@@ -66,7 +69,7 @@ def bulk_insert(url: str, count: int, time_limit_s: float) -> dict[str, Any]:
     agencies = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(20)]
     cases = [uuid.UUID(int=rng.getrandbits(128), version=4) for _ in range(20_000)]
     step = max(timedelta(microseconds=1), SPREAD / max(count, 1))
-    first = utcnow() - timedelta(seconds=15) - step * count
+    first = utcnow() - timedelta(seconds=ends_ago_s) - step * count
     table = AuditEvent.__table__  # type: ignore[attr-defined]
     statement = insert(table)
     started = time.perf_counter()
