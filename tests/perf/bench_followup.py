@@ -55,6 +55,8 @@ K = 5
 MIB = 1024 * 1024
 
 
+WHOLE = Coverage()  # the whole agreement
+
 BREAKDOWNS: list[Breakdown] = list(Breakdown)  # --breakdowns narrows it (in each process)
 
 
@@ -62,7 +64,7 @@ def _request(
     code: str,
     schools: Sequence[tuple[str, str]],
     earlier: Sequence[Release],
-    coverage: Coverage = Coverage(),
+    coverage: Coverage = WHOLE,
 ) -> Any:
     return StatisticsRequest(
         agreement_id=AGREEMENT,
@@ -155,7 +157,7 @@ def earlier_phase(
     keys = load_keys(Path(key_dir), {}, generate=False)
     install_field_keyring(keys.field)
     engine = make_engine(url)
-    releases = []
+    releases: list[Release] = []
     with new_session(engine) as session:
         for code, programmes, one_school, one_area in EARLIER:
             coverage = Coverage(
