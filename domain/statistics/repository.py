@@ -76,28 +76,23 @@ class StatisticsFacts:
     def cases(self, until: datetime) -> Iterator[CaseFact]:
         """Cases opened before `until`, with when each first became active (if it did)."""
         first_active = (
-            select(
-                col(CaseStateChange.case_id).label("case_id"),
-                func.min(CaseStateChange.changed_at).label("active_at"),
+            select(func.min(CaseStateChange.changed_at))
+            .where(
+                col(CaseStateChange.case_id) == col(Case.id),
+                col(CaseStateChange.to_state) == "active",
             )
-            .where(col(CaseStateChange.to_state) == "active")
-            .group_by(col(CaseStateChange.case_id))
-            .subquery()
+            .scalar_subquery()
         )
-        statement = (
-            select(
-                _key(Case.id),
-                _key(Case.young_person_id),
-                col(Case.programme),
-                col(Case.state),
-                col(Case.outcome),
-                col(Case.opened_at),
-                col(Case.closed_at),
-                first_active.c.active_at,
-            )
-            .outerjoin(first_active, first_active.c.case_id == col(Case.id))
-            .where(col(Case.opened_at) < until)
-        )
+        statement = select(
+            _key(Case.id),
+            _key(Case.young_person_id),
+            col(Case.programme),
+            col(Case.state),
+            col(Case.outcome),
+            col(Case.opened_at),
+            col(Case.closed_at),
+            first_active,
+        ).where(col(Case.opened_at) < until)
         return self._stream(statement, "case lifecycle dates")
 
     def consents(
