@@ -152,7 +152,7 @@ def build_phase(url: str, key_dir: str, cases: int) -> dict[str, Any]:
 def earlier_phase(
     url: str, key_dir: str, schools: list[tuple[str, str]], breakdowns: list[Breakdown]
 ) -> list[Release]:
-    """The three earlier tertials, as the release ledger would hold them."""
+    """The three earlier releases (`EARLIER`), as the release ledger would hold them."""
     BREAKDOWNS[:] = breakdowns
     keys = load_keys(Path(key_dir), {}, generate=False)
     install_field_keyring(keys.field)
