@@ -537,6 +537,8 @@ class _Proof:
                 row = self._row.get((cell.parts, cell.value))
                 if row is not None:
                     shown[row] = True
+                elif len(space.of(cell.parts)):
+                    raise ValueError(f"a cell the proof was not built with: {cell.key}")
                 elif cell.value:  # a published sum with no column: structural zeros only
                     raise RuntimeError(f"a structural zero published as {cell.value}: {cell.key}")
         self._program.show(shown)
