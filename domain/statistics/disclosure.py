@@ -309,11 +309,11 @@ class _Space:
         return self._loose_of[b]
 
     def _whole_classes(self, f: int, chosen: frozenset[str]) -> bool:
+        """Whether the values are a union of f's classes."""
         labels = self._class_of[f]
-        inside = np.zeros(len(labels), dtype=bool)
-        inside[[self._index[f][v] for v in chosen]] = True
-        touched = np.unique(labels[inside])
-        return bool(np.isin(labels, touched).sum() == inside.sum())
+        index = self._index[f]
+        picked = Counter(int(labels[index[v]]) for v in chosen)
+        return all(len(self._classes[f][c]) == n for c, n in picked.items())
 
     def _core_part(self, b: Box) -> tuple[Any, ...]:
         """What the core sees of a box: its core values and the classes it touches."""

@@ -139,6 +139,16 @@ def _age_band(age: int) -> str:
     return AGE_BANDS[-1][0] if age > 0 else AGE_BANDS[0][0]
 
 
+_AGE_BAND_OF = [_age_band(age) for age in range(AGE_BANDS[-1][2] + 1)]  # by age in years
+
+
+def _band(age: int | None) -> str:
+    """The age band of an age in years (an unknown age: the oldest band)."""
+    if age is None:
+        return _AGE_BAND_OF[-1]
+    return _AGE_BAND_OF[min(max(age, 0), len(_AGE_BAND_OF) - 1)]
+
+
 class _Grid:
     """The agreement's dimensions: which are expanded, and a fact's bucket in each."""
 
@@ -181,7 +191,7 @@ class _Grid:
             area if self.by_area else ANY,
             school if self.by_school else ANY,
             gender if self.by_gender else ANY,
-            _age_band(age if age is not None else 200) if self.by_age else ANY,
+            _band(age) if self.by_age else ANY,
         )
 
 
