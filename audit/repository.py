@@ -8,14 +8,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import delete, func, insert, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Text,
+    Uuid,
+    any_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import NullType
 from sqlmodel import Session, col, select
 
 from audit.canonical import EVENT_COLUMNS
+from audit.merkle import perfect_subtrees
 from audit.models import AuditCheckpoint, AuditEvent, AuditLeaf, AuditNode, AuditPending
+from common.db import UTCDateTime
 
 Row = TypeVar("Row")
 Row_: TypeAlias = Sequence[Any]  # a plain result row: indexable, no ORM object
@@ -64,6 +79,11 @@ def try_to_lead(connection: Connection) -> bool:
     return bool(acquired)
 
 
+def _array(name: str, values: Sequence[Any], item: Any) -> Any:
+    """One PostgreSQL array parameter."""
+    return bindparam(name, list(values), type_=postgresql.ARRAY(item))
+
+
 class AuditLogRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -99,6 +119,33 @@ class AuditLogRepository:
         )
         return self._session.exec(statement).all()
 
+    def pending_rows(self, *, limit: int) -> Sequence[Row_]:
+        """`pending_events` as plain tuples of the event's columns in `EVENT_COLUMNS` order,
+        in one query: the sequencer's hot path, with no ORM object per event.
+
+        The queue's first `limit` entries are taken by its own index in a subquery whose
+        LIMIT keeps the planners from walking the events by time; each is then looked up by
+        its primary key."""
+        pending = AuditPending.__table__.c  # type: ignore[attr-defined]
+        event_table = AuditEvent.__table__  # type: ignore[attr-defined]
+        queued = (
+            core_select(pending.event_id, pending.occurred_at)
+            .order_by(pending.occurred_at, pending.event_id)
+            .limit(limit)
+            .subquery("queued")
+        )
+        statement = (
+            core_select(*(event_table.c[name] for name in EVENT_COLUMNS))
+            .select_from(queued.join(event_table, event_table.c.id == queued.c.event_id))
+            .order_by(queued.c.occurred_at, queued.c.event_id)
+        )
+        return self._session.execute(statement).all()
+
+    def any_pending(self) -> bool:
+        """Whether anything waits in the queue (one index probe)."""
+        found = self._session.exec(select(AuditPending.event_id).limit(1)).first()
+        return found is not None
+
     def oldest_pending_at(self) -> datetime | None:
         """The time of the oldest queued event (one index probe), None if the queue is empty."""
         return self._session.exec(
@@ -117,16 +164,116 @@ class AuditLogRepository:
         return self._session.exec(statement).all()
 
     def add_leaves(self, leaves: Sequence[dict[str, Any]], nodes: Sequence[dict[str, Any]]) -> None:
-        """Store leaves and subtree nodes in two multi-row inserts, and take the leaves' events
-        off the queue."""
-        self._session.execute(insert(AuditLeaf), list(leaves))
-        if nodes:
-            self._session.execute(insert(AuditNode), list(nodes))
+        """Store leaves and subtree nodes, and take the leaves' events off the queue: three
+        statements whatever the batch's size (on PostgreSQL each list travels as one array
+        parameter; SQLite, in process, takes them as executemany)."""
+        if not leaves:
+            return
+        leaf_table = AuditLeaf.__table__  # type: ignore[attr-defined]
+        node_table = AuditNode.__table__  # type: ignore[attr-defined]
+        pending = AuditPending.__table__  # type: ignore[attr-defined]
+        event_ids = [leaf["event_id"] for leaf in leaves]
+        if self._session.get_bind().dialect.name != "postgresql":
+            self._session.execute(insert(leaf_table), list(leaves))
+            if nodes:
+                self._session.execute(
+                    insert(node_table),
+                    [{"level": n["level"], "idx": n["index"], "hash": n["hash"]} for n in nodes],
+                )
+            self._session.execute(delete(pending).where(pending.c.event_id.in_(event_ids)))
+            return
+        integrated_at = {leaf["integrated_at"] for leaf in leaves}
+        if len(integrated_at) != 1:
+            raise ValueError("one batch's leaves share one integration time")
+        # Hashes travel as hex text: psycopg escapes bytea inside a text array byte by byte.
+        rows = (
+            func.unnest(
+                _array("positions", [leaf["position"] for leaf in leaves], BigInteger()),
+                _array("event_ids", event_ids, Uuid()),
+                _array("payload_hashes", [leaf["payload_hash"].hex() for leaf in leaves], Text()),
+                _array("leaf_hashes", [leaf["leaf_hash"].hex() for leaf in leaves], Text()),
+            )
+            .table_valued("position", "event_id", "payload_hash", "leaf_hash")
+            .render_derived("batch")
+        )
         self._session.execute(
-            delete(AuditPending).where(
-                col(AuditPending.event_id).in_([leaf["event_id"] for leaf in leaves])
+            insert(leaf_table).from_select(
+                ["position", "event_id", "payload_hash", "leaf_hash", "integrated_at"],
+                core_select(
+                    rows.c.position,
+                    rows.c.event_id,
+                    func.decode(rows.c.payload_hash, "hex"),
+                    func.decode(rows.c.leaf_hash, "hex"),
+                    literal(integrated_at.pop(), UTCDateTime()),
+                ),
             )
         )
+        if nodes:
+            subtrees = (
+                func.unnest(
+                    _array("levels", [n["level"] for n in nodes], BigInteger()),
+                    _array("indexes", [n["index"] for n in nodes], BigInteger()),
+                    _array("hashes", [n["hash"].hex() for n in nodes], Text()),
+                )
+                .table_valued("level", "idx", "hash")
+                .render_derived("completed")
+            )
+            self._session.execute(
+                insert(node_table).from_select(
+                    ["level", "idx", "hash"],
+                    core_select(
+                        subtrees.c.level, subtrees.c.idx, func.decode(subtrees.c.hash, "hex")
+                    ),
+                )
+            )
+        self._session.execute(
+            delete(pending).where(
+                pending.c.event_id == any_(_array("queued_ids", event_ids, Uuid()))
+            )
+        )
+
+    def add_checkpoint(self, row: dict[str, Any]) -> bool:
+        """Insert a checkpoint row unless one is stored at its size already (the table is
+        append-only: it is then left as it is); whether it was inserted. One statement."""
+        table = AuditCheckpoint.__table__  # type: ignore[attr-defined]
+        dialect = self._session.get_bind().dialect.name
+        if dialect not in ("postgresql", "sqlite"):
+            if self.checkpoint(int(row["size"])) is not None:
+                return False
+            self._session.execute(insert(table).values(row))
+            return True
+        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        inserted = self._session.execute(
+            statement.values(row).on_conflict_do_nothing().returning(table.c.size)
+        ).first()
+        return inserted is not None
+
+    def right_edge(self, size: int) -> list[bytes]:
+        """The hashes of the perfect subtrees of a tree of `size` leaves, largest first (what
+        `CompactRange` needs to append), in one query per table; LookupError if one is missing."""
+        wanted = perfect_subtrees(0, size)
+        found: dict[tuple[int, int], bytes] = {}
+        leaf_positions = [index for level, index in wanted if level == 0]
+        if leaf_positions:
+            leaf = AuditLeaf.__table__.c  # type: ignore[attr-defined]
+            for position, hashed in self._session.execute(
+                core_select(leaf.position, leaf.leaf_hash).where(leaf.position.in_(leaf_positions))
+            ):
+                found[(0, int(position))] = bytes(hashed)
+        inner = [(level, index) for level, index in wanted if level > 0]
+        if inner:
+            node = AuditNode.__table__.c  # type: ignore[attr-defined]
+            for level, index, hashed in self._session.execute(
+                core_select(node.level, node.idx, node.hash).where(
+                    tuple_(node.level, node.idx).in_(inner)
+                )
+            ):
+                found[(int(level), int(index))] = bytes(hashed)
+        missing = [pair for pair in wanted if pair not in found]
+        if missing:
+            level, index = missing[0]
+            raise LookupError(f"no stored hash for level {level}, index {index}")
+        return [found[pair] for pair in wanted]
 
     def unqueued_without_leaf(
         self, limit: int = 100, *, since: datetime | None = None
