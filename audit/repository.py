@@ -9,15 +9,11 @@ from datetime import datetime
 from typing import Any, TypeAlias, TypeVar
 
 from sqlalchemy import (
-    BigInteger,
-    Text,
-    Uuid,
-    any_,
     bindparam,
     delete,
     func,
     insert,
-    literal,
+    text,
     tuple_,
     type_coerce,
 )
@@ -79,9 +75,29 @@ def try_to_lead(connection: Connection) -> bool:
     return bool(acquired)
 
 
-def _array(name: str, values: Sequence[Any], item: Any) -> Any:
-    """One PostgreSQL array parameter."""
-    return bindparam(name, list(values), type_=postgresql.ARRAY(item))
+_WRITE_BATCH = text(
+    """
+    WITH batch AS (
+        SELECT CAST(:start AS bigint) + i AS position,
+               CAST(encode(substring(:event_ids FROM 16 * i + 1 FOR 16), 'hex') AS uuid)
+                   AS event_id,
+               substring(:payload_hashes FROM 32 * i + 1 FOR 32) AS payload_hash,
+               substring(:leaf_hashes FROM 32 * i + 1 FOR 32) AS leaf_hash
+        FROM generate_series(0, CAST(:count AS integer) - 1) AS i
+    ), leaves AS (
+        INSERT INTO audit_leaf (position, event_id, payload_hash, leaf_hash, integrated_at)
+        SELECT position, event_id, payload_hash, leaf_hash, :integrated_at FROM batch
+    ), nodes AS (
+        INSERT INTO audit_node (level, idx, hash)
+        SELECT level, idx, substring(:node_hashes FROM CAST(32 * n - 31 AS integer) FOR 32)
+        FROM unnest(CAST(:levels AS integer[]), CAST(:indexes AS bigint[]))
+            WITH ORDINALITY AS completed(level, idx, n)
+    )
+    DELETE FROM audit_pending WHERE event_id IN (SELECT event_id FROM batch)
+    """
+).bindparams(bindparam("integrated_at", type_=UTCDateTime()))
+"""PostgreSQL: a batch's leaves and completed subtrees stored, and its events taken off the
+queue, in one statement (`AuditLogRepository.add_leaves`)."""
 
 
 class AuditLogRepository:
@@ -164,9 +180,9 @@ class AuditLogRepository:
         return self._session.exec(statement).all()
 
     def add_leaves(self, leaves: Sequence[dict[str, Any]], nodes: Sequence[dict[str, Any]]) -> None:
-        """Store leaves and subtree nodes, and take the leaves' events off the queue: three
-        statements whatever the batch's size (on PostgreSQL each list travels as one array
-        parameter; SQLite, in process, takes them as executemany)."""
+        """Store leaves and subtree nodes, and take the leaves' events off the queue: one
+        statement on PostgreSQL whatever the batch's size; SQLite, in process, takes three
+        (executemany)."""
         if not leaves:
             return
         leaf_table = AuditLeaf.__table__  # type: ignore[attr-defined]
@@ -182,54 +198,28 @@ class AuditLogRepository:
                 )
             self._session.execute(delete(pending).where(pending.c.event_id.in_(event_ids)))
             return
+        positions = [leaf["position"] for leaf in leaves]
         integrated_at = {leaf["integrated_at"] for leaf in leaves}
+        if positions != list(range(positions[0], positions[0] + len(positions))):
+            raise ValueError("one batch's leaves take consecutive positions")
         if len(integrated_at) != 1:
             raise ValueError("one batch's leaves share one integration time")
-        # Hashes travel as hex text: psycopg escapes bytea inside a text array byte by byte.
-        rows = (
-            func.unnest(
-                _array("positions", [leaf["position"] for leaf in leaves], BigInteger()),
-                _array("event_ids", event_ids, Uuid()),
-                _array("payload_hashes", [leaf["payload_hash"].hex() for leaf in leaves], Text()),
-                _array("leaf_hashes", [leaf["leaf_hash"].hex() for leaf in leaves], Text()),
-            )
-            .table_valued("position", "event_id", "payload_hash", "leaf_hash")
-            .render_derived("batch")
-        )
+        # Every fixed-size value of the batch travels packed in one bytes parameter per column
+        # (16 bytes an id, 32 a hash), cut apart by the server: per-item array parameters cost
+        # the sequencer more Python time than hashing the events does.
         self._session.execute(
-            insert(leaf_table).from_select(
-                ["position", "event_id", "payload_hash", "leaf_hash", "integrated_at"],
-                core_select(
-                    rows.c.position,
-                    rows.c.event_id,
-                    func.decode(rows.c.payload_hash, "hex"),
-                    func.decode(rows.c.leaf_hash, "hex"),
-                    literal(integrated_at.pop(), UTCDateTime()),
-                ),
-            )
-        )
-        if nodes:
-            subtrees = (
-                func.unnest(
-                    _array("levels", [n["level"] for n in nodes], BigInteger()),
-                    _array("indexes", [n["index"] for n in nodes], BigInteger()),
-                    _array("hashes", [n["hash"].hex() for n in nodes], Text()),
-                )
-                .table_valued("level", "idx", "hash")
-                .render_derived("completed")
-            )
-            self._session.execute(
-                insert(node_table).from_select(
-                    ["level", "idx", "hash"],
-                    core_select(
-                        subtrees.c.level, subtrees.c.idx, func.decode(subtrees.c.hash, "hex")
-                    ),
-                )
-            )
-        self._session.execute(
-            delete(pending).where(
-                pending.c.event_id == any_(_array("queued_ids", event_ids, Uuid()))
-            )
+            _WRITE_BATCH,
+            {
+                "start": positions[0],
+                "count": len(positions),
+                "event_ids": b"".join(event_id.bytes for event_id in event_ids),
+                "payload_hashes": b"".join(leaf["payload_hash"] for leaf in leaves),
+                "leaf_hashes": b"".join(leaf["leaf_hash"] for leaf in leaves),
+                "integrated_at": integrated_at.pop(),
+                "levels": [node["level"] for node in nodes],
+                "indexes": [node["index"] for node in nodes],
+                "node_hashes": b"".join(node["hash"] for node in nodes),
+            },
         )
 
     def add_checkpoint(self, row: dict[str, Any]) -> bool:

@@ -315,7 +315,7 @@ class Sequencer:
         engine: Engine,
         signer: LogSigner,
         *,
-        interval: float = 0.5,
+        interval: float = 0.2,
         export_dir: Path | None = None,
     ) -> None:
         self._engine = engine

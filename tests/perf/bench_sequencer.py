@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -130,17 +131,25 @@ class TimedSequencer(Sequencer):
         self.rounds: list[tuple[float, float]] = []
         self.busy_s = 0.0  # wall time inside rounds that integrated something
         self.cpu_s = 0.0  # this thread's CPU time in them
+        self.queued_s = 0.0  # and its time runnable but waiting for a CPU
 
     def run_once(self) -> Integration | None:
-        began, cpu = time.monotonic(), time.thread_time()
+        began, (cpu, queued) = time.monotonic(), _schedstat()
         batch = super().run_once()
         if batch is not None:
-            done = time.monotonic()
+            done, (cpu_after, queued_after) = time.monotonic(), _schedstat()
             self.integrations.append((done, batch.size))
             self.rounds.append((began, done))
             self.busy_s += done - began
-            self.cpu_s += time.thread_time() - cpu
+            self.cpu_s += cpu_after - cpu
+            self.queued_s += queued_after - queued
         return batch
+
+
+def _schedstat() -> tuple[float, float]:
+    """This thread's seconds on a CPU and runnable waiting for one (Linux schedstat)."""
+    running, waiting, _ = Path("/proc/thread-self/schedstat").read_text().split()
+    return int(running) / 1e9, int(waiting) / 1e9
 
 
 @dataclass(frozen=True)
@@ -316,6 +325,10 @@ def run(url: str, backend: str, args: argparse.Namespace, signer: LogSigner) -> 
         "round_ms": round(1000 * sequencer.busy_s / max(1, len(batches)), 1),
         "round_max_ms": round(1000 * max((b - a for a, b in sequencer.rounds), default=0.0)),
         "cpu_us_per_event": round(1e6 * sequencer.cpu_s / max(1, sum(batches)), 1),
+        "round_split": [
+            round(100 * part / max(sequencer.busy_s, 1e-9))
+            for part in (sequencer.cpu_s, sequencer.queued_s)
+        ],
         "samples": samples,
         "cpu_busy_cores": round((busy_after - busy_before) / wall, 2),
         "cpu": cpu,
@@ -342,6 +355,8 @@ def report(result: dict[str, Any], every_s: float) -> str:
             "round ms",
             "max",
             "cpu us/ev",
+            "on cpu %",
+            "cpu-queued %",
             "gap-free",
             "verify",
             "cpu all",
@@ -362,6 +377,8 @@ def report(result: dict[str, Any], every_s: float) -> str:
                 result["round_ms"],
                 result["round_max_ms"],
                 result["cpu_us_per_event"],
+                result["round_split"][0],
+                result["round_split"][1],
                 "yes" if result["gap_free"] and result["all_integrated"] else "NO",
                 "ok" if result["verify_ok"] else f"FAILED {result['verify_problems']}",
                 result["cpu_busy_cores"],
