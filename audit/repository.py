@@ -14,6 +14,7 @@ from sqlalchemy import (
     func,
     insert,
     text,
+    true,
     tuple_,
     type_coerce,
 )
@@ -115,33 +116,15 @@ class AuditLogRepository:
         last = self._session.exec(select(func.max(AuditLeaf.position))).one()
         return 0 if last is None else int(last) + 1
 
-    def pending_events(self, *, limit: int) -> Sequence[AuditEvent]:
+    def pending_rows(self, *, limit: int) -> Sequence[Row_]:
         """Queued events, oldest first, however old: an event that waited through a long
         outage is integrated like any other (verify judges times against signed checkpoints).
+        Plain tuples of the event's columns in `EVENT_COLUMNS` order: the sequencer's hot
+        path, with no ORM object per event.
 
-        The queue is read on its own, by its own index: joined to the events, the planners
-        may walk every event by time and probe the queue for each."""
-        queued = self._session.exec(
-            select(AuditPending.event_id)
-            .order_by(col(AuditPending.occurred_at), col(AuditPending.event_id))
-            .limit(limit)
-        ).all()
-        if not queued:
-            return []
-        statement = (
-            select(AuditEvent)
-            .where(col(AuditEvent.id).in_(queued))
-            .order_by(col(AuditEvent.occurred_at), col(AuditEvent.id))
-        )
-        return self._session.exec(statement).all()
-
-    def pending_rows(self, *, limit: int) -> Sequence[Row_]:
-        """`pending_events` as plain tuples of the event's columns in `EVENT_COLUMNS` order,
-        in one query: the sequencer's hot path, with no ORM object per event.
-
-        The queue's first `limit` entries are taken by its own index in a subquery whose
-        LIMIT keeps the planners from walking the events by time; each is then looked up by
-        its primary key."""
+        The queue's first `limit` entries are read by its own index and each event then by
+        its primary key, in one query: joined plainly to the events, the planners may walk
+        every event by time and probe the queue for each, or hash the whole event table."""
         pending = AuditPending.__table__.c  # type: ignore[attr-defined]
         event_table = AuditEvent.__table__  # type: ignore[attr-defined]
         queued = (
@@ -150,11 +133,24 @@ class AuditLogRepository:
             .limit(limit)
             .subquery("queued")
         )
-        statement = (
-            core_select(*(event_table.c[name] for name in EVENT_COLUMNS))
-            .select_from(queued.join(event_table, event_table.c.id == queued.c.event_id))
-            .order_by(queued.c.occurred_at, queued.c.event_id)
-        )
+        columns = [event_table.c[name] for name in EVENT_COLUMNS]
+        if self._session.get_bind().dialect.name == "postgresql":
+            # LATERAL, kept apart by its LIMIT (id is the key: one row at most): one
+            # primary-key probe per queued event, whatever the statistics say.
+            found = (
+                core_select(*columns)
+                .where(event_table.c.id == queued.c.event_id)
+                .limit(1)
+                .lateral("found")
+            )
+            statement = core_select(*(found.c[name] for name in EVENT_COLUMNS)).select_from(
+                queued.join(found, true())
+            )
+        else:  # SQLite joins by nested loops: over the queue's LIMIT, probing events by key
+            statement = core_select(*columns).select_from(
+                queued.join(event_table, event_table.c.id == queued.c.event_id)
+            )
+        statement = statement.order_by(queued.c.occurred_at, queued.c.event_id)
         return self._session.execute(statement).all()
 
     def any_pending(self) -> bool:
@@ -295,12 +291,6 @@ class AuditLogRepository:
         if found is None:
             raise LookupError(f"no stored hash for level {level}, index {index}")
         return bytes(found)
-
-    def add(self, *rows: AuditLeaf | AuditNode | AuditCheckpoint) -> None:
-        self._session.add_all(rows)
-
-    def flush(self) -> None:
-        self._session.flush()
 
     # --- checkpoints and proofs -------------------------------------------------------
 
