@@ -360,7 +360,6 @@ def report(result: dict[str, Any], every_s: float) -> str:
             "gap-free",
             "verify",
             "cpu all",
-            "cpu pg",
             "cpu other",
         ],
         [
@@ -382,7 +381,6 @@ def report(result: dict[str, Any], every_s: float) -> str:
                 "yes" if result["gap_free"] and result["all_integrated"] else "NO",
                 "ok" if result["verify_ok"] else f"FAILED {result['verify_problems']}",
                 result["cpu_busy_cores"],
-                result["cpu"]["postgres"],
                 result["cpu"]["other"],
             ]
         ],
