@@ -101,6 +101,19 @@ _WRITE_BATCH = text(
 queue, in one statement (`AuditLogRepository.add_leaves`)."""
 
 
+@dataclass(frozen=True)
+class LeafBatch:
+    """One integration's leaves, as columns, at the consecutive positions from `start`, all
+    integrated at one time; and the perfect subtrees they completed, (level, index, hash)."""
+
+    start: int
+    event_ids: Sequence[uuid.UUID]
+    payload_hashes: Sequence[bytes]
+    leaf_hashes: Sequence[bytes]
+    integrated_at: datetime
+    nodes: Sequence[tuple[int, int, bytes]]
+
+
 class AuditLogRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -175,46 +188,61 @@ class AuditLogRepository:
         )
         return self._session.exec(statement).all()
 
-    def add_leaves(self, leaves: Sequence[dict[str, Any]], nodes: Sequence[dict[str, Any]]) -> None:
-        """Store leaves and subtree nodes, and take the leaves' events off the queue: one
+    def add_leaves(self, batch: LeafBatch) -> None:
+        """Store a batch's leaves and subtree nodes, and take its events off the queue: one
         statement on PostgreSQL whatever the batch's size; SQLite, in process, takes three
         (executemany)."""
-        if not leaves:
+        if not batch.event_ids:
             return
-        leaf_table = AuditLeaf.__table__  # type: ignore[attr-defined]
-        node_table = AuditNode.__table__  # type: ignore[attr-defined]
-        pending = AuditPending.__table__  # type: ignore[attr-defined]
-        event_ids = [leaf["event_id"] for leaf in leaves]
         if self._session.get_bind().dialect.name != "postgresql":
-            self._session.execute(insert(leaf_table), list(leaves))
-            if nodes:
+            leaf_table = AuditLeaf.__table__  # type: ignore[attr-defined]
+            node_table = AuditNode.__table__  # type: ignore[attr-defined]
+            pending = AuditPending.__table__  # type: ignore[attr-defined]
+            self._session.execute(
+                insert(leaf_table),
+                [
+                    {
+                        "position": position,
+                        "event_id": event_id,
+                        "payload_hash": payload_hash,
+                        "leaf_hash": leaf_hash,
+                        "integrated_at": batch.integrated_at,
+                    }
+                    for position, event_id, payload_hash, leaf_hash in zip(
+                        range(batch.start, batch.start + len(batch.event_ids)),
+                        batch.event_ids,
+                        batch.payload_hashes,
+                        batch.leaf_hashes,
+                        strict=True,
+                    )
+                ],
+            )
+            if batch.nodes:
                 self._session.execute(
                     insert(node_table),
-                    [{"level": n["level"], "idx": n["index"], "hash": n["hash"]} for n in nodes],
+                    [{"level": lv, "idx": index, "hash": h} for lv, index, h in batch.nodes],
                 )
-            self._session.execute(delete(pending).where(pending.c.event_id.in_(event_ids)))
+            self._session.execute(
+                delete(pending).where(pending.c.event_id.in_(list(batch.event_ids)))
+            )
             return
-        positions = [leaf["position"] for leaf in leaves]
-        integrated_at = {leaf["integrated_at"] for leaf in leaves}
-        if positions != list(range(positions[0], positions[0] + len(positions))):
-            raise ValueError("one batch's leaves take consecutive positions")
-        if len(integrated_at) != 1:
-            raise ValueError("one batch's leaves share one integration time")
+        if not len(batch.event_ids) == len(batch.payload_hashes) == len(batch.leaf_hashes):
+            raise ValueError("a batch has one event id, payload hash and leaf hash per leaf")
         # Every fixed-size value of the batch travels packed in one bytes parameter per column
         # (16 bytes an id, 32 a hash), cut apart by the server: per-item array parameters cost
         # the sequencer more Python time than hashing the events does.
         self._session.execute(
             _WRITE_BATCH,
             {
-                "start": positions[0],
-                "count": len(positions),
-                "event_ids": b"".join(event_id.bytes for event_id in event_ids),
-                "payload_hashes": b"".join(leaf["payload_hash"] for leaf in leaves),
-                "leaf_hashes": b"".join(leaf["leaf_hash"] for leaf in leaves),
-                "integrated_at": integrated_at.pop(),
-                "levels": [node["level"] for node in nodes],
-                "indexes": [node["index"] for node in nodes],
-                "node_hashes": b"".join(node["hash"] for node in nodes),
+                "start": batch.start,
+                "count": len(batch.event_ids),
+                "event_ids": b"".join(event_id.bytes for event_id in batch.event_ids),
+                "payload_hashes": b"".join(batch.payload_hashes),
+                "leaf_hashes": b"".join(batch.leaf_hashes),
+                "integrated_at": batch.integrated_at,
+                "levels": [level for level, _, _ in batch.nodes],
+                "indexes": [index for _, index, _ in batch.nodes],
+                "node_hashes": b"".join(hashed for _, _, hashed in batch.nodes),
             },
         )
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -31,7 +31,7 @@ from audit.checkpoints import (
     verify_signed,
 )
 from audit.merkle import EMPTY_ROOT, CompactRange, consistency_proof, leaf_hash, verify_consistency
-from audit.repository import AuditLogRepository, try_to_lead
+from audit.repository import AuditLogRepository, LeafBatch, try_to_lead
 from common.background import Periodic
 from common.clock import utcnow
 from common.db import new_session
@@ -136,26 +136,28 @@ def integrate(
     else:
         tree, previous_time = CompactRange(size, log_rows.right_edge(size)), None
     now = utcnow()
-    leaves: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
+    event_ids: list[uuid.UUID] = []
+    payload_hashes: list[bytes] = []
+    leaf_hashes: list[bytes] = []
+    nodes: list[tuple[int, int, bytes]] = []
     for position, event in enumerate(events, start=size):
         event_id, occurred_at = event[0], event[1]  # EVENT_COLUMNS begins with both
         content_hash = hashlib.sha256(payload_of(*event)).digest()
         leaf = leaf_hash(header_of(position, event_id, occurred_at), content_hash)
-        leaves.append(
-            {
-                "position": position,
-                "event_id": event_id,
-                "payload_hash": content_hash,
-                "leaf_hash": leaf,
-                "integrated_at": now,
-            }
+        event_ids.append(event_id)
+        payload_hashes.append(content_hash)
+        leaf_hashes.append(leaf)
+        nodes.extend(tree.append(leaf))
+    log_rows.add_leaves(
+        LeafBatch(
+            start=size,
+            event_ids=event_ids,
+            payload_hashes=payload_hashes,
+            leaf_hashes=leaf_hashes,
+            integrated_at=now,
+            nodes=nodes,
         )
-        nodes.extend(
-            {"level": level, "index": index, "hash": subtree}
-            for level, index, subtree in tree.append(leaf)
-        )
-    log_rows.add_leaves(leaves, nodes)
+    )
     root = tree.root()
     if anchor is not None:
         _check_extends(log_rows, anchor, tree.size, root)
