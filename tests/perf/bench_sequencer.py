@@ -39,6 +39,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from api.main import freeze_startup_heap
 from api.settings import Settings
 from audit import log as audit_log
 from audit.sequencer import Integration, LogSigner, Sequencer
@@ -160,14 +161,18 @@ class Sample:
     size: int
 
 
-def sampler(url: str, period: float, start_at: float, channel: Connection) -> None:
-    """A process of its own (so that it shares no interpreter lock with the sequencer): reads
-    the backlog every `period` seconds until told to stop, then sends its samples back."""
+def sampler(url: str, period: float, channel: Connection) -> None:
+    """A process of its own (so that it shares no interpreter lock with the sequencer): from
+    the common start, reads the backlog every `period` seconds until told to stop, then sends
+    its samples back."""
     samples: list[Sample] = []
     try:
         engine = make_engine(url)
         with engine.connect() as connection:
             channel.send("ready")
+            if not channel.poll(180):
+                return
+            start_at: float = channel.recv()
             time.sleep(max(0.0, start_at - time.monotonic()))
             next_at = time.monotonic()
             while not channel.poll(max(0.0, next_at - time.monotonic())):
@@ -228,6 +233,7 @@ def run(url: str, backend: str, args: argparse.Namespace, signer: LogSigner) -> 
     sampling: Connection | None = None
     samples: list[Sample] = []
     try:
+        freeze_startup_heap()  # as `samsyn run` does before its sequencer starts
         sequencer.start()
         plan = WriterPlan(url=url, duration_s=args.seconds)
         for number in range(args.writers):
@@ -239,24 +245,19 @@ def run(url: str, backend: str, args: argparse.Namespace, signer: LogSigner) -> 
             theirs.close()
             channels.append(mine)
             processes.append(process)
-        for channel in channels:
-            if not channel.poll(180) or channel.recv() != "ready":
-                raise RuntimeError("a writer did not get ready within 180 s")
-        start_at = time.monotonic() + 0.5
-        for channel in channels:
-            channel.send(start_at)
         sampling, theirs = context.Pipe()
         process = context.Process(
-            target=sampler,
-            args=(url, args.sample_ms / 1000, start_at, theirs),
-            name="sampler",
-            daemon=True,
+            target=sampler, args=(url, args.sample_ms / 1000, theirs), name="sampler", daemon=True
         )
         process.start()
         theirs.close()
         processes.append(process)
-        if not sampling.poll(180) or sampling.recv() != "ready":
-            raise RuntimeError("the sampler did not get ready within 180 s")
+        for channel in [*channels, sampling]:
+            if not channel.poll(180) or channel.recv() != "ready":
+                raise RuntimeError("a writer or the sampler did not get ready within 180 s")
+        start_at = time.monotonic() + 0.5
+        for channel in [*channels, sampling]:
+            channel.send(start_at)
         time.sleep(max(0.0, start_at - time.monotonic()))
         busy_before, _ = machine_cpu()
         watch = CpuWatch()
