@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     consent_adult_age: int = Field(default=18, ge=1, le=21)
     audit_origin: str = Field(default="samsyn/audit", pattern=r"^[A-Za-z0-9._/-]{1,100}$")
     audit_export_dir: Path | None = None
-    audit_sequencer_interval_ms: int = Field(default=500, ge=50, le=60_000)
+    audit_sequencer_interval_ms: int = Field(default=200, ge=50, le=60_000)
     # The log's verifier key (C2SP vkey, `samsyn audit public-key`), for `samsyn audit verify`
     # on a machine that does not hold the signing key. Public: not a secret.
     audit_verifier_key: str | None = None

@@ -10,18 +10,19 @@ sequencers can never give out the same position.
 
 from __future__ import annotations
 
+import hashlib
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import structlog
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
-from audit.canonical import header, payload_hash
+from audit.canonical import header_of, payload_of
 from audit.checkpoints import (
     Checkpoint,
     CheckpointError,
@@ -30,8 +31,7 @@ from audit.checkpoints import (
     verify_signed,
 )
 from audit.merkle import EMPTY_ROOT, CompactRange, consistency_proof, leaf_hash, verify_consistency
-from audit.models import AuditCheckpoint
-from audit.repository import AuditLogRepository, try_to_lead
+from audit.repository import AuditLogRepository, LeafBatch, try_to_lead
 from common.background import Periodic
 from common.clock import utcnow
 from common.db import new_session
@@ -77,6 +77,20 @@ class Integration:
     size: int
     note: str
     stored: bool
+    head: SignedHead
+
+
+@dataclass(frozen=True)
+class SignedHead:
+    """What a sequencer keeps of the tree head it signed last, so that its next batch need not
+    read it back: the right edge of the tree (`CompactRange.peaks`) and the signed time. It
+    describes the log only while the log still has `size` leaves: leaves are only ever
+    appended, by a sequencer holding the integration lock, so an unchanged size under that
+    lock means the same leaves."""
+
+    size: int
+    peaks: tuple[bytes, ...]
+    time: int
 
 
 def _unix_seconds(moment: datetime) -> int:
@@ -89,6 +103,7 @@ def integrate(
     *,
     batch_size: int = BATCH_SIZE,
     anchor: Checkpoint | None = None,
+    last: SignedHead | None = None,
 ) -> Integration | None:
     """Integrate one batch of pending events and sign the new tree head; None if none waited.
 
@@ -103,61 +118,80 @@ def integrate(
 
     A row already stored at the new size (only someone writing behind the sequencer's back
     puts one there; the table is append-only, so it cannot be replaced) is left alone and
-    logged; the note is still returned so that it can be exported."""
+    logged; the note is still returned so that it can be exported.
+
+    `last` is the head this caller signed and committed last (`Integration.head`): if the log
+    has not grown since, the tree's edge and the previous signed time are taken from it
+    instead of from the database."""
     log_rows = AuditLogRepository(session)
+    if not log_rows.any_pending():  # the idle round: one index probe, no lock
+        return None
     log_rows.lock_for_integration()
     size = log_rows.size()
-    events = log_rows.pending_events(limit=batch_size)
+    events = log_rows.pending_rows(limit=batch_size)
     if not events:
         return None
-    tree = CompactRange.from_nodes(size, log_rows.node)
+    if last is not None and last.size == size:
+        tree, previous_time = CompactRange(size, last.peaks), last.time
+    else:
+        tree, previous_time = CompactRange(size, log_rows.right_edge(size)), None
     now = utcnow()
-    leaves: list[dict[str, Any]] = []
-    nodes: list[dict[str, Any]] = []
-    for offset, event in enumerate(events):
-        position = size + offset
-        content_hash = payload_hash(event)
-        leaf = leaf_hash(header(position, event), content_hash)
-        leaves.append(
-            {
-                "position": position,
-                "event_id": event.id,
-                "payload_hash": content_hash,
-                "leaf_hash": leaf,
-                "integrated_at": now,
-            }
+    event_ids: list[uuid.UUID] = []
+    payload_hashes: list[bytes] = []
+    leaf_hashes: list[bytes] = []
+    nodes: list[tuple[int, int, bytes]] = []
+    for position, event in enumerate(events, start=size):
+        event_id, occurred_at = event[0], event[1]  # EVENT_COLUMNS begins with both
+        content_hash = hashlib.sha256(payload_of(*event)).digest()
+        leaf = leaf_hash(header_of(position, event_id, occurred_at), content_hash)
+        event_ids.append(event_id)
+        payload_hashes.append(content_hash)
+        leaf_hashes.append(leaf)
+        nodes.extend(tree.append(leaf))
+    log_rows.add_leaves(
+        LeafBatch(
+            start=size,
+            event_ids=event_ids,
+            payload_hashes=payload_hashes,
+            leaf_hashes=leaf_hashes,
+            integrated_at=now,
+            nodes=nodes,
         )
-        nodes.extend(
-            {"level": level, "index": index, "hash": subtree}
-            for level, index, subtree in tree.append(leaf)
-        )
-    log_rows.add_leaves(leaves, nodes)
+    )
     root = tree.root()
     if anchor is not None:
         _check_extends(log_rows, anchor, tree.size, root)
-    time = max(_unix_seconds(now), _previous_time(log_rows, signer, size, anchor))
+    time = max(_unix_seconds(now), _previous_time(log_rows, signer, size, anchor, previous_time))
     signed = sign_checkpoint(
         Checkpoint(origin=signer.origin, size=tree.size, root=root, time=time, previous=size),
         signer.key,
         signer.key_name,
     )
     note = signed.to_note()
-    if log_rows.checkpoint(tree.size) is not None:
+    stored = log_rows.add_checkpoint(
+        {"size": tree.size, "root": root, "note": note, "created_at": now}
+    )
+    if not stored:
         log.error("audit_checkpoint_row_skipped", size=tree.size)
-        return Integration(size=tree.size, note=note, stored=False)
-    log_rows.add(AuditCheckpoint(size=tree.size, root=root, note=note, created_at=now))
-    log_rows.flush()
-    return Integration(size=tree.size, note=note, stored=True)
+    head = SignedHead(size=tree.size, peaks=tuple(tree.peaks), time=time)
+    return Integration(size=tree.size, note=note, stored=stored, head=head)
 
 
 def _previous_time(
-    log_rows: AuditLogRepository, signer: LogSigner, size: int, anchor: Checkpoint | None
+    log_rows: AuditLogRepository,
+    signer: LogSigner,
+    size: int,
+    anchor: Checkpoint | None,
+    signed: int | None = None,
 ) -> int:
     """The signed time of the tree head before this batch (0 if none is known), so that
-    signed times never go backwards even if the clock does."""
+    signed times never go backwards even if the clock does. `signed`: that head's time as
+    its own sequencer signed it (then its stored row is not read back)."""
     times = [0]
     if anchor is not None and anchor.time is not None:
         times.append(anchor.time)
+    if signed is not None:
+        return max(*times, signed)
     row = log_rows.checkpoint(size) if size else None
     if row is not None and (previous := signer.verifies(row.note)) is not None:
         times.append(previous.time or 0)
@@ -283,7 +317,7 @@ class Sequencer:
         engine: Engine,
         signer: LogSigner,
         *,
-        interval: float = 0.5,
+        interval: float = 0.2,
         export_dir: Path | None = None,
     ) -> None:
         self._engine = engine
@@ -293,6 +327,7 @@ class Sequencer:
         self._thread = Periodic("audit-sequencer", interval, lambda: self.run_once() is not None)
         self._leader: Connection | None = None
         self._checked_export: tuple[Checkpoint | None, int] | None = None
+        self._head: SignedHead | None = None  # of this sequencer's last committed batch
         self.status = SequencerStatus()
 
     def start(self) -> None:
@@ -358,8 +393,9 @@ class Sequencer:
         if self._export_dir is not None:
             anchor = read_export(self._export_dir, self._signer)
         catch_up = None
+        last, self._head = self._head, None  # kept only once the next batch is committed
         with new_session(self._engine) as session:
-            batch = integrate(session, self._signer, anchor=anchor)
+            batch = integrate(session, self._signer, anchor=anchor, last=last)
             if batch is None and self._export_dir is not None:
                 # With nothing queued, whenever the log's size or the export changed since the
                 # last look (one index probe otherwise): refuse at once if the log no longer
@@ -371,6 +407,7 @@ class Sequencer:
                     catch_up = self._latest_signed(session, anchor)
                     self._checked_export = seen
             session.commit()
+        self._head = last if batch is None else batch.head
         if catch_up is not None and self._export_dir is not None:
             export_note(catch_up, self._export_dir)
         if batch is not None and not batch.stored:

@@ -167,16 +167,17 @@ def list_cases(
     rows, total = CaseRepository(session, scope).list_with_people(
         states=states, offset=(page - 1) * page_size, limit=page_size
     )
-    for case, _person in rows:  # the list shows names: each row shown is a read
-        audit.record(
-            session,
-            actor,
-            action="case.list",
-            resource_type="case",
-            resource_id=case.id,
-            case_id=case.id,
-            basis=scope.basis_for(case),
-        )
+    # The list shows names: each row shown is a read, with an event of its own.
+    audit.record_many(
+        session,
+        actor,
+        action="case.list",
+        resource_type="case",
+        targets=[
+            audit.Target(resource_id=case.id, case_id=case.id, basis=scope.basis_for(case))
+            for case, _person in rows
+        ],
+    )
     return CasePage(
         items=[
             CaseListItem(

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from api.settings import Settings
 from audit import log as audit_log
 from audit.sequencer import LogSigner, Sequencer
 from audit.verify import verify_log
@@ -35,7 +36,8 @@ from tests.perf.support import (
     spawn_context,
 )
 
-SEQUENCER_INTERVAL_S = 0.5  # the app's default (SAMSYN_AUDIT_SEQUENCER_INTERVAL_MS=500)
+# The app's default (SAMSYN_AUDIT_SEQUENCER_INTERVAL_MS).
+SEQUENCER_INTERVAL_S = Settings.model_fields["audit_sequencer_interval_ms"].default / 1000
 
 
 @dataclass(frozen=True)

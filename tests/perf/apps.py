@@ -33,7 +33,11 @@ def _build(*, run_sequencer: bool = True) -> FastAPI:
     keys = load_app_keys(settings, dict(os.environ))
     # The clients log in once for a token; the benchmark is about reads, not second factors.
     return create_app(
-        settings, keys=keys, run_sequencer=run_sequencer, second_factor_required=False
+        settings,
+        keys=keys,
+        run_sequencer=run_sequencer,
+        second_factor_required=False,
+        freeze_heap=True,  # as `samsyn run` serves it
     )
 
 

@@ -345,7 +345,8 @@ def render_append(rows: list[dict[str, Any]]) -> str:
         lines += "\n  run again because of other load: " + ", ".join(redone)
     return (
         lines + "\n  lag: from the last writer's last commit until every event had a position "
-        "(includes up to one 0.5 s sequencer interval)." + "\n  cpu: busy cores during the run (of "
+        f"(includes up to one {append.SEQUENCER_INTERVAL_S:g} s sequencer interval)."
+        + "\n  cpu: busy cores during the run (of "
         f"{CORES}): whole machine, all writer processes, the main process (the sequencer "
         "thread and a 2 Hz backlog sample), and 'other': processes that are neither ours nor "
         "PostgreSQL (load we did not make; it disturbs the figures)."
@@ -520,7 +521,8 @@ def render_verify(rows: list[dict[str, Any]]) -> str:
             "  peak MiB: ru_maxrss of the phase's own process; a bare process with the "
             f"imports is ~{rows[0]['verify']['rss_before_mib'] if rows else '-'} MiB.",
             "  idle pass: one integrate() that finds nothing to do while all these events are "
-            "inside the sequencer's one-hour look-back (paid every 0.5 s by an idle sequencer).",
+            "inside the sequencer's one-hour look-back (paid every "
+            f"{append.SEQUENCER_INTERVAL_S:g} s by an idle sequencer).",
             *notes,
         ]
     )

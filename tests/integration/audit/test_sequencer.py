@@ -6,7 +6,7 @@ from sqlmodel import Session
 from audit.checkpoints import parse_note, verify_signed
 from audit.merkle import root_of
 from audit.repository import AuditLogRepository
-from audit.sequencer import LogSigner, integrate, integrate_all
+from audit.sequencer import LogSigner, Sequencer, integrate, integrate_all
 from common.keys import KeySet
 from tests.builders import make_actor, make_case
 from tests.integration.audit.conftest import ORIGIN, some_events, verify
@@ -59,6 +59,52 @@ class TestIntegrate:
             other.commit()
         session.commit()
         assert integrate_all(session, signer) is not None
+
+
+class TestSequencerRounds:
+    def _leaf_root(self, session: Session) -> bytes:
+        leaves = session.execute(text("SELECT leaf_hash FROM audit_leaf ORDER BY position"))
+        return root_of([bytes(row[0]) for row in leaves])
+
+    def test_rounds_that_build_on_their_own_last_head_give_the_same_tree(
+        self, session: Session, keys: KeySet, signer: LogSigner, engine: object
+    ) -> None:
+        sequencer = Sequencer(engine, signer)  # type: ignore[arg-type]
+        try:
+            actor = make_actor(session)
+            for _ in range(3):  # each round builds on the head the one before signed
+                make_case(session, actor, keys)
+                session.commit()
+                assert sequencer.run_once() is not None
+            latest = AuditLogRepository(session).latest_checkpoint()
+        finally:
+            sequencer.stop()
+        assert latest is not None
+        assert latest.root == self._leaf_root(session)
+        assert verify(session, signer).problems == []
+
+    def test_a_log_grown_behind_its_back_is_read_again(
+        self, session: Session, keys: KeySet, signer: LogSigner, engine: object
+    ) -> None:
+        sequencer = Sequencer(engine, signer)  # type: ignore[arg-type]
+        try:
+            actor = make_actor(session)
+            make_case(session, actor, keys)
+            session.commit()
+            assert sequencer.run_once() is not None
+            make_case(session, actor, keys)
+            session.commit()
+            assert integrate(session, signer) is not None  # another integrator appends
+            session.commit()
+            make_case(session, actor, keys)
+            session.commit()
+            assert sequencer.run_once() is not None
+            latest = AuditLogRepository(session).latest_checkpoint()
+        finally:
+            sequencer.stop()
+        assert latest is not None
+        assert latest.root == self._leaf_root(session)
+        assert verify(session, signer).problems == []
 
 
 class TestVerify:
