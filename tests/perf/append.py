@@ -21,6 +21,7 @@ from sqlalchemy.exc import DBAPIError
 
 from api.settings import Settings
 from audit import log as audit_log
+from audit.models import AuditEvent
 from audit.sequencer import LogSigner, Sequencer
 from audit.verify import verify_log
 from common.actor import Actor
@@ -47,24 +48,65 @@ class WriterPlan:
     duration_s: float
 
 
+def writer_setup(url: str) -> tuple[Engine, Actor, list[uuid.UUID]]:
+    """A writer process's engine (first connection made, outside any timing), its actor and
+    the cases its events name in turn."""
+    engine = make_engine(url)
+    actor = Actor(
+        user_id=uuid.uuid4(),
+        agency_id=uuid.uuid4(),
+        agency_kind=AgencyKind.SOCIAL_SERVICES,
+        roles=frozenset({Role.SOCIAL_WORKER}),
+    )
+    with engine.connect():
+        pass  # the first connection (and SQLite's pragmas) outside the timing
+    return engine, actor, [uuid.uuid4() for _ in range(50)]
+
+
+def wait_for_start(channel: Connection) -> float | None:
+    """Report ready, then sleep until the start the benchmark sends (None: it sent none)."""
+    channel.send("ready")
+    if not channel.poll(180):
+        return None
+    start_at: float = channel.recv()
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    return start_at
+
+
+def append_one(
+    engine: Engine, actor: Actor, case_id: uuid.UUID, errors: dict[str, int]
+) -> AuditEvent | None:
+    """One audited case read's event in a transaction of its own, as a request writes it;
+    None (counted in `errors` by kind) when the database refused it."""
+    token = request_id_var.set(uuid.uuid4().hex)
+    try:
+        with new_session(engine) as session:
+            event = audit_log.record(
+                session,
+                actor,
+                action="case.read",
+                resource_type="case",
+                resource_id=case_id,
+                case_id=case_id,
+                basis={"via": "owner_agency"},
+            )
+            session.commit()
+            return event
+    except DBAPIError as exc:  # e.g. SQLite's "database is locked" after busy_timeout
+        kind = type(exc.orig).__name__
+        errors[kind] = errors.get(kind, 0) + 1
+        return None
+    finally:
+        request_id_var.reset(token)
+
+
 def writer(plan: WriterPlan, channel: Connection) -> None:
     """One writer process: report ready, wait for the start time, commit events, report."""
     try:
-        engine = make_engine(plan.url)
-        actor = Actor(
-            user_id=uuid.uuid4(),
-            agency_id=uuid.uuid4(),
-            agency_kind=AgencyKind.SOCIAL_SERVICES,
-            roles=frozenset({Role.SOCIAL_WORKER}),
-        )
-        cases = [uuid.uuid4() for _ in range(50)]
-        with engine.connect():
-            pass  # the first connection (and SQLite's pragmas) outside the timing
-        channel.send("ready")
-        if not channel.poll(180):
+        engine, actor, cases = writer_setup(plan.url)
+        start_at = wait_for_start(channel)
+        if start_at is None:
             return
-        start_at: float = channel.recv()
-        time.sleep(max(0.0, start_at - time.monotonic()))
         deadline = start_at + plan.duration_s
         cpu_before = own_cpu()
         latencies: list[float] = []
@@ -74,26 +116,8 @@ def writer(plan: WriterPlan, channel: Connection) -> None:
             began = time.monotonic()
             if began >= deadline:
                 break
-            case_id = cases[len(latencies) % len(cases)]
-            token = request_id_var.set(uuid.uuid4().hex)
-            try:
-                with new_session(engine) as session:
-                    audit_log.record(
-                        session,
-                        actor,
-                        action="case.read",
-                        resource_type="case",
-                        resource_id=case_id,
-                        case_id=case_id,
-                        basis={"via": "owner_agency"},
-                    )
-                    session.commit()
-            except DBAPIError as exc:  # e.g. SQLite's "database is locked" after busy_timeout
-                kind = type(exc.orig).__name__
-                errors[kind] = errors.get(kind, 0) + 1
+            if append_one(engine, actor, cases[len(latencies) % len(cases)], errors) is None:
                 continue
-            finally:
-                request_id_var.reset(token)
             last_commit = time.monotonic()
             latencies.append(last_commit - began)
         cpu = own_cpu() - cpu_before

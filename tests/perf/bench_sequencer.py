@@ -37,17 +37,12 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
 from api.main import freeze_startup_heap
 from api.settings import Settings
-from audit import log as audit_log
 from audit.sequencer import Integration, LogSigner, Sequencer
-from common.actor import Actor
-from common.context import request_id_var
-from common.db import make_engine, new_session
-from common.roles import AgencyKind, Role
-from tests.perf.append import check_log
+from common.db import make_engine
+from tests.perf.append import append_one, check_log, wait_for_start, writer_setup
 from tests.perf.support import (
     CORES,
     ORIGIN,
@@ -75,46 +70,17 @@ def writer(plan: WriterPlan, channel: Connection) -> None:
     """One writer process: report ready, wait for the start, commit events until the deadline,
     send back (event id, commit moment) for each."""
     try:
-        engine = make_engine(plan.url)
-        actor = Actor(
-            user_id=uuid.uuid4(),
-            agency_id=uuid.uuid4(),
-            agency_kind=AgencyKind.SOCIAL_SERVICES,
-            roles=frozenset({Role.SOCIAL_WORKER}),
-        )
-        cases = [uuid.uuid4() for _ in range(50)]
-        with engine.connect():
-            pass  # the first connection outside the timing
-        channel.send("ready")
-        if not channel.poll(180):
+        engine, actor, cases = writer_setup(plan.url)
+        start_at = wait_for_start(channel)
+        if start_at is None:
             return
-        start_at: float = channel.recv()
-        time.sleep(max(0.0, start_at - time.monotonic()))
         deadline = start_at + plan.duration_s
         committed: list[tuple[str, float]] = []
         errors: dict[str, int] = {}
         while time.monotonic() < deadline:
-            case_id = cases[len(committed) % len(cases)]
-            token = request_id_var.set(uuid.uuid4().hex)
-            try:
-                with new_session(engine) as session:
-                    event = audit_log.record(
-                        session,
-                        actor,
-                        action="case.read",
-                        resource_type="case",
-                        resource_id=case_id,
-                        case_id=case_id,
-                        basis={"via": "owner_agency"},
-                    )
-                    session.commit()
-            except DBAPIError as exc:  # SQLite's "database is locked", say
-                kind = type(exc.orig).__name__
-                errors[kind] = errors.get(kind, 0) + 1
-                continue
-            finally:
-                request_id_var.reset(token)
-            committed.append((str(event.id), time.monotonic()))
+            event = append_one(engine, actor, cases[len(committed) % len(cases)], errors)
+            if event is not None:
+                committed.append((str(event.id), time.monotonic()))
         engine.dispose()
         channel.send({"committed": committed, "errors": errors})
     except BaseException:

@@ -10,26 +10,9 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from audit.repository import AuditLogRepository
-from audit.sequencer import LogSigner, integrate
-from common.keys import KeySet
-from domain.cases import service as cases
-from tests.builders import make_actor, make_case
+from audit.sequencer import LogSigner
 from tests.integration.audit.conftest import verify
 from tests.integration.audit.test_tamper import drop_triggers
-
-
-@pytest.fixture
-def log(session: Session, keys: KeySet, signer: LogSigner) -> int:
-    """About a dozen events in three levels of subtrees, a checkpoint after each; the size."""
-    actor = make_actor(session)
-    for _ in range(4):
-        cases.get_case(session, actor, case_id=make_case(session, actor, keys).id)
-    session.commit()
-    while integrate(session, signer, batch_size=1) is not None:
-        session.commit()
-    size = AuditLogRepository(session).size()
-    assert size >= 8
-    return size
 
 
 def problems(session: Session, signer: LogSigner) -> list[str]:

@@ -22,25 +22,10 @@ from audit.repository import AuditLogRepository
 from audit.sequencer import LogSigner, integrate
 from common.clock import utcnow
 from common.keys import KeySet
-from domain.cases import service as cases
 from tests.builders import make_actor, make_case
 from tests.integration.audit.conftest import verify
 
 POSITION = 4
-
-
-@pytest.fixture
-def log(session: Session, keys: KeySet, signer: LogSigner) -> int:
-    """About a dozen events, each in its own checkpoint; returns the log size."""
-    actor = make_actor(session)
-    for _ in range(4):
-        cases.get_case(session, actor, case_id=make_case(session, actor, keys).id)
-    session.commit()
-    while integrate(session, signer, batch_size=1) is not None:
-        session.commit()
-    size = AuditLogRepository(session).size()
-    assert size > POSITION + 3
-    return size
 
 
 def drop_triggers(session: Session) -> None:
