@@ -15,7 +15,8 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, false, or_
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from consent.guard import scoped
@@ -24,6 +25,14 @@ from domain.cases.models import Case
 from domain.people.models import YoungPerson
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+
+# The row's case (or person) is looked up by key in a correlated EXISTS, not collected in an
+# IN (subquery): that list holds every visible case, and SQLite builds it in full for each
+# statement (a unit with 50,000 cases would pay for all of them on every read). The lookup
+# reads an alias, so it never correlates with a `case_file` or `young_person` that the
+# statement itself reads; the aliases are built once (building one copies every column).
+_CASE = aliased(Case, name="scope_case")
+_PERSON = aliased(YoungPerson, name="scope_person")
 
 
 class ScopedRepository:
@@ -35,26 +44,30 @@ class ScopedRepository:
     def scope(self) -> CaseScope:
         return self._scope
 
-    def _visible_cases(self) -> ColumnElement[bool]:
-        """The scope as a condition on `case_file`: deny by default."""
+    def _visible_cases(self, case: Any = Case) -> ColumnElement[bool]:
+        """The scope as a condition on `case_file` (or an alias of it): deny by default."""
         scope = self._scope
         clauses: list[ColumnElement[bool]] = []
         if scope.owner_agency_ids:
-            clauses.append(col(Case.owner_agency_id).in_(scope.owner_agency_ids))
+            clauses.append(case.owner_agency_id.in_(scope.owner_agency_ids))
         if scope.programmes:
-            clauses.append(col(Case.programme).in_(scope.programmes))
+            clauses.append(case.programme.in_(scope.programmes))
         if scope.extra_case_ids:
-            clauses.append(col(Case.id).in_(scope.extra_case_ids))
+            clauses.append(case.id.in_(scope.extra_case_ids))
         return or_(*clauses) if clauses else false()
 
-    def _visible_people(self) -> ColumnElement[bool]:
+    def _visible_people(self, person: Any = YoungPerson) -> ColumnElement[bool]:
         """A young person is visible when registered by the actor's own unit or when one of
         their cases is visible."""
-        with_visible_case = select(Case.young_person_id).where(self._visible_cases())
-        clauses: list[ColumnElement[bool]] = [col(YoungPerson.id).in_(with_visible_case)]
+        clauses: list[ColumnElement[bool]] = [
+            exists().where(_CASE.young_person_id == person.id, self._visible_cases(_CASE))
+        ]
         if self._scope.owner_agency_ids:
-            clauses.append(col(YoungPerson.owner_agency_id).in_(self._scope.owner_agency_ids))
+            clauses.append(person.owner_agency_id.in_(self._scope.owner_agency_ids))
         return or_(*clauses)
+
+    def _case_visible(self, case_id: Any) -> Exists:
+        return exists().where(_CASE.id == case_id, self._visible_cases(_CASE))
 
     def _cases(self, statement: S) -> S:
         """A statement that reads `case_file` (and what it joins to it)."""
@@ -62,8 +75,7 @@ class ScopedRepository:
 
     def _by_case(self, statement: S, case_id: Any) -> S:
         """A statement whose rows belong to the case in column `case_id`."""
-        visible = select(Case.id).where(self._visible_cases())
-        return scoped(statement.where(col(case_id).in_(visible)))
+        return scoped(statement.where(self._case_visible(col(case_id))))
 
     def _entries(
         self,
@@ -80,14 +92,14 @@ class ScopedRepository:
         scope = self._scope
         full: list[ColumnElement[bool]] = []  # cases the reader sees every category of
         if scope.owner_agency_ids:
-            full.append(col(Case.owner_agency_id).in_(scope.owner_agency_ids))
+            full.append(col(_CASE.owner_agency_id).in_(scope.owner_agency_ids))
         if scope.programmes:
-            full.append(col(Case.programme).in_(scope.programmes))
+            full.append(col(_CASE.programme).in_(scope.programmes))
         if scope.break_glass:
-            full.append(col(Case.id).in_(frozenset(scope.break_glass)))
+            full.append(col(_CASE.id).in_(frozenset(scope.break_glass)))
         shared: list[ColumnElement[bool]] = []
         if full:
-            shared.append(col(case_id).in_(select(Case.id).where(or_(*full))))
+            shared.append(exists().where(col(_CASE.id) == col(case_id), or_(*full)))
         for grant_case, grant in scope.partner_grants.items():
             shared.append(
                 and_(col(case_id) == grant_case, col(category).in_(sorted(grant.categories)))
@@ -104,8 +116,10 @@ class ScopedRepository:
 
     def _by_person(self, statement: S, young_person_id: Any) -> S:
         """A statement whose rows belong to the young person in column `young_person_id`."""
-        visible = select(YoungPerson.id).where(self._visible_people())
-        return scoped(statement.where(col(young_person_id).in_(visible)))
+        visible = exists().where(
+            col(_PERSON.id) == col(young_person_id), self._visible_people(_PERSON)
+        )
+        return scoped(statement.where(visible))
 
     def _one_case(self, case_id: uuid.UUID) -> Case | None:
         return self._session.exec(self._cases(select(Case).where(Case.id == case_id))).first()
