@@ -85,7 +85,7 @@ DbSession = Annotated[Session, Depends(open_db, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="Token från POST /api/v1/auth/token")
 
 
-def api_token_policy(request: Request) -> SessionPolicy:
+async def api_token_policy(request: Request) -> SessionPolicy:
     policy: SessionPolicy = request.app.state.api_token_policy
     return policy
 
@@ -116,7 +116,7 @@ CurrentActor = Annotated[Actor, Depends(api_actor)]
 def requires(permission: Permission) -> Any:
     """A route dependency: the role check runs before the body is read or validated."""
 
-    def check(actor: CurrentActor) -> None:
+    async def check(actor: CurrentActor) -> None:
         actor.require(permission)
 
     return Depends(check)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from api import errors
 from api.deps import DbSession, open_db
-from api.middleware import RequestContextMiddleware
+from api.middleware import RequestContextMiddleware, RequestLimit
 from api.routers import (
     admin,  # issue 15
     agreements,  # issue 14: the collaboration agreement
@@ -289,5 +289,6 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
+    app.add_middleware(RequestLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestContextMiddleware, on_error=errors.unexpected)
     return app

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     audit_stall_seconds: int = Field(default=120, ge=5, le=86_400)
     # How often cases are moved for consent that time changed (expiry, birthdays); 0 = never.
     consent_sweep_interval_seconds: int = Field(default=300, ge=0, le=86_400)
+    # Requests handled at once by one server process; more wait for a place, in arrival order
+    # (api.middleware.RequestLimit). One process runs Python on one core at a time.
+    max_concurrent_requests: int = Field(default=32, ge=1, le=1_000)
     oidc_issuers: list[OidcIssuerSettings] = Field(default_factory=list)
     public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
