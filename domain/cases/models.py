@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -27,6 +27,9 @@ class Case(SQLModel, table=True):
         CheckConstraint(_in("state", CaseState), name="state"),
         CheckConstraint(f"outcome IS NULL OR {_in('outcome', Outcome)}", name="outcome"),
         CheckConstraint(_in("state_reason", MoveReason), name="state_reason"),
+        # A unit's cases newest first (the case list): its first page is read off the index,
+        # not sorted out of every case the unit holds. Also the owner's foreign-key index.
+        Index("ix_case_file_owner_newest", "owner_agency_id", "opened_at", "reference"),
         gated(),
     )
 
@@ -46,7 +49,7 @@ class Case(SQLModel, table=True):
         )
     )
     owner_agency_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False, index=True)
+        sa_column=Column(ForeignKey("agency.id", ondelete="RESTRICT"), nullable=False)
     )
     owner_user_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("app_user.id", ondelete="RESTRICT"), nullable=False)
