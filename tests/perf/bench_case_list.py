@@ -1,6 +1,8 @@
 """The case list against a single case read, in one run (issue 16, item 2).
 
-A social worker owns `--cases` cases (default 60). In alternating rounds the benchmark times,
+A social worker owns `--cases` cases (default 60); with `--city N` the worker's unit also holds
+a synthetic city of N cases (tests/perf/city.py), all within the worker's scope, as in a large
+municipality's social services. In alternating rounds the benchmark times,
 in process through the ASGI app (no network, no server, no sequencer), the single case read
 `GET /api/v1/cases/{id}` and the list `GET /api/v1/cases?page_size=50`, and prints the median
 and p90 of each and the list's ratio to the case read (the target: at most 2x). Then it counts
@@ -8,7 +10,7 @@ the statements one list request sends to the database, and profiles a few lists.
 
 It is not a test: it asserts nothing about time. Run from the repository root:
 
-    .venv/bin/python -m tests.perf.bench_case_list [--rounds 200] [--postgres URL]
+    .venv/bin/python -m tests.perf.bench_case_list [--rounds 200] [--city 50000] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import event
+from sqlmodel import select
 
 from api.logging import configure_logging
 from api.main import create_app
@@ -31,10 +34,13 @@ from api.schemas.cases import CaseListOut
 from api.settings import Settings
 from common.db import make_engine, new_session
 from common.roles import Role
+from domain.agencies.models import Agency
 from domain.auth.service import actor_for
 from domain.cases import service as cases
 from tests.builders import PASSWORD, make_agency, make_case, make_user
-from tests.perf.support import Workspace, require_loopback
+from tests.perf import city
+from tests.perf.bench_followup import build_phase
+from tests.perf.support import Workspace, require_loopback, run_isolated
 
 PAGE_SIZE = 50
 
@@ -49,9 +55,16 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 
 def run(url: str, workspace: Workspace, args: argparse.Namespace) -> None:
+    if args.city:  # in a process of its own: the build's heap stays out of the timings
+        built = run_isolated(build_phase, url, str(workspace.key_dir), args.city, timeout=3600)
+        emit(f"a city of {args.city} cases built in {built['seconds']:.0f} s")
     engine = make_engine(url)
     with new_session(engine) as session:
-        unit = make_agency(session, name="Socialtjänsten Bench, Barn och unga")
+        unit = (
+            session.exec(select(Agency).where(Agency.name == city.SOCIAL_UNIT)).one()
+            if args.city
+            else make_agency(session, name="Socialtjänsten Bench, Barn och unga")
+        )
         user = make_user(session, unit, Role.SOCIAL_WORKER, username="bench-handlaggare")
         actor = actor_for(session, user)
         case_ids = [make_case(session, actor, workspace.keys).id for _ in range(args.cases)]
@@ -88,7 +101,9 @@ def run(url: str, workspace: Workspace, args: argparse.Namespace) -> None:
                 started = time.perf_counter()
                 read(number)
                 times[name].append((time.perf_counter() - started) * 1000)
-        emit(f"{args.cases} cases of one social worker, {listed} listed, {args.rounds} rounds")
+        behind = f" in a unit of {args.city + args.cases}" if args.city else ""
+        emit(f"{args.cases} cases of one social worker{behind}, {listed} listed")
+        emit(f"{args.rounds} rounds")
         base = statistics.median(times["case read"])
         emit(f"{'read':<24}{'median ms':>11}{'p90 ms':>9}{'x case read':>13}")
         for name, values in times.items():
@@ -130,6 +145,7 @@ def run(url: str, workspace: Workspace, args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
     parser.add_argument("--cases", type=int, default=60)
+    parser.add_argument("--city", type=int, default=0, help="cases of a city in the same unit")
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--profile", type=int, default=0, help="profile this many lists")
     parser.add_argument("--postgres", default=None, help="an admin URL on 127.0.0.1")

@@ -34,6 +34,7 @@ from domain.referrals.models import Referral
 from domain.users.models import User
 
 CHUNK = 5_000
+SOCIAL_UNIT = "Socialtjänsten Väster"  # owns every case of the city
 AREAS = (
     "Bäckby",
     "Hammarby",
@@ -184,7 +185,7 @@ def build(url: str, cases: int, seed: int = 1414) -> dict[str, Any]:
             )
             return agency_id
 
-        social = agency("Socialtjänsten Väster", "social_services")
+        social = agency(SOCIAL_UNIT, "social_services")
         schools = [agency(name, "school") for name in SCHOOLS]
         facts.school_ids = [(str(s), name) for s, name in zip(schools, SCHOOLS, strict=True)]
         by_kind = {
