@@ -17,6 +17,7 @@ Two older forms are read, never written:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -57,6 +58,8 @@ class FieldKeyRing:
 
     keys: Mapping[str, bytes] = field(repr=False)  # never in a traceback or a log line
     active_id: str
+    # One cipher per key, built once: a city's statistics open tens of thousands of values.
+    _ciphers: Mapping[str, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.active_id not in self.keys:
@@ -68,11 +71,13 @@ class FieldKeyRing:
                 )
             if len(key) != 32:
                 raise KeyMaterialError(f"field key {key_id!r} must be 32 bytes (AES-256)")
+        ciphers = {key_id: AESGCM(key) for key_id, key in self.keys.items()}
+        object.__setattr__(self, "_ciphers", ciphers)
 
     def encrypt(self, plaintext: str, *, context: str, row_id: uuid.UUID) -> str:
         """Seal `plaintext` for one column (`context`, ``table.column``) of one row."""
         nonce = os.urandom(_NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.active_id]).encrypt(
+        sealed = self._ciphers[self.active_id].encrypt(
             nonce,
             plaintext.encode("utf-8"),
             associated_data(self.active_id, context=context, row_id=row_id),
@@ -91,15 +96,15 @@ class FieldKeyRing:
             raise KeyMaterialError(
                 f"{context} of row {row_id} is not in the encrypted-field format"
             ) from None
+        if fmt not in (_FORMAT, _LEGACY_FORMAT):
+            raise KeyMaterialError(f"unknown encrypted-field format {fmt!r}")
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            raise KeyMaterialError(f"field key {key_id!r} is not in the key ring")
         if fmt == _FORMAT:
             aad = associated_data(key_id, context=context, row_id=row_id)
-        elif fmt == _LEGACY_FORMAT:
-            aad = context.encode("utf-8")
         else:
-            raise KeyMaterialError(f"unknown encrypted-field format {fmt!r}")
-        key = self.keys.get(key_id)
-        if key is None:
-            raise KeyMaterialError(f"field key {key_id!r} is not in the key ring")
+            aad = context.encode("utf-8")
         try:
             raw = _b64d(body)
         except ValueError:
@@ -109,7 +114,7 @@ class FieldKeyRing:
         if len(raw) < _NONCE_BYTES + _TAG_BYTES or _b64e(raw) != body:
             raise KeyMaterialError("value is not in the encrypted-field format")
         try:
-            plain = AESGCM(key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
+            plain = cipher.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], aad)
         except InvalidTag:
             raise KeyMaterialError(
                 f"value does not open with key {key_id!r} for {context} of row {row_id} "
@@ -128,7 +133,15 @@ class FieldKeyRing:
 
 def associated_data(key_id: str, *, context: str, row_id: uuid.UUID) -> bytes:
     """format ‖ key id ‖ table.column ‖ row id, each behind its 4-byte length: unambiguous."""
-    parts = (_FORMAT.encode(), key_id.encode("utf-8"), context.encode("utf-8"), row_id.bytes)
+    return _associated_head(key_id, context) + _ROW_ID_LENGTH + row_id.bytes
+
+
+_ROW_ID_LENGTH = struct.pack(">I", 16)
+
+
+@functools.lru_cache(maxsize=256)  # a key id of the ring and a column: few pairs
+def _associated_head(key_id: str, context: str) -> bytes:
+    parts = (_FORMAT.encode(), key_id.encode("utf-8"), context.encode("utf-8"))
     return b"".join(struct.pack(">I", len(part)) + part for part in parts)
 
 

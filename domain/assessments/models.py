@@ -24,6 +24,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -107,12 +108,14 @@ class Assessment(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(f"category = '{RISK_CATEGORY}'", name="category"),
         CheckConstraint("visibility IN ('team', 'own_agency')", name="visibility"),
+        # A case's assessments in order with their levels, read from the index alone.
+        Index("ix_assessment_case_order", "case_id", "assessed_on", "recorded_at", "level_rank"),
         gated(),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False)
     )
     level_id: uuid.UUID = Field(
         sa_column=Column(ForeignKey("cylinder_level.id", ondelete="RESTRICT"), nullable=False)

@@ -74,12 +74,14 @@ class CaseStateChange(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("reason", MoveReason), name="reason"),
         CheckConstraint("changed_by IS NOT NULL OR reason != 'manual'", name="manual_has_a_person"),
+        # When a case first became active, read from the index alone.
+        Index("ix_case_state_change_case_to", "case_id", "to_state", "changed_at"),
         gated(),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     case_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False)
     )
     from_state: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
     to_state: str = Field(sa_column=Column(String(32), nullable=False))

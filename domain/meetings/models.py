@@ -10,7 +10,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -48,6 +48,8 @@ class Meeting(SQLModel, table=True):
             "AND (finalised_at IS NULL) = (finalised_by IS NULL)",
             name="finalised",
         ),
+        # The meetings of a period with what the follow-up counts, read from the index alone.
+        Index("ix_meeting_period", "starts_at", "status", "minutes_state", "kind", "case_id", "id"),
         gated(),
     )
 
@@ -56,7 +58,7 @@ class Meeting(SQLModel, table=True):
         sa_column=Column(ForeignKey("case_file.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     kind: str = Field(sa_column=Column(String(32), nullable=False))
-    starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     place: str = Field(sa_column=Column(EncryptedString("meeting.place"), nullable=False))
     chair_user_id: uuid.UUID = Field(
@@ -99,12 +101,14 @@ class MeetingAttendee(SQLModel, table=True):
             "AND (kind = 'other') = (name IS NOT NULL)",
             name="kind_fields",
         ),
+        # A meeting's attendance, who came or was absent, read from the index alone.
+        Index("ix_meeting_attendee_status", "meeting_id", "status", "kind"),
         gated(),
     )
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     meeting_id: uuid.UUID = Field(
-        sa_column=Column(ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False, index=True)
+        sa_column=Column(ForeignKey("meeting.id", ondelete="CASCADE"), nullable=False)
     )
     kind: str = Field(sa_column=Column(String(16), nullable=False))
     user_id: uuid.UUID | None = Field(

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, exists, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
@@ -130,7 +130,12 @@ class StatisticsFacts:
         less than grouping every attendee row of the period first."""
 
         def attendees(*conditions: ColumnElement[bool]) -> Exists:
-            return exists().where(col(MeetingAttendee.meeting_id) == col(Meeting.id), *conditions)
+            # A column, not `*`: SQLite then answers from the attendance index alone.
+            return (
+                select(col(MeetingAttendee.meeting_id))
+                .where(col(MeetingAttendee.meeting_id) == col(Meeting.id), *conditions)
+                .exists()
+            )
 
         came = col(MeetingAttendee.status) == "came"
         guardians = (

@@ -52,8 +52,8 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -108,16 +108,14 @@ _GENDER_BY_TEXT = {gender.value: label for gender, label in GENDER_LABELS.items(
 Dims = tuple[str, str, str, str, str]
 
 
-@dataclass(frozen=True)
-class _Person:
+class _Person(NamedTuple):  # a tuple: a city's facts build tens of thousands
     birth_date: date
     gender: str
     area: str | None
     school: uuid.UUID | None
 
 
-@dataclass(frozen=True)
-class _Case:
+class _Case(NamedTuple):
     id: Key
     person: Key
     programme: str
@@ -299,16 +297,14 @@ def compute(
 
     # Cases: counted for the whole agreement (not the coverage), so activities link.
     for c in cases:
-        dims = case_dims(c)
         if start_at <= c.opened_at < end_at:
-            counts["cases_opened"][(c.programme, dims)] += 1
+            counts["cases_opened"][(c.programme, case_dims(c))] += 1
         if _active_within(c, start_at, end_at):
-            counts["cases_active"][(c.programme, dims)] += 1
+            counts["cases_active"][(c.programme, case_dims(c))] += 1
         if c.closed_at is not None and start_at <= c.closed_at < end_at:
-            counts["cases_closed"][(c.outcome or "other", dims)] += 1
-            samples["case_duration"].append(days_between(c.opened_at, c.closed_at)) if (
-                cover.covers(c.programme, c.person)
-            ) else None
+            counts["cases_closed"][(c.outcome or "other", case_dims(c))] += 1
+            if cover.covers(c.programme, c.person):
+                samples["case_duration"].append(days_between(c.opened_at, c.closed_at))
 
     # People: distinct young people of the coverage, through pseudonyms.
     covered = [c for c in cases if cover.covers(c.programme, c.person)]
@@ -454,14 +450,21 @@ def _people_flow(
     placed: dict[bytes, _Case] = {}
     still_open: set[bytes] = set()
     for c in covered:
-        pseudonym = scope.of(str(c.person))
-        if agreement_start_at < start_at and _active_within(c, agreement_start_at, start_at):
+        active_earlier = agreement_start_at < start_at and _active_within(
+            c, agreement_start_at, start_at
+        )
+        active = _active_within(c, start_at, end_at)
+        open_at_end = _open_at(c, end_at)
+        if not (active_earlier or active or open_at_end):
+            continue  # no pseudonym for a case that counts nowhere
+        pseudonym = scope.of(c.person)
+        if active_earlier:
             earlier.add(pseudonym)
-        if _active_within(c, start_at, end_at):
+        if active:
             known = placed.get(pseudonym)
             if known is None or known.opened_at < c.opened_at:
                 placed[pseudonym] = c
-        if _open_at(c, end_at):
+        if open_at_end:
             still_open.add(pseudonym)
     flow = counts["__flow__"]
     for pseudonym, c in placed.items():
