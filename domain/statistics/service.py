@@ -487,11 +487,15 @@ def _cells(
     one per breakdown, each with row, column and grand totals; every cell a box over the
     microcells (namespace, period, row, programme, area, school, gender, age band)."""
     dimensions = tuple(frozenset(cover.values[b]) for b in _AXIS)
-    inside = [
-        (row, d, n)
-        for (row, d), n in values.items()
-        if row in row_codes and all(v in dimensions[i] for i, v in enumerate(d))
-    ]
+    covered: dict[Dims, bool] = {}  # a place is shared by the microcells of every row
+
+    def is_covered(d: Dims) -> bool:
+        known = covered.get(d)
+        if known is None:
+            known = covered[d] = all(v in allowed for v, allowed in zip(d, dimensions, strict=True))
+        return known
+
+    inside = [(row, d, n) for (row, d), n in values.items() if row in row_codes and is_covered(d)]
 
     def cell_box(rows: Iterable[str], axis: int | None = None, value: str = "") -> Box:
         dims = list(dimensions)
