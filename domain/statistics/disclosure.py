@@ -474,8 +474,9 @@ def audit(
     The exposures are the intervals narrower than `width` (with `first_only`, the first).
     `settled` holds intervals already known to be wide enough for a subset of what is now
     published; they are taken as they are (publishing less only widens an interval). An
-    interval is exact where it was solved for; one that two solutions already found show to
-    be at least `width` wide is the range between them (with `width` 0, all are exact).
+    interval is exact where it was solved for; one that solutions already found show to be at
+    least `width` wide is the range they span, or runs from the least sum among them to its
+    solved greatest value (with `width` 0, all are exact).
     `free` names the free dimensions (the module's note); None chooses them. The
     `structural_zeros` are boxes that are zero by construction."""
     space = _Space(
@@ -575,7 +576,8 @@ class _Proof:
                 continue
             if deadline is not None and time.monotonic() > deadline:
                 raise ProofTooSlow()
-            low, high = self._program.interval(columns.astype(np.int32))
+            enough = width - _TOLERANCE if width > 0 else None
+            low, high = self._program.interval(columns.astype(np.int32), enough=enough)
             intervals[parts] = (low, high)
             if high - low < width - _TOLERANCE:
                 exposures.append(Exposure(key, parts, low, high))
@@ -667,7 +669,7 @@ class _Program:
         )
         self._shown = shown.copy()
 
-    def spanned(self, columns: npt.NDArray[np.int64]) -> tuple[float, float] | None:
+    def spanned(self, columns: npt.NDArray[np.integer[Any]]) -> tuple[float, float] | None:
         """The least and greatest sum of `columns` among the solutions found so far: each is
         a table the equations allow, so the true interval holds this range. They stay
         solutions while rows are only freed, as complementary suppression does."""
@@ -684,17 +686,23 @@ class _Program:
         self._solutions[self._found] = solution
         self._found += 1
 
-    def interval(self, columns: npt.NDArray[np.int32]) -> tuple[float, float]:
-        """The least and greatest sum of `columns` the equations allow."""
+    def interval(
+        self, columns: npt.NDArray[np.int32], *, enough: float | None = None
+    ) -> tuple[float, float]:
+        """The least and greatest sum of `columns` the equations allow. With `enough`, once
+        the greatest is known, a solution already found whose sum lies `enough` below it ends
+        the search: the least is at most that sum, which is returned instead."""
         highs = self._highs
         if len(self._costed):
             highs.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
         highs.changeColsCost(len(columns), columns, np.ones(len(columns)))
         self._costed = columns
-        return (
-            self._extreme(highspy.ObjSense.kMinimize),
-            self._extreme(highspy.ObjSense.kMaximize),
-        )
+        high = self._extreme(highspy.ObjSense.kMaximize)
+        if enough is not None:
+            seen = self.spanned(columns)
+            if seen is not None and high - seen[0] >= enough:
+                return seen[0], high
+        return self._extreme(highspy.ObjSense.kMinimize), high
 
     def _extreme(self, sense: Any) -> float:
         highs = self._highs
