@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -48,6 +49,9 @@ STOP_TIMEOUT_S = 10.0
 ACTION_TIMEOUT_MS = 15_000
 START_ATTEMPTS = 3  # a free port can be taken between choosing it and the server binding it
 LOG_TAIL_CHARS = 20_000
+# A personnummer (with or without its separator) stands alone; the same digits inside a UUID,
+# an id in a link or a calendar UID, are not one.
+PERSONNUMMER = re.compile(r"(?<![0-9A-Za-z-])\d{6}(?:\d{2})?[-+]?\d{4}(?![0-9A-Za-z-])")
 
 _log_offset = pytest.StashKey[int]()
 

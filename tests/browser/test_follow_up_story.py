@@ -28,6 +28,7 @@ from domain.demo import FIRST_NAMES, SURNAMES
 from domain.statistics.spec import SUPPRESSED_LEGEND, SUPPRESSED_MARK
 from tests.browser.conftest import (
     DEMO_PASSWORD,
+    PERSONNUMMER,
     Server,
     _serve,
     assert_accessible,
@@ -45,8 +46,6 @@ NARRATIVE = (
     "Målet om samtycken är inte bedömt än."
 )
 PUBLISHED_MESSAGE = "Rapporten är redan publicerad och ändras aldrig."
-# A personnummer stands alone; the same digits inside a UUID (an id in a link) are not one.
-PERSONNUMMER = re.compile(r"(?<![0-9A-Za-z-])\d{6}(?:\d{2})?[-+]\d{4}(?![0-9A-Za-z-])")
 PERSON_NAMES = re.compile(
     r"\b("
     + "|".join(sorted({*(n for names in FIRST_NAMES.values() for n in names), *SURNAMES}))
