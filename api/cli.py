@@ -133,7 +133,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     with new_session(engine) as session:
         if problems := check_issuers(session, issuers):
             raise SystemExit("\n".join(problems))
-    app = create_app(settings, keys=keys, engine=engine, freeze_heap=True)
+    app = create_app(
+        settings, keys=keys, engine=engine, freeze_heap=True, keep_planner_statistics=True
+    )
     address = f"http://{settings.host}:{settings.port}"
     _out(f"\nSamsyn körs på {address}  (logga in på {address}/logga-in)")
     if settings.demo:

@@ -39,7 +39,7 @@ from api.statistics import bind_statistics
 from audit.health import audit_health
 from audit.sequencer import LogSigner, Sequencer
 from common.crypto import install_field_keyring
-from common.db import make_engine
+from common.db import make_engine, planner_statistics_keeper
 from common.keys import KeySet, load_keys
 from consent.policy import install_signing_policy
 from consent.rules import SigningPolicy
@@ -158,12 +158,15 @@ def create_app(
     second_factor_required: bool | None = None,
     env: Mapping[str, str] | None = None,
     freeze_heap: bool = False,
+    keep_planner_statistics: bool = False,
 ) -> FastAPI:
     """`run_sequencer=False` leaves audit integration to the caller (tests call it directly), as
     `run_consent_sweep=False` does the consent sweep; `second_factor_required` overrides the
     settings for tests that are not about logging in; `env` holds the OpenID client secrets
     (default: the process environment); `freeze_heap`: `freeze_startup_heap` when the app
-    starts, for a server process that runs this one app (`samsyn run`), never in tests.
+    starts, for a server process that runs this one app (`samsyn run`), never in tests;
+    `keep_planner_statistics`: SQLite's query planner statistics refreshed in the background
+    while the app runs (`samsyn run`; tests leave the database to themselves).
     Production never runs the demo or without the second factor, whatever the caller passes
     (settings can be built around their validation)."""
     if settings.is_production and (settings.demo or second_factor_required is False):
@@ -188,15 +191,20 @@ def create_app(
         sequencer = app.state.sequencer = new_sequencer()
         sweeper = consent_sweeper(engine, interval=settings.consent_sweep_interval_seconds)
         sweeping = run_consent_sweep and settings.consent_sweep_interval_seconds > 0
+        planner = planner_statistics_keeper(engine)
         if freeze_heap:
             freeze_startup_heap()
         if run_sequencer:
             sequencer.start()
         if sweeping:
             sweeper.start()
+        if keep_planner_statistics:
+            planner.start()
         try:
             yield
         finally:
+            if keep_planner_statistics:
+                planner.stop()
             if sweeping:
                 sweeper.stop()
             if run_sequencer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, func, or_, update
@@ -14,7 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from consent.guard import system, unscoped
-from consent.models import TeamMember
+from consent.models import ConsentRecord, TeamMember
 from domain.agencies.models import Agency
 from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
 from domain.people.models import YoungPerson
@@ -92,20 +92,31 @@ class CaseRepository(ScopedRepository):
         ], total
 
     def of_member(
-        self, user_id: uuid.UUID, *, states: Sequence[str], programmes: frozenset[str]
+        self,
+        user_id: uuid.UUID,
+        *,
+        states: Sequence[str],
+        programmes: frozenset[str],
+        consent_valid_until: tuple[date, date] | None = None,
     ) -> Sequence[Case]:
         """Visible cases in `states` that the user is currently on the team of, or that
-        belong to one of `programmes` (a coordinator's)."""
+        belong to one of `programmes` (a coordinator's). With `consent_valid_until` (first,
+        last day), only the cases with a consent record valid until a day in that range: the
+        only ones whose consent in force can end then."""
         on_team = select(TeamMember.case_id).where(
             TeamMember.user_id == user_id, col(TeamMember.removed_at).is_(None)
         )
         mine: ColumnElement[bool] = col(Case.id).in_(on_team)
         if programmes:
             mine = or_(mine, col(Case.programme).in_(programmes))
-        statement = (
-            select(Case).where(col(Case.state).in_(states), mine).order_by(col(Case.reference))
-        )
-        return self._session.exec(self._cases(statement)).all()
+        statement = select(Case).where(col(Case.state).in_(states), mine)
+        if consent_valid_until is not None:
+            first, last = consent_valid_until
+            ending = select(ConsentRecord.case_id).where(
+                col(ConsentRecord.valid_until).between(first, last)
+            )
+            statement = statement.where(col(Case.id).in_(ending))
+        return self._session.exec(self._cases(statement.order_by(col(Case.reference)))).all()
 
     def team_case_ids(self, user_id: uuid.UUID) -> set[uuid.UUID]:
         """The visible cases the user is currently on the team of."""

@@ -99,12 +99,13 @@ class ScopeFacts:
                 SCOPE_FACTS,
             )
         ).all()
-        for case_id, person_id in person_of.items():
-            found[case_id].guardians = [
+        guardians_of: dict[uuid.UUID, list[GuardianInfo]] = {}
+        for g_id, person_id, custody in guardians:
+            guardians_of.setdefault(person_id, []).append(
                 GuardianInfo(id=g_id, has_custody=custody)
-                for g_id, owner, custody in guardians
-                if owner == person_id
-            ]
+            )
+        for case_id, person_id in person_of.items():
+            found[case_id].guardians = list(guardians_of.get(person_id, ()))
         for record, withdrawal in self.records_for_cases(list(found)):
             found[record.case_id].facts.append(fact_of(record, withdrawal))
         return found

@@ -366,8 +366,12 @@ def consents_ending(
     now = utcnow()
     today = now.astimezone(STOCKHOLM).date()
     scope = case_scope(session, actor)
+    horizon = today + timedelta(days=days)
     cases = CaseRepository(session, scope).of_member(
-        actor.user_id, states=[SHARING_STATE], programmes=scope.programmes
+        actor.user_id,
+        states=[SHARING_STATE],
+        programmes=scope.programmes,
+        consent_valid_until=(today, horizon),
     )
     situations = ScopeFacts(session).situations([case.id for case in cases])
     policy = signing_policy(session, at=now)
@@ -376,7 +380,7 @@ def consents_ending(
         situation = situations[case.id]
         effective = effective_for(situation, at=now, today=today, policy=policy)
         ends = ending_on(situation, effective)
-        if ends is not None and ends <= today + timedelta(days=days):
+        if ends is not None and ends <= horizon:
             rows.append(EndingConsent(case.id, case.reference, ends))
             audit.record(
                 session,

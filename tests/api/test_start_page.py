@@ -12,6 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from common.clock import today
+from domain.consents.tracker import HORIZON_DAYS
 from tests.api.conftest import World, token_for
 from tests.api.test_consent_sharing import Case
 from tests.api.test_pages import log_in
@@ -182,3 +183,26 @@ def test_the_start_page_read_is_audited(client: TestClient, world: World) -> Non
     ).json()["items"]
     actions = {e["action"] for e in events}
     assert {"meeting.list", "commitments.mine", "consent.ending"} <= actions
+
+
+def test_a_consent_is_ending_by_the_record_in_force_to_the_horizon_day(
+    client: TestClient, world: World
+) -> None:
+    """Listed: the consent in force ends on the horizon's last day. Not listed: it ends the
+    day after, or an earlier record ends within the horizon but a later one supersedes it."""
+    horizon = today() + timedelta(days=HORIZON_DAYS)
+    on_the_day, day_after, renewed = Case(client, world), Case(client, world), Case(client, world)
+    on_the_day.all_sign(valid_until=horizon)
+    day_after.all_sign(valid_until=horizon + timedelta(days=1))
+    renewed.all_sign(valid_until=today() + timedelta(days=5))
+    renewed.all_sign(valid_until=today() + timedelta(days=90))
+    references = {
+        case.id: client.get(f"/api/v1/cases/{case.id}", headers=case.owner).json()["reference"]
+        for case in (on_the_day, day_after, renewed)
+    }
+
+    ending = _section(_start(client, "social-worker"), "Samtycken som snart upphör")
+    assert references[on_the_day.id] in ending
+    assert str(horizon) in ending
+    assert references[day_after.id] not in ending
+    assert references[renewed.id] not in ending

@@ -218,7 +218,7 @@ def build(url: str, cases: int, seed: int = 1414) -> dict[str, Any]:
         w.flush_all()
 
         # Young people and guardians -------------------------------------------------------
-        people: list[tuple[uuid.UUID, date, list[uuid.UUID]]] = []
+        people: list[tuple[uuid.UUID, date, list[uuid.UUID], uuid.UUID | None]] = []
         person_count = round(cases * 0.8)
         gender = _weighted(rng, (("female", 40), ("male", 52), ("other", 3), ("unknown", 5)))
         for n in range(person_count):
@@ -263,7 +263,7 @@ def build(url: str, cases: int, seed: int = 1414) -> dict[str, Any]:
                         "created_at": FIRST,
                     },
                 )
-            people.append((person_id, born, guardians))
+            people.append((person_id, born, guardians, school))
         w.flush_all()
 
         # Cases and everything on them ------------------------------------------------------
@@ -271,7 +271,9 @@ def build(url: str, cases: int, seed: int = 1414) -> dict[str, Any]:
         meeting_kind = _weighted(rng, MEETING_KINDS)
         span_days = (AS_OF - FIRST).days - 30
         for n in range(cases):
-            person_id, born, guardians = people[n] if n < person_count else rng.choice(people)
+            person_id, born, guardians, school = (
+                people[n] if n < person_count else rng.choice(people)
+            )
             case_id = next(ids)
             user = users[n % len(users)]
             programme = "SSPF" if rng.random() < 0.6 else "SIG"
@@ -350,7 +352,8 @@ def build(url: str, cases: int, seed: int = 1414) -> dict[str, Any]:
                 )
             window_end = closed or AS_OF
             decided = active or pending
-            _consents(w, rng, ids, case_id, user, guardians, decided, fate, window_end)
+            consented = [social, *([school] if school else []), by_kind["police"][0]]
+            _consents(w, rng, ids, case_id, user, guardians, consented, decided, fate, window_end)
             if active is not None:
                 _activity(
                     w,
@@ -419,12 +422,14 @@ def _consents(
     case_id: uuid.UUID,
     user: uuid.UUID,
     guardians: list[uuid.UUID],
+    agencies: list[uuid.UUID],
     decided: datetime,
     fate: float,
     window_end: datetime,
 ) -> None:
     """Three records per case: the young person and the guardians (a lone guardian signs
-    twice, a renewal), refused when the case was declined; some withdrawn later."""
+    twice, a renewal), refused when the case was declined; some withdrawn later. Each
+    shares with `agencies`: the social unit, the young person's school and the police."""
     signers: list[tuple[str, uuid.UUID | None]] = [("young_person", None)]
     signers += [("guardian", g) for g in guardians]
     while len(signers) < 3:
@@ -444,7 +449,7 @@ def _consents(
                 "signed_on": signed,
                 "valid_from": signed,
                 "valid_until": None,
-                "agencies": ["social_services", "school", "police"],
+                "agencies": [str(agency) for agency in agencies],
                 "categories": ["basic", "school", "social", "police"],
                 "method": "paper_form",
                 "document_sha256": None,
