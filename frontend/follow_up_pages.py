@@ -116,6 +116,42 @@ def _total(table: SafeTable | None, row: str) -> int | None:
     return None if table is None else table.values.get((row, TOTAL))
 
 
+# Totals that even a small activity's release tends to publish, when its breakdowns (new and
+# closed, meetings by kind) are too small to show: (indicator, row, label).
+KEY_FIGURES = (
+    ("cases_active", TOTAL, "Aktiva ärenden"),
+    ("young_people_attending", "Unga som deltagit", "Unga som deltagit i möten"),
+    ("meetings", TOTAL, "Hållna möten"),
+)
+
+
+def _key_figures_chart(key: str, releases: Sequence[ReleaseView]) -> Chart | None:
+    periods = [r.document.period.label for r in releases]
+    series = [
+        Series(label, [_total(_table(r.document, indicator), row) for r in releases])
+        for indicator, row, label in KEY_FIGURES
+    ]
+    if not any(value is not None for one in series for value in one.values):
+        return None
+    title = "Nyckeltal per period"
+    return Chart(
+        id=f"{key}-key",
+        title=title,
+        svg=line_series(
+            periods,
+            series,
+            title=title,
+            id_prefix=f"{key}-key",
+            description=(
+                "Aktiva ärenden, unga som deltagit i möten och hållna möten per period. "
+                "Samma siffror finns i tabellen."
+            ),
+        ),
+        header=["Period", *(s.name for s in series)],
+        rows=[[p, *(_shown(s.values[i]) for s in series)] for i, p in enumerate(periods)],
+    )
+
+
 def _flow_chart(key: str, releases: Sequence[ReleaseView]) -> Chart | None:
     labels = ("Nya under perioden", "Avslutade under perioden")
     periods = [r.document.period.label for r in releases]
@@ -184,7 +220,10 @@ def _meetings_chart(key: str, document: ReportDocument) -> Chart | None:
             description="Hållna möten efter typ av möte.",
         ),
         header=["Typ av möte", "Möten"],
-        rows=[[kind, _shown(series[0].values[i])] for i, kind in enumerate(kinds)],
+        rows=[
+            *([kind, _shown(series[0].values[i])] for i, kind in enumerate(kinds)),
+            [TOTAL, _shown(_total(table, TOTAL))],
+        ],
     )
 
 
@@ -203,6 +242,7 @@ def _boards(views: Sequence[ReleaseView]) -> list[tuple[str, list[ActivityBoard]
             latest = ordered[-1]
             key = f"a{len(found)}-{index}"
             charts = [
+                _key_figures_chart(key, ordered),
                 _flow_chart(key, ordered),
                 _consent_chart(key, latest.document),
                 _meetings_chart(key, latest.document),

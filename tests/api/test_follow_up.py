@@ -249,8 +249,10 @@ class TestPages:
         log_in(client, world.usernames["steering"])
         page = client.get("/uppfoljning")
         assert page.status_code == 200
-        assert page.text.count("<svg") == 3
+        assert page.text.count("<svg") == 4
+        assert 'aria-labelledby="a0-0-key-title a0-0-key-desc"' in page.text
         assert 'aria-labelledby="a0-0-flow-title a0-0-flow-desc"' in page.text
+        assert page.text.index("Nyckeltal per period") < page.text.index("Unga in och ut")
         assert "Målet är nått." not in page.text  # the narrative is on the release page
         assert f"/uppfoljning/publicerat/{release['id']}/rapport.pdf" in page.text
         assert SUPPRESSED_LEGEND in page.text

@@ -260,6 +260,10 @@ def test_the_steering_group_reads_the_dashboard_and_downloads_the_report(page: P
         table = chart.locator("xpath=ancestor::div[contains(@class,'chart-pair')]//table")
         expect(table.locator("caption")).to_have_text(name)
         assert table.locator("tbody tr").count() >= 1, f"the table beside {name!r} is empty"
+    # Even the demo's small activity publishes its key totals: the board shows numbers.
+    key_figures = board.locator("table", has=page.locator("caption", has_text="Nyckeltal"))
+    shown = key_figures.locator("tbody td").all_text_contents()
+    assert any(cell.isdigit() for cell in shown), f"no key figure is published: {shown}"
     expect(page.locator("p.legend")).to_have_text(SUPPRESSED_LEGEND)
     assert_accessible(page)
     save_screenshot(page, "follow-up-dashboard")
