@@ -5,7 +5,8 @@ posts answer 403). They call the same domain functions as the JSON API."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -13,7 +14,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from common.actor import Actor
-from common.errors import DomainError, FieldError, StaleVersion, ValidationFailed
+from common.errors import Conflict, DomainError, FieldError, StaleVersion, ValidationFailed
 from common.roles import Permission
 from domain.agreements import service as agreements
 from domain.agreements.rules import GridFrozen
@@ -392,6 +393,95 @@ def add_party(
     except ValidationFailed as exc:
         return _after(request, session, actor, agreement_id, "party", {"name": name}, exc)
     return see_other(f"{BASE}/{agreement_id}?sparat=1#parter")
+
+
+def _removed(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    agreement_id: uuid.UUID,
+    remove: Callable[[], None],
+    *,
+    button: str,
+    anchor: str,
+) -> Response:
+    """Remove one part of the agreement; a conflict (a goal area that still has activities,
+    an activity once a report is published) shows the agreement again with the reason, linked
+    to the button that was pressed."""
+    try:
+        remove()
+    except Conflict as exc:
+        session.rollback()
+        errors = [FieldError(button, exc.detail)]
+        return _detail(request, session, actor, agreement_id, errors=errors, status=exc.status_code)
+    return see_other(f"{BASE}/{agreement_id}?sparat=1#{anchor}")
+
+
+@router.post(f"{BASE}/{{agreement_id}}/parter/{{party_id}}/ta-bort")
+def remove_party(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    party_id: uuid.UUID,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    csrf.check(request, csrf_token)
+    return _removed(
+        request,
+        session,
+        actor,
+        agreement_id,
+        partial(agreements.remove_party, session, actor, agreement_id, party_id),
+        button=f"remove-party-{party_id}",
+        anchor="parter",
+    )
+
+
+@router.post(f"{BASE}/{{agreement_id}}/malomraden/{{goal_area_id}}/ta-bort")
+def remove_goal_area(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    goal_area_id: uuid.UUID,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    csrf.check(request, csrf_token)
+    return _removed(
+        request,
+        session,
+        actor,
+        agreement_id,
+        partial(agreements.delete_goal_area, session, actor, agreement_id, goal_area_id),
+        button=f"remove-goal-{goal_area_id}",
+        anchor="malomraden",
+    )
+
+
+@router.post(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/ta-bort")
+def remove_activity(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    """The activity and its targets; only until the first report is published."""
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    csrf.check(request, csrf_token)
+    return _removed(
+        request,
+        session,
+        actor,
+        agreement_id,
+        partial(agreements.delete_activity, session, actor, agreement_id, activity_id),
+        button=f"remove-activity-{activity_id}",
+        anchor="aktiviteter",
+    )
 
 
 @router.post(f"{BASE}/{{agreement_id}}/malomraden")

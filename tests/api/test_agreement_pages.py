@@ -122,6 +122,37 @@ class TestCoordinator:
         assert "Bryta loss minst 15 unga" in shown
         assert "minst 15" in shown
 
+    def test_removes_a_party_an_activity_and_then_its_goal_area(
+        self, client: TestClient, world: World
+    ) -> None:
+        agreement, activity = with_activity(client, world)
+        log_in(client, world.usernames["coordinator"])
+        page = f"{BASE}/{agreement['id']}"
+        assert post(client, page, f"{page}/parter", {"name": "Fritidsförvaltningen"}).status_code
+        shown = client.get(page).text
+        party = re.search(r"Fritidsförvaltningen\s*<form[^>]*/parter/([0-9a-f-]+)/ta-bort", shown)
+        assert party
+        goal = re.search(r"/malomraden/([0-9a-f-]{36})/ta-bort", shown)
+        assert goal
+
+        in_use = post(client, page, f"{page}/malomraden/{goal.group(1)}/ta-bort", {})
+        assert in_use.status_code == 409
+        assert title(in_use.text).startswith("Fel:")
+        assert f'href="#remove-goal-{goal.group(1)}"' in in_use.text
+        assert "Målområdet har aktiviteter" in in_use.text
+        assert "B. Barn och unga ska lyckas" in client.get(page).text  # nothing removed
+
+        for url in (
+            f"{page}/parter/{party.group(1)}/ta-bort",
+            f"{page}/aktiviteter/{activity['id']}/ta-bort",
+            f"{page}/malomraden/{goal.group(1)}/ta-bort",
+        ):
+            removed = post(client, page, url, {})
+            assert removed.status_code == 303, removed.text
+        shown = client.get(page).text
+        for gone in ("Fritidsförvaltningen", activity["name"], "Barn och unga ska lyckas"):
+            assert gone not in shown
+
 
 class TestSteeringGroup:
     def test_reads_the_agreement_without_any_form(self, client: TestClient, world: World) -> None:
@@ -139,12 +170,15 @@ class TestSteeringGroup:
     def test_its_posts_are_refused_and_change_nothing(
         self, client: TestClient, world: World
     ) -> None:
-        agreement, _activity = with_activity(client, world)
+        agreement, activity = with_activity(client, world)
         log_in(client, world.usernames["steering"])
         page = f"{BASE}/{agreement['id']}"
         response = post(client, page, f"{page}/parter", {"name": "Smugglad part"})
         assert response.status_code == 403
         assert "Smugglad part" not in client.get(page).text
+        removal = post(client, page, f"{page}/aktiviteter/{activity['id']}/ta-bort", {})
+        assert removal.status_code == 403
+        assert activity["name"] in client.get(page).text
 
     def test_a_social_worker_has_no_agreement_pages(self, client: TestClient, world: World) -> None:
         log_in(client, world.usernames["social_worker"])

@@ -302,7 +302,8 @@ PAGES: dict[tuple[str, str], Page] = {
     ),
 }
 # The collaboration agreement (issue 14): the steering group and the coordinator read it, the
-# coordinator changes it. Every form is invalid here, but the delete of the spare target.
+# coordinator changes it. Every form is invalid here, but the removals of the spare target, the
+# spare activity and the party.
 _AGREEMENT = "/uppfoljning/overenskommelser"
 _ONE = _AGREEMENT + "/{agreement_id}"
 PAGES.update(
@@ -327,6 +328,17 @@ PAGES.update(
         ),
         ("POST", _ONE + "/aktiviteter/{activity_id}/mal/{target_id}/ta-bort"): Page(
             Permission.MANAGE_AGREEMENTS, "any", 303
+        ),
+        ("POST", _ONE + "/aktiviteter/{activity_id}/ta-bort"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 303
+        ),
+        ("POST", _ONE + "/parter/{party_id}/ta-bort"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 303
+        ),
+        # The goal area still has the agreement's activity: the removal is refused after the
+        # access decision.
+        ("POST", _ONE + "/malomraden/{goal_area_id}/ta-bort"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 409
         ),
     }
 )
@@ -384,6 +396,8 @@ PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "agreement_id": lambda ctx, _case: ctx.agreement["agreement_id"],
     "activity_id": lambda ctx, _case: ctx.agreement["activity_id"],
     "target_id": lambda ctx, _case: ctx.agreement["spare_target_id"],  # deleted once
+    "party_id": lambda ctx, _case: ctx.agreement["party_id"],  # deleted once
+    "goal_area_id": lambda ctx, _case: ctx.agreement["goal_area_id"],
     **{name: _record(name) for name in CASE_RECORDS},
 }
 CASE_IDS = {"case_id", "young_person_id", *CASE_RECORDS}
@@ -393,10 +407,19 @@ def _names(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
 
 
+# A removal of an activity takes the spare one: the pages after it still find the agreement's.
+REMOVED_IDS: dict[str, Callable[[Ctx, Case], str]] = {
+    "activity_id": lambda ctx, _case: ctx.agreement["spare_activity_id"],
+}
+
+
 def _url(ctx: Ctx, path: str, case: Case, *, made_up: bool = False) -> str:
     url = path
-    for name in _names(path):
-        value = str(uuid.uuid4()) if made_up else PATH_IDS[name](ctx, case)
+    names = _names(path)
+    for name in names:
+        removed = path.endswith("/ta-bort") and name == names[-1] and name in REMOVED_IDS
+        fill = REMOVED_IDS[name] if removed else PATH_IDS[name]
+        value = str(uuid.uuid4()) if made_up else fill(ctx, case)
         url = url.replace("{" + name + "}", value)
     return url
 
