@@ -14,7 +14,14 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from common.actor import Actor
-from common.errors import Conflict, DomainError, FieldError, StaleVersion, ValidationFailed
+from common.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
 from common.roles import Permission
 from domain.agreements import service as agreements
 from domain.agreements.rules import GridFrozen
@@ -543,6 +550,112 @@ def add_activity(
         }
         return _after(request, session, actor, agreement_id, "activity", form, exc)
     return see_other(f"{BASE}/{agreement_id}?sparat=1#aktiviteter")
+
+
+def _activity_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    agreement_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: Sequence[FieldError] = (),
+    status: int = 200,
+) -> Response:
+    """The activity's form: its current values, or the values of a form that failed (`form`,
+    whose errors are about `activity-` inputs)."""
+    view = agreements.get_agreement(session, actor, agreement_id)
+    activity = next((a for a in view.activities if a.id == activity_id), None)
+    if activity is None:
+        raise NotFound()
+    shown = form or {
+        "goal_area_id": str(activity.goal_area_id),
+        "name": activity.name,
+        "programmes": list(activity.programmes),
+        "school_agency_ids": list(activity.school_agency_ids),
+        "areas": list(activity.areas),
+        "responsible": activity.responsible,
+        "version": str(activity.version),
+    }
+    context = {
+        "view": view,
+        "activity_id": activity.id,
+        "activity_name": activity.name,
+        "form": shown,
+        "schools": [(s, view.school_name(s)) for s in view.agreement.school_agency_ids],
+    }
+    return _page(request, actor, "agreement_activity.html", context, errors=errors, status=status)
+
+
+@router.get(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/andra")
+def edit_activity_form(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    activity_id: uuid.UUID,
+) -> Response:
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    return _activity_page(request, session, actor, agreement_id, activity_id)
+
+
+@router.post(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/andra")
+def edit_activity(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    csrf_token: Annotated[str, Form()] = "",
+    version: Short = "",
+    goal_area_id: Short = "",
+    name: Line = "",
+    programmes: Choices = None,
+    school_agency_ids: Choices = None,
+    areas: Choices = None,
+    responsible: Line = "",
+) -> Response:
+    """Save the activity's form; input errors name their field, and an edit based on an old
+    version is refused and shows what is saved now."""
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    csrf.check(request, csrf_token)
+    form = {
+        "goal_area_id": goal_area_id,
+        "name": name,
+        "programmes": programmes or [],
+        "school_agency_ids": school_agency_ids or [],
+        "areas": areas or [],
+        "responsible": responsible,
+        "version": version,
+    }
+    try:
+        agreements.update_activity(
+            session,
+            actor,
+            agreement_id,
+            activity_id,
+            version=_version(version),
+            goal_area_id=goal_area_id,
+            name=name,
+            programmes=programmes or [],
+            school_agency_ids=school_agency_ids or [],
+            areas=areas or [],
+            responsible=responsible,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        errors = _prefixed("activity", exc.errors)
+        return _activity_page(
+            request, session, actor, agreement_id, activity_id, form=form, errors=errors, status=422
+        )
+    except StaleVersion:
+        session.rollback()
+        stale = [FieldError("activity-name", STALE_MESSAGE)]
+        return _activity_page(
+            request, session, actor, agreement_id, activity_id, errors=stale, status=409
+        )
+    return see_other(f"{BASE}/{agreement_id}?sparat=1#aktivitet-{activity_id}")
 
 
 @router.post(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/mal")

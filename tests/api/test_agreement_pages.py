@@ -153,6 +153,40 @@ class TestCoordinator:
         for gone in ("Fritidsförvaltningen", activity["name"], "Barn och unga ska lyckas"):
             assert gone not in shown
 
+    def test_changes_an_activity_and_a_stale_or_empty_form_changes_nothing(
+        self, client: TestClient, world: World
+    ) -> None:
+        agreement, activity = with_activity(client, world)
+        log_in(client, world.usernames["coordinator"])
+        page = f"{BASE}/{agreement['id']}"
+        edit = f"{page}/aktiviteter/{activity['id']}/andra"
+        assert f'href="{edit}"' in client.get(page).text
+        form = client.get(edit)
+        assert form.status_code == 200
+        assert 'value="SSPF på Testskolan"' in form.text
+        fields = {
+            "goal_area_id": activity["goal_area_id"],
+            "name": "SSPF på Testskolan, årskurs 7–9",
+            "programmes": ["SSPF"],
+            "school_agency_ids": [str(world.school.id)],
+            "responsible": "Rektor",
+        }
+
+        empty = post(client, edit, edit, {**fields, "name": "", "version": "1"})
+        assert empty.status_code == 422
+        assert 'href="#activity-name"' in empty.text
+        stale = post(client, edit, edit, {**fields, "version": "7"})
+        assert stale.status_code == 409
+        assert "Någon annan har sparat en ändring" in stale.text
+        assert 'value="SSPF på Testskolan"' in stale.text  # what is saved now
+        assert "årskurs 7–9" not in client.get(page).text
+
+        saved = post(client, edit, edit, {**fields, "version": "1"})
+        assert saved.status_code == 303, saved.text
+        shown = client.get(page).text
+        assert "SSPF på Testskolan, årskurs 7–9" in shown
+        assert "Rektor" in shown
+
 
 class TestSteeringGroup:
     def test_reads_the_agreement_without_any_form(self, client: TestClient, world: World) -> None:

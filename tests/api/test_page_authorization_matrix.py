@@ -329,6 +329,12 @@ PAGES.update(
         ("POST", _ONE + "/aktiviteter/{activity_id}/mal/{target_id}/ta-bort"): Page(
             Permission.MANAGE_AGREEMENTS, "any", 303
         ),
+        ("GET", _ONE + "/aktiviteter/{activity_id}/andra"): Page(
+            Permission.MANAGE_AGREEMENTS, "any"
+        ),
+        ("POST", _ONE + "/aktiviteter/{activity_id}/andra"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 422, {"name": "", "version": STALE}
+        ),
         ("POST", _ONE + "/aktiviteter/{activity_id}/ta-bort"): Page(
             Permission.MANAGE_AGREEMENTS, "any", 303
         ),

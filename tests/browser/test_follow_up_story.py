@@ -103,6 +103,13 @@ def test_the_coordinator_publishes_the_t2_follow_up(page: Page) -> None:
     expect(sspf_targets).to_contain_text("Första mötet inom 14 dagar från aktualisering")
     expect(page.get_by_role("button", name="Lägg till parten")).to_be_visible()
     assert_accessible(page)
+    # The activity's own form, filled with what is saved; back without a change.
+    page.get_by_role("link", name=f"Ändra aktiviteten {ACTIVITY}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Ändra aktiviteten {ACTIVITY}")
+    expect(page.get_by_label(re.compile("^Aktivitet"))).to_have_value(ACTIVITY)
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Tillbaka till {AGREEMENT}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(AGREEMENT)
 
     # The T2 2026 report of the SSPF activity: its preview.
     page.get_by_role("navigation", name="Huvudmeny").get_by_role(
