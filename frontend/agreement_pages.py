@@ -414,7 +414,7 @@ def _removed(
 ) -> Response:
     """Remove one part of the agreement; a conflict (a goal area that still has activities,
     an activity once a report is published) shows the agreement again with the reason, linked
-    to the button that was pressed."""
+    to `button` (the element of the page it is about)."""
     try:
         remove()
     except Conflict as exc:
@@ -486,7 +486,7 @@ def remove_activity(
         actor,
         agreement_id,
         partial(agreements.delete_activity, session, actor, agreement_id, activity_id),
-        button=f"remove-activity-{activity_id}",
+        button=f"aktivitet-{activity_id}",  # its heading: the button is gone once published
         anchor="aktiviteter",
     )
 
