@@ -23,7 +23,7 @@ from common.roles import AgencyKind, Role
 from consent.rules import EffectiveConsent, SigningPolicy, effective_consent, required_signers
 from consent.scope import BreakGlass, CaseScope, PartnerCase, decide
 from domain.configuration.service import signing_policy
-from domain.consents.repository import CaseSituation, ScopeFacts, fact_of
+from domain.consents.repository import CaseSituation, ScopeFacts
 
 
 def effective_for(
@@ -49,8 +49,7 @@ def effective_with(
 ) -> EffectiveConsent:
     """The consent in effect now for a case whose state, birth date and guardians the caller
     has already read (`situation` without facts): only the consent records are read."""
-    for record, withdrawal in ScopeFacts(session).records_for_cases([case_id]):
-        situation.facts.append(fact_of(record, withdrawal))
+    situation.facts.extend(fact for _, fact in ScopeFacts(session).facts_for_cases([case_id]))
     return _effective(session, situation, utcnow())
 
 

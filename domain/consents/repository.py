@@ -12,8 +12,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Row, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from consent.guard import unscoped
@@ -34,22 +36,39 @@ class CaseSituation:
     facts: list[ConsentFact] = field(default_factory=list)
 
 
-def fact_of(record: ConsentRecord, withdrawal: ConsentWithdrawal | None) -> ConsentFact:
+# A consent record and its withdrawal as the access decision needs them: read as plain columns,
+# not entities, since every request's scope and the consent sweep read them.
+_FACT_COLUMNS = (
+    col(ConsentRecord.case_id),
+    col(ConsentRecord.id),
+    col(ConsentRecord.signer_kind),
+    col(ConsentRecord.guardian_id),
+    col(ConsentRecord.decision),
+    col(ConsentRecord.valid_from),
+    col(ConsentRecord.valid_until),
+    col(ConsentRecord.agencies),
+    col(ConsentRecord.categories),
+    col(ConsentRecord.recorded_at),
+    col(ConsentWithdrawal.withdrawn_at),
+)
+
+
+def _fact(row: Row[Any]) -> ConsentFact:
     signer = (
-        Signer(SignerKind.GUARDIAN, record.guardian_id)
-        if record.signer_kind == SignerKind.GUARDIAN
+        Signer(SignerKind.GUARDIAN, row.guardian_id)
+        if row.signer_kind == SignerKind.GUARDIAN
         else Signer(SignerKind.YOUNG_PERSON)
     )
     return ConsentFact(
-        id=record.id,
+        id=row.id,
         signer=signer,
-        decision=Decision(record.decision),
-        valid_from=record.valid_from,
-        valid_until=record.valid_until,
-        agencies=frozenset(uuid.UUID(a) for a in record.agencies),
-        categories=frozenset(Category(c) for c in record.categories),
-        recorded_at=record.recorded_at,
-        withdrawn_at=withdrawal.withdrawn_at if withdrawal else None,
+        decision=Decision(row.decision),
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        agencies=frozenset(uuid.UUID(a) for a in row.agencies),
+        categories=frozenset(Category(c) for c in row.categories),
+        recorded_at=row.recorded_at,
+        withdrawn_at=row.withdrawn_at,
     )
 
 
@@ -106,25 +125,22 @@ class ScopeFacts:
             )
         for case_id, person_id in person_of.items():
             found[case_id].guardians = list(guardians_of.get(person_id, ()))
-        for record, withdrawal in self.records_for_cases(list(found)):
-            found[record.case_id].facts.append(fact_of(record, withdrawal))
+        for case_id, fact in self.facts_for_cases(list(found)):
+            found[case_id].facts.append(fact)
         return found
 
-    def records_for_cases(
-        self, case_ids: Sequence[uuid.UUID]
-    ) -> list[tuple[ConsentRecord, ConsentWithdrawal | None]]:
+    def facts_for_cases(self, case_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, ConsentFact]]:
+        """(case id, fact) for each consent record of the cases, the oldest recorded first."""
         statement = (
-            select(ConsentRecord, ConsentWithdrawal)
+            core_select(*_FACT_COLUMNS)
             .outerjoin(
                 ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == col(ConsentRecord.id)
             )
             .where(col(ConsentRecord.case_id).in_(case_ids))
             .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
         )
-        return [
-            (record, withdrawal)
-            for record, withdrawal in self._session.exec(unscoped(statement, SCOPE_FACTS)).all()
-        ]
+        rows = self._session.execute(unscoped(statement, SCOPE_FACTS))
+        return [(row.case_id, _fact(row)) for row in rows]
 
     def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> list[BreakGlassGrant]:
         statement = select(BreakGlassGrant).where(
