@@ -46,16 +46,16 @@ def normalise(code: str) -> str | None:
 
 
 def matching_step(secret: str, code: str, *, now: datetime, last_step: int | None) -> int | None:
-    """The step `code` belongs to, if it is valid now and newer than `last_step`."""
+    """The step `code` belongs to, if it is valid now and newer than `last_step`. A code that
+    is also the code of a step already used is refused: two steps in the window can share a
+    code (one in a million), and the used one's code must never let anyone in again."""
     typed = normalise(code)
     if typed is None:
         return None
     current = step_at(now)
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
-        if last_step is not None and step <= last_step:
-            continue
         if hmac.compare_digest(code_at(secret, step), typed):
-            return step
+            return None if last_step is not None and step <= last_step else step
     return None
 
 

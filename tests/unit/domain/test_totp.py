@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from domain.auth import totp
@@ -60,6 +60,7 @@ def test_a_code_is_valid_one_step_either_side_of_now(moment: int, offset: int) -
 
 
 @given(moment=st.integers(min_value=10**9, max_value=4 * 10**9))
+@example(moment=1_512_728_400)  # two adjacent steps share the code 070562 (CI found it)
 def test_a_code_is_accepted_once(moment: int) -> None:
     now = datetime.fromtimestamp(moment, UTC)
     code = totp.code_at(RFC_SECRET, totp.step_at(now))
