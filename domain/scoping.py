@@ -1,10 +1,13 @@
 """The base of every repository that reads consent-gated rows for a person.
 
-The scope is applied here and nowhere else: `_visible_cases` is the one where-clause built
-from the actor's `CaseScope`, and every read a subclass makes goes through `_cases`,
-`_by_case`, `_people` or `_by_person`, which tie the statement's rows to a visible case (or
-young person) and mark it for the statement guard (`common.guard`). A subclass cannot be
-built without a scope, and a read it makes any other way is refused by the guard.
+The scope is applied here and nowhere else: `_visible_cases` and `_visible_people` are the
+where-clauses built from the actor's `CaseScope`, with its values or, in a statement built
+once (`Prepared`), with bound parameters for them. Every read a subclass makes goes through
+`_cases`, `_by_case`, `_people` or `_by_person`, or through `_run` with a statement made by
+`prepared_cases`, `prepared_by_case` or `prepared_by_person`; each ties the statement's rows
+to a visible case (or young person) and marks it for the statement guard (`common.guard`).
+A subclass cannot be built without a scope, and a read it makes any other way is refused by
+the guard. tests/integration/test_prepared_scope.py holds the two forms equal.
 
 Reads that must ignore the scope belong to a named system repository
 (`domain.cases.repository.SystemCaseRepository`, `domain.consents.repository.ScopeFacts`).
@@ -13,9 +16,10 @@ Reads that must ignore the scope belong to a named system repository
 from __future__ import annotations
 
 import uuid
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Exists, Select, and_, exists, false, or_
+from sqlalchemy import ColumnElement, Exists, Select, and_, bindparam, exists, false, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -34,6 +38,85 @@ S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 _CASE = aliased(Case, name="scope_case")
 _PERSON = aliased(YoungPerson, name="scope_person")
 
+# What a scope restricts by: its values (`ScopedRepository`), or bound parameters for them (a
+# statement built once, `Prepared`); None where the scope has none, and the clause is left out.
+ScopeTerms = tuple[Any, Any, Any]  # owner agencies, programmes, cases outside the unit
+_TERM_NAMES = ("scope_owner_agency_ids", "scope_programmes", "scope_extra_case_ids")
+
+
+def _visible_cases(case: Any, terms: ScopeTerms) -> ColumnElement[bool]:
+    """The scope as a condition on `case_file` (or an alias of it): deny by default."""
+    owners, programmes, extra = terms
+    clauses: list[ColumnElement[bool]] = []
+    if owners is not None:
+        clauses.append(case.owner_agency_id.in_(owners))
+    if programmes is not None:
+        clauses.append(case.programme.in_(programmes))
+    if extra is not None:
+        clauses.append(case.id.in_(extra))
+    return or_(*clauses) if clauses else false()
+
+
+def _visible_people(person: Any, terms: ScopeTerms) -> ColumnElement[bool]:
+    """A young person is visible when registered by the actor's own unit or when one of
+    their cases is visible."""
+    clauses: list[ColumnElement[bool]] = [
+        exists().where(_CASE.young_person_id == person.id, _visible_cases(_CASE, terms))
+    ]
+    if terms[0] is not None:
+        clauses.append(person.owner_agency_id.in_(terms[0]))
+    return or_(*clauses)
+
+
+def _case_visible(case_id: Any, terms: ScopeTerms) -> Exists:
+    return exists().where(_CASE.id == case_id, _visible_cases(_CASE, terms))
+
+
+def _person_visible(young_person_id: Any, terms: ScopeTerms) -> Exists:
+    return exists().where(col(_PERSON.id) == young_person_id, _visible_people(_PERSON, terms))
+
+
+Shape = tuple[bool, bool, bool]  # which of the scope's terms have values
+
+
+class Prepared(Generic[S]):
+    """A scoped statement built once instead of on every call: the case read sends a few on
+    every request, and building a statement and its cache key costs more Python than running
+    it. The scope's terms are in it as bound parameters, which only a `ScopedRepository`
+    fills in (`_run`); executed any other way, it fails for want of them. A term the scope
+    has no values for is left out, as in a statement built with the values, so there is one
+    statement per shape of scope (at most eight), each built on first use.
+    Made by `prepared_cases`, `prepared_by_case` and `prepared_by_person`."""
+
+    def __init__(self, restrict: Callable[[ScopeTerms], S]) -> None:
+        self._restrict = restrict
+        self._built: dict[Shape, S] = {}
+
+    def statement(self, shape: Shape) -> S:
+        built = self._built.get(shape)
+        if built is None:  # two threads may both build it: the same statement either way
+            terms: list[Any] = [
+                bindparam(name, expanding=True) if present else None
+                for name, present in zip(_TERM_NAMES, shape, strict=True)
+            ]
+            built = self._built[shape] = scoped(self._restrict((terms[0], terms[1], terms[2])))
+        return built
+
+
+def prepared_cases(statement: S) -> Prepared[S]:
+    """`ScopedRepository._cases`, built once."""
+    return Prepared(lambda terms: statement.where(_visible_cases(Case, terms)))
+
+
+def prepared_by_case(statement: S, case_id: Any) -> Prepared[S]:
+    """`ScopedRepository._by_case`, built once."""
+    return Prepared(lambda terms: statement.where(_case_visible(col(case_id), terms)))
+
+
+def prepared_by_person(statement: S, young_person_id: Any) -> Prepared[S]:
+    """`ScopedRepository._by_person`, built once."""
+    return Prepared(lambda terms: statement.where(_person_visible(col(young_person_id), terms)))
+
 
 class ScopedRepository:
     def __init__(self, session: Session, scope: CaseScope) -> None:
@@ -44,38 +127,29 @@ class ScopedRepository:
     def scope(self) -> CaseScope:
         return self._scope
 
-    def _visible_cases(self, case: Any = Case) -> ColumnElement[bool]:
-        """The scope as a condition on `case_file` (or an alias of it): deny by default."""
+    def _terms(self) -> ScopeTerms:
         scope = self._scope
-        clauses: list[ColumnElement[bool]] = []
-        if scope.owner_agency_ids:
-            clauses.append(case.owner_agency_id.in_(scope.owner_agency_ids))
-        if scope.programmes:
-            clauses.append(case.programme.in_(scope.programmes))
-        if scope.extra_case_ids:
-            clauses.append(case.id.in_(scope.extra_case_ids))
-        return or_(*clauses) if clauses else false()
+        return (
+            scope.owner_agency_ids or None,
+            scope.programmes or None,
+            scope.extra_case_ids or None,
+        )
 
-    def _visible_people(self, person: Any = YoungPerson) -> ColumnElement[bool]:
-        """A young person is visible when registered by the actor's own unit or when one of
-        their cases is visible."""
-        clauses: list[ColumnElement[bool]] = [
-            exists().where(_CASE.young_person_id == person.id, self._visible_cases(_CASE))
-        ]
-        if self._scope.owner_agency_ids:
-            clauses.append(person.owner_agency_id.in_(self._scope.owner_agency_ids))
-        return or_(*clauses)
-
-    def _case_visible(self, case_id: Any) -> Exists:
-        return exists().where(_CASE.id == case_id, self._visible_cases(_CASE))
+    def _run(self, prepared: Prepared[S], **values: Any) -> Any:
+        """Execute a statement built once, with this scope's terms bound (and `values`)."""
+        terms = self._terms()
+        shape = (terms[0] is not None, terms[1] is not None, terms[2] is not None)
+        bound = {name: list(term) for name, term in zip(_TERM_NAMES, terms, strict=True) if term}
+        statement: Any = prepared.statement(shape)  # sqlmodel's overloads cannot see S
+        return self._session.exec(statement, params=bound | values)
 
     def _cases(self, statement: S) -> S:
         """A statement that reads `case_file` (and what it joins to it)."""
-        return scoped(statement.where(self._visible_cases()))
+        return scoped(statement.where(_visible_cases(Case, self._terms())))
 
     def _by_case(self, statement: S, case_id: Any) -> S:
         """A statement whose rows belong to the case in column `case_id`."""
-        return scoped(statement.where(self._case_visible(col(case_id))))
+        return scoped(statement.where(_case_visible(col(case_id), self._terms())))
 
     def _entries(
         self,
@@ -112,14 +186,11 @@ class ScopedRepository:
 
     def _people(self, statement: S) -> S:
         """A statement that reads `young_person`."""
-        return scoped(statement.where(self._visible_people()))
+        return scoped(statement.where(_visible_people(YoungPerson, self._terms())))
 
     def _by_person(self, statement: S, young_person_id: Any) -> S:
         """A statement whose rows belong to the young person in column `young_person_id`."""
-        visible = exists().where(
-            col(_PERSON.id) == col(young_person_id), self._visible_people(_PERSON)
-        )
-        return scoped(statement.where(visible))
+        return scoped(statement.where(_person_visible(col(young_person_id), self._terms())))
 
     def _one_case(self, case_id: uuid.UUID) -> Case | None:
         return self._session.exec(self._cases(select(Case).where(Case.id == case_id))).first()

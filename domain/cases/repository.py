@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import QueryableAttribute, defer
+from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -18,7 +18,7 @@ from consent.models import ConsentRecord, TeamMember
 from domain.agencies.models import Agency
 from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
 from domain.people.models import YoungPerson
-from domain.scoping import ScopedRepository
+from domain.scoping import ScopedRepository, prepared_by_case, prepared_cases
 from domain.users.models import User
 
 
@@ -40,6 +40,34 @@ USER_SUMMARY = tuple(
 )
 
 
+# The case read's statements, built once (`domain.scoping.Prepared`).
+_SCHOOL = aliased(Agency, name="school")
+_CASE_WITH_PERSON = prepared_cases(
+    select(Case, YoungPerson, Agency, _SCHOOL)
+    .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
+    .join(Agency, col(Agency.id) == col(Case.owner_agency_id))
+    .outerjoin(_SCHOOL, col(_SCHOOL.id) == col(YoungPerson.school_agency_id))
+    .where(col(Case.id) == bindparam("case_id"))
+)
+_HISTORY = prepared_by_case(
+    select(CaseStateChange, User)
+    .outerjoin(User, col(User.id) == col(CaseStateChange.changed_by))
+    .where(col(CaseStateChange.case_id) == bindparam("case_id"))
+    .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
+    .options(*USER_SUMMARY),
+    CaseStateChange.case_id,
+)
+_TEAM = prepared_by_case(
+    select(TeamMember, User, Agency)
+    .join(User, col(User.id) == col(TeamMember.user_id))
+    .join(Agency, col(Agency.id) == col(User.agency_id))
+    .where(col(TeamMember.case_id) == bindparam("case_id"), col(TeamMember.removed_at).is_(None))
+    .order_by(col(TeamMember.added_at))
+    .options(*USER_SUMMARY),
+    TeamMember.case_id,
+)
+
+
 class CaseRepository(ScopedRepository):
     """Cases as the actor's scope lets them be seen; writes of cases the caller has read."""
 
@@ -58,18 +86,14 @@ class CaseRepository(ScopedRepository):
         statement = self._cases(select(Case).where(Case.id == case_id))
         return self._session.exec(statement).first()
 
-    def get_with_person(self, case_id: uuid.UUID) -> tuple[Case, YoungPerson, Agency] | None:
-        """A case with its young person and owning unit, in one query. The person is visible
-        whenever the case is (`ScopedRepository._visible_people`), so the case's scope is the
-        whole condition."""
-        statement = (
-            select(Case, YoungPerson, Agency)
-            .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
-            .join(Agency, col(Agency.id) == col(Case.owner_agency_id))
-            .where(Case.id == case_id)
-        )
-        row = self._session.exec(self._cases(statement)).first()
-        return None if row is None else (row[0], row[1], row[2])
+    def get_with_person(
+        self, case_id: uuid.UUID
+    ) -> tuple[Case, YoungPerson, Agency, Agency | None] | None:
+        """A case with its young person, owning unit and the person's school (None: none
+        registered), in one query. The person is visible whenever the case is
+        (`domain.scoping._visible_people`), so the case's scope is the whole condition."""
+        row = self._run(_CASE_WITH_PERSON, case_id=case_id).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
 
     def list_with_people(
         self, *, states: Sequence[str] | None, offset: int, limit: int
@@ -225,30 +249,11 @@ class CaseRepository(ScopedRepository):
 
     def history(self, case: Case) -> Sequence[tuple[CaseStateChange, User | None]]:
         """The case's state changes in order, each with who made it (None: the system)."""
-        statement = (
-            select(CaseStateChange, User)
-            .outerjoin(User, col(User.id) == col(CaseStateChange.changed_by))
-            .where(CaseStateChange.case_id == case.id)
-            .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
-            .options(*USER_SUMMARY)
-        )
-        rows = self._session.exec(self._by_case(statement, CaseStateChange.case_id)).all()
-        return [(change, user) for change, user in rows]
+        return [(change, user) for change, user in self._run(_HISTORY, case_id=case.id)]
 
     def team(self, case: Case) -> Sequence[tuple[TeamMember, User, Agency]]:
-        statement = (
-            select(TeamMember, User, Agency)
-            .join(User, col(User.id) == col(TeamMember.user_id))
-            .join(Agency, col(Agency.id) == col(User.agency_id))
-            .where(TeamMember.case_id == case.id, col(TeamMember.removed_at).is_(None))
-            .order_by(col(TeamMember.added_at))
-            .options(*USER_SUMMARY)
-        )
         return [
-            (member, user, agency)
-            for member, user, agency in self._session.exec(
-                self._by_case(statement, TeamMember.case_id)
-            ).all()
+            (member, user, agency) for member, user, agency in self._run(_TEAM, case_id=case.id)
         ]
 
 

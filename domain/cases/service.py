@@ -26,7 +26,6 @@ from consent.rules import (
 from consent.scope import Basis
 from domain.access import case_scope, effective_now, effective_with
 from domain.agencies.models import Agency
-from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case, CaseStateChange
 from domain.cases.repository import CaseRepository
 from domain.cases.rules import OPEN_STATES, CaseState, Outcome, Programme, check_transition
@@ -201,16 +200,10 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
     found = cases.get_with_person(case_id)
     if found is None:
         raise NotFound()
-    case, person, owner_agency = found
+    case, person, owner_agency, school = found
     people = YoungPersonRepository(session, scope)
-    agencies = AgencyRepository(session)
     categories = scope.categories_for(case)
     shows_protected = sees_protected_details(actor, person, [case.owner_user_id])
-    school = (
-        agencies.get(person.school_agency_id)
-        if person.school_agency_id and shows_protected
-        else None
-    )
     guardians = people.guardians_of(person) if Category.SOCIAL in categories else None
     details = person_details(
         person,

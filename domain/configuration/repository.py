@@ -6,11 +6,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from domain.configuration.models import ConfigChange, ConsentPolicyRow
+
+# Built once: every case read asks for the policy in force (`signing_policy`).
+_POLICY_AT = (
+    select(ConsentPolicyRow)
+    .where(
+        col(ConsentPolicyRow.in_force_from) <= bindparam("at"),
+        or_(
+            col(ConsentPolicyRow.superseded_at).is_(None),
+            col(ConsentPolicyRow.superseded_at) > bindparam("at"),
+        ),
+    )
+    .order_by(col(ConsentPolicyRow.version).desc())
+)
 
 
 class ConfigurationRepository:
@@ -23,18 +36,7 @@ class ConfigurationRepository:
 
     def policy_at(self, at: datetime) -> ConsentPolicyRow | None:
         """The row in force at `at`; None before the first change (the settings apply)."""
-        statement = (
-            select(ConsentPolicyRow)
-            .where(
-                col(ConsentPolicyRow.in_force_from) <= at,
-                or_(
-                    col(ConsentPolicyRow.superseded_at).is_(None),
-                    col(ConsentPolicyRow.superseded_at) > at,
-                ),
-            )
-            .order_by(col(ConsentPolicyRow.version).desc())
-        )
-        return self._session.exec(statement).first()
+        return self._session.exec(_POLICY_AT, params={"at": at}).first()
 
     def supersede_policy(self, row: ConsentPolicyRow, at: datetime) -> bool:
         """Compare-and-set: mark `row` superseded unless someone else did first."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Row, func
+from sqlalchemy import Row, bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
@@ -74,6 +74,22 @@ def _fact(row: Row[Any]) -> ConsentFact:
 
 SCOPE_FACTS = "the facts the access decision is computed from; never shown as they are"
 
+# Built once: every request's scope decision and the case read send them.
+_FACTS = unscoped(
+    core_select(*_FACT_COLUMNS)
+    .outerjoin(ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == col(ConsentRecord.id))
+    .where(col(ConsentRecord.case_id).in_(bindparam("case_ids", expanding=True)))
+    .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id)),
+    SCOPE_FACTS,
+)
+_ACTIVE_BREAK_GLASS = unscoped(
+    select(BreakGlassGrant).where(
+        col(BreakGlassGrant.user_id) == bindparam("user_id"),
+        col(BreakGlassGrant.expires_at) > bindparam("now"),
+    ),
+    SCOPE_FACTS,
+)
+
 
 class ScopeFacts:
     """The facts the scope is decided from. No person reads these rows as they are."""
@@ -131,22 +147,13 @@ class ScopeFacts:
 
     def facts_for_cases(self, case_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, ConsentFact]]:
         """(case id, fact) for each consent record of the cases, the oldest recorded first."""
-        statement = (
-            core_select(*_FACT_COLUMNS)
-            .outerjoin(
-                ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == col(ConsentRecord.id)
-            )
-            .where(col(ConsentRecord.case_id).in_(case_ids))
-            .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id))
-        )
-        rows = self._session.execute(unscoped(statement, SCOPE_FACTS))
+        rows = self._session.execute(_FACTS, {"case_ids": list(case_ids)})
         return [(row.case_id, _fact(row)) for row in rows]
 
     def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> list[BreakGlassGrant]:
-        statement = select(BreakGlassGrant).where(
-            BreakGlassGrant.user_id == user_id, col(BreakGlassGrant.expires_at) > now
+        return list(
+            self._session.exec(_ACTIVE_BREAK_GLASS, params={"user_id": user_id, "now": now})
         )
-        return list(self._session.exec(unscoped(statement, SCOPE_FACTS)).all())
 
 
 class ConsentRecords(ScopedRepository):

@@ -5,11 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 
 from consent.guard import unscoped
 from domain.people.models import Guardian, YoungPerson
-from domain.scoping import ScopedRepository
+from domain.scoping import ScopedRepository, prepared_by_person
+
+_GUARDIANS = prepared_by_person(
+    select(Guardian)
+    .where(col(Guardian.young_person_id) == bindparam("young_person_id"))
+    .order_by(col(Guardian.created_at), col(Guardian.id)),
+    Guardian.young_person_id,
+)
 
 
 class YoungPersonRepository(ScopedRepository):
@@ -18,12 +26,8 @@ class YoungPersonRepository(ScopedRepository):
         return self._session.exec(statement).first()
 
     def guardians_of(self, young_person: YoungPerson) -> Sequence[Guardian]:
-        statement = (
-            select(Guardian)
-            .where(Guardian.young_person_id == young_person.id)
-            .order_by(col(Guardian.created_at), col(Guardian.id))
-        )
-        return self._session.exec(self._by_person(statement, Guardian.young_person_id)).all()
+        guardians: Sequence[Guardian] = self._run(_GUARDIANS, young_person_id=young_person.id).all()
+        return guardians
 
     def index_taken(self, personnummer_index: str) -> bool:
         """Uniqueness check across the municipality; answers yes/no, never a row."""

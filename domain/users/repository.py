@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, update
+from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -15,6 +15,15 @@ from domain.agencies.models import Agency
 from domain.users.models import LoginAttempt, LoginLock, OidcLogin, User, UserSession
 
 LOGIN_LOCK_SLOTS = 4096
+
+
+# Built once: every authenticated request looks its session up.
+_SESSION_WITH_USER = (
+    select(UserSession, User, Agency)
+    .join(User, col(User.id) == col(UserSession.user_id))
+    .join(Agency, col(Agency.id) == col(User.agency_id))
+    .where(col(UserSession.token_hash) == bindparam("token_hash"))
+)
 
 
 class UserRepository:
@@ -186,13 +195,7 @@ class UserRepository:
 
     def session_with_user(self, token_hash: str) -> tuple[UserSession, User, Agency] | None:
         """A session, its user and the user's agency in one query: every request asks."""
-        statement = (
-            select(UserSession, User, Agency)
-            .join(User, col(User.id) == col(UserSession.user_id))
-            .join(Agency, col(Agency.id) == col(User.agency_id))
-            .where(UserSession.token_hash == token_hash)
-        )
-        row = self._session.exec(statement).first()
+        row = self._session.exec(_SESSION_WITH_USER, params={"token_hash": token_hash}).first()
         return None if row is None else (row[0], row[1], row[2])
 
     def add_session(self, user_session: UserSession) -> None:
