@@ -45,8 +45,9 @@ def record(
     outcome: Outcome = Outcome.ALLOWED,
     basis: dict[str, Any] | None = None,
     user_id: uuid.UUID | None = None,
-) -> AuditEvent:
-    """`user_id` names the subject when there is no actor yet (a failed login)."""
+) -> uuid.UUID:
+    """The event's id. `user_id` names the subject when there is no actor yet (a failed
+    login)."""
     row = _row(
         actor,
         action=action,
@@ -59,7 +60,8 @@ def record(
     )
     # It executes at once, so a failure raises here and the caller's transaction rolls back.
     session.execute(_INSERT, row)
-    return AuditEvent(**row)
+    event_id: uuid.UUID = row["id"]
+    return event_id
 
 
 def record_many(

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, cast
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import QueryableAttribute, aliased, defer
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -20,6 +19,7 @@ from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
 from domain.people.models import YoungPerson
 from domain.scoping import ScopedRepository, prepared_by_case, prepared_cases
 from domain.users.models import User
+from domain.users.repository import USER_SUMMARY
 
 
 def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
@@ -30,14 +30,6 @@ def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
         "an id by reference, for the auditor and break-glass: no case data",
     )
     return session.exec(statement).first()
-
-
-# A team member or the author of a change is shown by name: their credentials (the TOTP
-# secret is encrypted, so loading it costs a decryption per row) stay unloaded.
-USER_SUMMARY = tuple(
-    defer(cast("QueryableAttribute[Any]", column))
-    for column in (User.password_hash, User.totp_secret)
-)
 
 
 # The case read's statements, built once (`domain.scoping.Prepared`).

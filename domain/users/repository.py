@@ -4,10 +4,11 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -17,12 +18,20 @@ from domain.users.models import LoginAttempt, LoginLock, OidcLogin, User, UserSe
 LOGIN_LOCK_SLOTS = 4096
 
 
+# A user shown by name, or whose session is looked up: their credentials (the TOTP secret is
+# encrypted, so loading it costs a decryption per row) stay unloaded until asked for.
+USER_SUMMARY = tuple(
+    defer(cast("QueryableAttribute[Any]", column))
+    for column in (User.password_hash, User.totp_secret)
+)
+
 # Built once: every authenticated request looks its session up.
 _SESSION_WITH_USER = (
     select(UserSession, User, Agency)
     .join(User, col(User.id) == col(UserSession.user_id))
     .join(Agency, col(Agency.id) == col(User.agency_id))
     .where(col(UserSession.token_hash) == bindparam("token_hash"))
+    .options(*USER_SUMMARY)
 )
 
 

@@ -21,7 +21,6 @@ from sqlalchemy.exc import DBAPIError
 
 from api.settings import Settings
 from audit import log as audit_log
-from audit.models import AuditEvent
 from audit.sequencer import LogSigner, Sequencer
 from audit.verify import verify_log
 from common.actor import Actor
@@ -75,13 +74,13 @@ def wait_for_start(channel: Connection) -> float | None:
 
 def append_one(
     engine: Engine, actor: Actor, case_id: uuid.UUID, errors: dict[str, int]
-) -> AuditEvent | None:
-    """One audited case read's event in a transaction of its own, as a request writes it;
-    None (counted in `errors` by kind) when the database refused it."""
+) -> uuid.UUID | None:
+    """One audited case read's event in a transaction of its own, as a request writes it: its
+    id, or None (counted in `errors` by kind) when the database refused it."""
     token = request_id_var.set(uuid.uuid4().hex)
     try:
         with new_session(engine) as session:
-            event = audit_log.record(
+            event_id = audit_log.record(
                 session,
                 actor,
                 action="case.read",
@@ -91,7 +90,7 @@ def append_one(
                 basis={"via": "owner_agency"},
             )
             session.commit()
-            return event
+            return event_id
     except DBAPIError as exc:  # e.g. SQLite's "database is locked" after busy_timeout
         kind = type(exc.orig).__name__
         errors[kind] = errors.get(kind, 0) + 1

@@ -19,7 +19,7 @@ from api.logging import configure_logging
 from api.main import create_app, load_app_keys
 from api.settings import Settings
 from audit import log as audit_log
-from audit.models import AuditEvent, Outcome
+from audit.models import Outcome
 from common.actor import Actor
 
 
@@ -63,12 +63,12 @@ def _not_recorded(
     outcome: Outcome = Outcome.ALLOWED,
     basis: dict[str, Any] | None = None,
     user_id: uuid.UUID | None = None,
-) -> AuditEvent:
+) -> uuid.UUID:
     """The no-op stand-in for `audit.log.record`: nothing is added to the session or flushed.
 
-    It returns an unsaved event only because callers are typed to get one back.
+    It returns a fresh id only because callers are typed to get one back.
     """
-    return AuditEvent(action=action, resource_type=resource_type, outcome=outcome.value)
+    return uuid.uuid4()
 
 
 def unaudited() -> FastAPI:

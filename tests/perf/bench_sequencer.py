@@ -78,9 +78,9 @@ def writer(plan: WriterPlan, channel: Connection) -> None:
         committed: list[tuple[str, float]] = []
         errors: dict[str, int] = {}
         while time.monotonic() < deadline:
-            event = append_one(engine, actor, cases[len(committed) % len(cases)], errors)
-            if event is not None:
-                committed.append((str(event.id), time.monotonic()))
+            event_id = append_one(engine, actor, cases[len(committed) % len(cases)], errors)
+            if event_id is not None:
+                committed.append((str(event_id), time.monotonic()))
         engine.dispose()
         channel.send({"committed": committed, "errors": errors})
     except BaseException:
