@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -31,6 +32,13 @@ def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
     )
     return session.exec(statement).first()
 
+
+# A list shows the young person by name: the other encrypted columns stay unloaded (each is a
+# decryption per row) until asked for.
+_NAMES_ONLY = tuple(
+    defer(cast("QueryableAttribute[Any]", column))
+    for column in (YoungPerson.personnummer, YoungPerson.home_area, YoungPerson.address)
+)
 
 # The case read's statements, built once (`domain.scoping.Prepared`).
 _SCHOOL = aliased(Agency, name="school")
@@ -102,6 +110,7 @@ class CaseRepository(ScopedRepository):
             .order_by(col(Case.opened_at).desc(), col(Case.reference).desc())
             .offset(offset)
             .limit(limit)
+            .options(*_NAMES_ONLY)
         )
         return [
             (case, person) for case, person in self._session.exec(self._cases(statement)).all()
