@@ -642,7 +642,10 @@ class _Program:
         lp.a_matrix_.start_ = matrix.indptr
         lp.a_matrix_.index_ = matrix.indices
         lp.a_matrix_.value_ = matrix.data
-        self._highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        # The solver's core class, not `highspy.Highs`: that subclass's constructor enables
+        # its Python callbacks (unused here), a solver call that prints HiGHS's banner to
+        # the server's stdout before any option can turn output off.
+        self._highs = highspy._core._Highs()
         self._highs.setOptionValue("output_flag", False)
         # Only the objective changes between solves: the last basis stays feasible, which is
         # what the primal simplex starts from; presolving would discard it each time.

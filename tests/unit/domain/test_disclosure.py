@@ -6,8 +6,11 @@ published, and must never pin a protected value within the protection width."""
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -318,3 +321,21 @@ def test_an_integer_adversary_recovers_nothing_from_a_release_proved_with_free_d
     except ReleaseRefused:
         return
     assert_safe([release], structural_zeros=ZEROS)
+
+
+def test_the_proof_prints_nothing_to_the_servers_output() -> None:
+    """HiGHS prints a banner to the process's standard output at its first solver call unless
+    output is off by then; in a server, that is a stray line in the log stream."""
+    program = (
+        "from domain.statistics.disclosure import grid, protect\n"
+        "counts = {('A', 'x'): 9, ('A', 'y'): 2, ('B', 'x'): 7, ('B', 'y'): 8}\n"
+        "protect(grid(['A', 'B'], ['x', 'y'], counts), k=5)\n"
+    )
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own program
+        [sys.executable, "-c", program],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert done.stdout == ""
