@@ -511,6 +511,79 @@ def add_goal_area(
     return see_other(f"{BASE}/{agreement_id}?sparat=1#malomraden")
 
 
+def _goal_area_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    agreement_id: uuid.UUID,
+    goal_area_id: uuid.UUID,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: Sequence[FieldError] = (),
+    status: int = 200,
+) -> Response:
+    """The goal area's form: its title as saved, or as in a form that failed (`form`)."""
+    view = agreements.get_agreement(session, actor, agreement_id)
+    goal_area = view.goal_area(goal_area_id)
+    if goal_area is None:
+        raise NotFound()
+    shown = form or {"title": goal_area.title, "version": str(goal_area.version)}
+    context = {"view": view, "goal_area": goal_area, "form": shown}
+    return _page(request, actor, "agreement_goal_area.html", context, errors=errors, status=status)
+
+
+@router.get(f"{BASE}/{{agreement_id}}/malomraden/{{goal_area_id}}/andra")
+def edit_goal_area_form(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    goal_area_id: uuid.UUID,
+) -> Response:
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    return _goal_area_page(request, session, actor, agreement_id, goal_area_id)
+
+
+@router.post(f"{BASE}/{{agreement_id}}/malomraden/{{goal_area_id}}/andra")
+def edit_goal_area(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    goal_area_id: uuid.UUID,
+    csrf_token: Annotated[str, Form()] = "",
+    version: Short = "",
+    title: Line = "",
+) -> Response:
+    """Save the goal area's title (its letter names it in the agreement and stays); an input
+    error names the field, and an edit based on an old version is refused."""
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    csrf.check(request, csrf_token)
+    try:
+        agreements.update_goal_area(
+            session, actor, agreement_id, goal_area_id, version=_version(version), title=title
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        return _goal_area_page(
+            request,
+            session,
+            actor,
+            agreement_id,
+            goal_area_id,
+            form={"title": title, "version": version},
+            errors=_prefixed("goal", exc.errors),
+            status=422,
+        )
+    except StaleVersion:
+        session.rollback()
+        stale = [FieldError("goal-title", STALE_MESSAGE)]
+        return _goal_area_page(
+            request, session, actor, agreement_id, goal_area_id, errors=stale, status=409
+        )
+    return see_other(f"{BASE}/{agreement_id}?sparat=1#malomraden")
+
+
 @router.post(f"{BASE}/{{agreement_id}}/aktiviteter")
 def add_activity(
     request: Request,

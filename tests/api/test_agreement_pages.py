@@ -187,6 +187,33 @@ class TestCoordinator:
         assert "SSPF på Testskolan, årskurs 7–9" in shown
         assert "Rektor" in shown
 
+    def test_changes_a_goal_areas_title_and_a_stale_or_empty_form_changes_nothing(
+        self, client: TestClient, world: World
+    ) -> None:
+        agreement, _activity = with_activity(client, world)  # the goal area is in use
+        log_in(client, world.usernames["coordinator"])
+        page = f"{BASE}/{agreement['id']}"
+        found = re.search(r'href="(/[^"]*/malomraden/[0-9a-f-]{36}/andra)"', client.get(page).text)
+        assert found
+        edit = found.group(1)
+        form = client.get(edit)
+        assert form.status_code == 200
+        assert 'value="Barn och unga ska lyckas' in form.text
+
+        empty = post(client, edit, edit, {"title": "", "version": "1"})
+        assert empty.status_code == 422
+        assert 'href="#goal-title"' in empty.text
+        stale = post(client, edit, edit, {"title": "Unga lyckas i skolan", "version": "7"})
+        assert stale.status_code == 409
+        assert "Någon annan har sparat en ändring" in stale.text
+        assert "Unga lyckas i skolan" not in client.get(page).text
+
+        saved = post(client, edit, edit, {"title": "Unga lyckas i skolan", "version": "1"})
+        assert saved.status_code == 303, saved.text
+        shown = client.get(page).text
+        assert "B. Unga lyckas i skolan" in shown
+        assert "Barn och unga ska lyckas" not in shown
+
 
 class TestSteeringGroup:
     def test_reads_the_agreement_without_any_form(self, client: TestClient, world: World) -> None:

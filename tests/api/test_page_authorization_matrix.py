@@ -335,6 +335,12 @@ PAGES.update(
         ("POST", _ONE + "/aktiviteter/{activity_id}/andra"): Page(
             Permission.MANAGE_AGREEMENTS, "any", 422, {"name": "", "version": STALE}
         ),
+        ("GET", _ONE + "/malomraden/{goal_area_id}/andra"): Page(
+            Permission.MANAGE_AGREEMENTS, "any"
+        ),
+        ("POST", _ONE + "/malomraden/{goal_area_id}/andra"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 422, {"title": "", "version": STALE}
+        ),
         ("POST", _ONE + "/aktiviteter/{activity_id}/ta-bort"): Page(
             Permission.MANAGE_AGREEMENTS, "any", 303
         ),

@@ -110,6 +110,13 @@ def test_the_coordinator_publishes_the_t2_follow_up(page: Page) -> None:
     assert_accessible(page)
     page.get_by_role("link", name=f"Tillbaka till {AGREEMENT}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(AGREEMENT)
+    # A goal area's form likewise: its title, the letter fixed.
+    page.get_by_role("link", name="Ändra målområde A").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ändra målområde A")
+    expect(page.get_by_label("Målområde")).to_have_value(re.compile(r"\S"))
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Tillbaka till {AGREEMENT}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(AGREEMENT)
 
     # The T2 2026 report of the SSPF activity: its preview.
     page.get_by_role("navigation", name="Huvudmeny").get_by_role(
