@@ -779,6 +779,129 @@ def add_target(
     return see_other(f"{BASE}/{agreement_id}?sparat=1#aktivitet-{activity_id}")
 
 
+def _target_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    agreement_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    target_id: uuid.UUID,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: Sequence[FieldError] = (),
+    status: int = 200,
+) -> Response:
+    """The target's form: its values as saved, or as in a form that failed (`form`, whose
+    errors are about `target-` inputs)."""
+    view = agreements.get_agreement(session, actor, agreement_id)
+    activity = next((a for a in view.activities if a.id == activity_id), None)
+    target = next((t for t in view.targets.get(activity_id, ()) if t.id == target_id), None)
+    if activity is None or target is None:
+        raise NotFound()
+    shown = form or {
+        "indicator": f"{target.indicator}:{target.row_code}"
+        if target.row_code
+        else target.indicator,
+        "kind": target.kind,
+        "comparison": target.comparison,
+        "value": f"{target.value:g}",
+        "label": target.label,
+        "version": str(target.version),
+    }
+    context = {
+        "view": view,
+        "activity_id": activity.id,
+        "activity_name": activity.name,
+        "target_id": target.id,
+        "target_label": target.label,
+        "form": shown,
+    }
+    return _page(request, actor, "agreement_target.html", context, errors=errors, status=status)
+
+
+@router.get(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/mal/{{target_id}}/andra")
+def edit_target_form(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    target_id: uuid.UUID,
+) -> Response:
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    return _target_page(request, session, actor, agreement_id, activity_id, target_id)
+
+
+@router.post(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/mal/{{target_id}}/andra")
+def edit_target(
+    request: Request,
+    session: PageDb,
+    actor: PageActor,
+    agreement_id: uuid.UUID,
+    activity_id: uuid.UUID,
+    target_id: uuid.UUID,
+    csrf_token: Annotated[str, Form()] = "",
+    version: Short = "",
+    indicator: Short = "",
+    kind: Short = "",
+    comparison: Short = "",
+    value: Short = "",
+    label: Line = "",
+) -> Response:
+    """Save the target's form, as `add_target` reads it; input errors name their field, and
+    an edit based on an old version is refused and shows what is saved now."""
+    actor.require(Permission.MANAGE_AGREEMENTS)
+    csrf.check(request, csrf_token)
+    code, _, row = indicator.partition(":")
+    form = {
+        "indicator": indicator,
+        "kind": kind,
+        "comparison": comparison,
+        "value": value,
+        "label": label,
+        "version": version,
+    }
+    try:
+        agreements.update_target(
+            session,
+            actor,
+            agreement_id,
+            activity_id,
+            target_id,
+            version=_version(version),
+            indicator=code,
+            row_code=row or None,
+            kind=kind,
+            comparison=comparison,
+            value=value,
+            label=label,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        fields = [
+            FieldError("indicator" if e.field == "row_code" else e.field, e.message, e.english)
+            for e in exc.errors
+        ]
+        return _target_page(
+            request,
+            session,
+            actor,
+            agreement_id,
+            activity_id,
+            target_id,
+            form=form,
+            errors=_prefixed("target", fields),
+            status=422,
+        )
+    except StaleVersion:
+        session.rollback()
+        stale = [FieldError("target-label", STALE_MESSAGE)]
+        return _target_page(
+            request, session, actor, agreement_id, activity_id, target_id, errors=stale, status=409
+        )
+    return see_other(f"{BASE}/{agreement_id}?sparat=1#aktivitet-{activity_id}")
+
+
 @router.post(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/mal/{{target_id}}/ta-bort")
 def delete_target(
     request: Request,

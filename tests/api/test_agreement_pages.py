@@ -118,9 +118,9 @@ class TestCoordinator:
             },
         )
         assert right.status_code == 303, right.text
-        shown = client.get(page).text
-        assert "Bryta loss minst 15 unga" in shown
-        assert "minst 15" in shown
+        shown = client.get(page).text  # the form's hint quotes the same example: the table cells
+        assert "<td>Bryta loss minst 15 unga</td>" in shown
+        assert "<td>minst 15</td>" in shown
 
     def test_removes_a_party_an_activity_and_then_its_goal_area(
         self, client: TestClient, world: World
@@ -213,6 +213,46 @@ class TestCoordinator:
         shown = client.get(page).text
         assert "B. Unga lyckas i skolan" in shown
         assert "Barn och unga ska lyckas" not in shown
+
+    def test_changes_a_target_and_a_stale_or_empty_form_changes_nothing(
+        self, client: TestClient, world: World
+    ) -> None:
+        agreement, activity = with_activity(client, world)
+        log_in(client, world.usernames["coordinator"])
+        page = f"{BASE}/{agreement['id']}"
+        fields = {
+            "indicator": "cases_closed:goals_met",
+            "kind": "count",
+            "comparison": "at_least",
+            "value": "15",
+            "label": "Femton unga bryter loss",
+        }
+        added = post(client, page, f"{page}/aktiviteter/{activity['id']}/mal", fields)
+        assert added.status_code == 303, added.text
+        found = re.search(r'href="(/[^"]*/mal/[0-9a-f-]{36}/andra)"', client.get(page).text)
+        assert found
+        edit = found.group(1)
+        form = client.get(edit)
+        assert form.status_code == 200
+        assert 'value="Femton unga bryter loss"' in form.text
+        assert 'value="cases_closed:goals_met" selected' in form.text
+        assert 'value="15"' in form.text
+
+        empty = post(client, edit, edit, {**fields, "label": "", "version": "1"})
+        assert empty.status_code == 422
+        assert 'href="#target-label"' in empty.text
+        stale = post(client, edit, edit, {**fields, "value": "20", "version": "7"})
+        assert stale.status_code == 409
+        assert "Någon annan har sparat en ändring" in stale.text
+        assert "minst 20" not in client.get(page).text
+
+        changed = {**fields, "value": "20", "label": "Tjugo unga bryter loss"}
+        saved = post(client, edit, edit, {**changed, "version": "1"})
+        assert saved.status_code == 303, saved.text
+        shown = client.get(page).text
+        assert "<td>Tjugo unga bryter loss</td>" in shown
+        assert "<td>minst 20</td>" in shown
+        assert "Femton unga bryter loss" not in shown
 
 
 class TestSteeringGroup:

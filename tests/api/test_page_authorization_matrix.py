@@ -326,6 +326,12 @@ PAGES.update(
         ("POST", _ONE + "/aktiviteter/{activity_id}/mal"): Page(
             Permission.MANAGE_AGREEMENTS, "any", 422, {"indicator": "x"}
         ),
+        ("GET", _ONE + "/aktiviteter/{activity_id}/mal/{target_id}/andra"): Page(
+            Permission.MANAGE_AGREEMENTS, "any"
+        ),
+        ("POST", _ONE + "/aktiviteter/{activity_id}/mal/{target_id}/andra"): Page(
+            Permission.MANAGE_AGREEMENTS, "any", 422, {"label": "", "version": STALE}
+        ),
         ("POST", _ONE + "/aktiviteter/{activity_id}/mal/{target_id}/ta-bort"): Page(
             Permission.MANAGE_AGREEMENTS, "any", 303
         ),
@@ -407,7 +413,7 @@ PATH_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "factor_id": lambda ctx, _case: ctx.factor_id,
     "agreement_id": lambda ctx, _case: ctx.agreement["agreement_id"],
     "activity_id": lambda ctx, _case: ctx.agreement["activity_id"],
-    "target_id": lambda ctx, _case: ctx.agreement["spare_target_id"],  # deleted once
+    "target_id": lambda ctx, _case: ctx.agreement["target_id"],
     "party_id": lambda ctx, _case: ctx.agreement["party_id"],  # deleted once
     "goal_area_id": lambda ctx, _case: ctx.agreement["goal_area_id"],
     **{name: _record(name) for name in CASE_RECORDS},
@@ -419,9 +425,11 @@ def _names(path: str) -> list[str]:
     return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
 
 
-# A removal of an activity takes the spare one: the pages after it still find the agreement's.
+# A removal of an activity or a target takes the spare one: the pages after it still find the
+# agreement's.
 REMOVED_IDS: dict[str, Callable[[Ctx, Case], str]] = {
     "activity_id": lambda ctx, _case: ctx.agreement["spare_activity_id"],
+    "target_id": lambda ctx, _case: ctx.agreement["spare_target_id"],
 }
 
 

@@ -113,7 +113,16 @@ def test_the_coordinator_publishes_the_t2_follow_up(page: Page) -> None:
     # A goal area's form likewise: its title, the letter fixed.
     page.get_by_role("link", name="Ändra målområde A").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ändra målområde A")
-    expect(page.get_by_label("Målområde")).to_have_value(re.compile(r"\S"))
+    expect(page.get_by_label("Målområde", exact=True)).to_have_value(re.compile(r"\S"))
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Tillbaka till {AGREEMENT}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(AGREEMENT)
+    # And a target's: the saved indicator, kind, comparison, value and wording.
+    sspf_targets.get_by_role("link", name="Ändra målet Bryta loss minst 15 unga").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Ändra målet Bryta loss minst 15 unga"
+    )
+    expect(page.get_by_label("Målvärde", exact=True)).to_have_value("15")
     assert_accessible(page)
     page.get_by_role("link", name=f"Tillbaka till {AGREEMENT}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(AGREEMENT)
