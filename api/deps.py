@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
@@ -23,26 +24,44 @@ from domain.auth.service import SessionPolicy
 from frontend.csrf import SESSION_COOKIE
 
 
-def open_db(request: Request) -> Iterator[Session]:
+async def open_db(request: Request) -> AsyncIterator[Session]:
     """Commit when the endpoint returns, roll back when it raises.
 
     Used with ``scope="function"`` so the commit happens before the response is sent: if the
     commit (with its audit rows) fails, the client gets an error, not a false success.
+
+    Opening a session touches no database (its connection is taken at the first statement,
+    in the endpoint's thread), so it happens here on the event loop; only ending the
+    transaction needs a thread. That one runs as FastAPI runs a sync dependency's exit:
+    shielded from cancellation and outside the shared pool's limit, since a request holding
+    SQLite's write turn must never wait for a pool thread to release it (`RequestLimit`).
     """
     session = new_session(request.app.state.engine)
     request.state.db = session
     try:
         yield session
-        session.commit()
-    except (NotFound, Forbidden, Unauthenticated) as exc:
-        session.rollback()
-        if not isinstance(exc, Unauthenticated) or _presented_credentials(request):
-            _record_denial(session, request, exc)
+    except BaseException as exc:
+        await _in_own_thread(_end_transaction, request, session, exc)
+        raise
+    await _in_own_thread(_end_transaction, request, session, None)
+
+
+async def _in_own_thread(function: Callable[..., None], *args: object) -> None:
+    with CancelScope(shield=True):
+        await to_thread.run_sync(function, *args, limiter=CapacityLimiter(1))
+
+
+def _end_transaction(request: Request, session: Session, failure: BaseException | None) -> None:
+    try:
+        if failure is None:
             session.commit()
-        raise
-    except BaseException:
+            return
         session.rollback()
-        raise
+        if isinstance(failure, (NotFound, Forbidden)) or (
+            isinstance(failure, Unauthenticated) and _presented_credentials(request)
+        ):
+            _record_denial(session, request, failure)
+            session.commit()
     finally:
         session.close()
 

@@ -771,10 +771,7 @@ def add_target(
             "value": value,
             "label": label,
         }
-        exc.errors = [
-            FieldError("indicator" if e.field == "row_code" else e.field, e.message, e.english)
-            for e in exc.errors
-        ]
+        exc.errors = _target_errors(exc)
         return _after(request, session, actor, agreement_id, f"target-{activity_id}", form, exc)
     return see_other(f"{BASE}/{agreement_id}?sparat=1#aktivitet-{activity_id}")
 
@@ -878,10 +875,6 @@ def edit_target(
         )
     except ValidationFailed as exc:
         session.rollback()
-        fields = [
-            FieldError("indicator" if e.field == "row_code" else e.field, e.message, e.english)
-            for e in exc.errors
-        ]
         return _target_page(
             request,
             session,
@@ -890,7 +883,7 @@ def edit_target(
             activity_id,
             target_id,
             form=form,
-            errors=_prefixed("target", fields),
+            errors=_prefixed("target", _target_errors(exc)),
             status=422,
         )
     except StaleVersion:
@@ -900,6 +893,14 @@ def edit_target(
             request, session, actor, agreement_id, activity_id, target_id, errors=stale, status=409
         )
     return see_other(f"{BASE}/{agreement_id}?sparat=1#aktivitet-{activity_id}")
+
+
+def _target_errors(exc: ValidationFailed) -> list[FieldError]:
+    """The target form chooses indicator and row in one input: a row's error belongs to it."""
+    return [
+        FieldError("indicator" if e.field == "row_code" else e.field, e.message, e.english)
+        for e in exc.errors
+    ]
 
 
 @router.post(f"{BASE}/{{agreement_id}}/aktiviteter/{{activity_id}}/mal/{{target_id}}/ta-bort")
