@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, bindparam, func
@@ -65,11 +66,23 @@ def _fact(row: Row[Any]) -> ConsentFact:
         decision=Decision(row.decision),
         valid_from=row.valid_from,
         valid_until=row.valid_until,
-        agencies=frozenset(uuid.UUID(a) for a in row.agencies),
-        categories=frozenset(Category(c) for c in row.categories),
+        agencies=_agency_set(tuple(row.agencies)),
+        categories=_category_set(tuple(row.categories)),
         recorded_at=row.recorded_at,
         withdrawn_at=row.withdrawn_at,
     )
+
+
+# A municipality's consent records name a handful of agency and category combinations: the
+# sets are made once per combination rather than per record (a tracker reads thousands).
+@lru_cache(maxsize=4096)
+def _agency_set(ids: tuple[str, ...]) -> frozenset[uuid.UUID]:
+    return frozenset(uuid.UUID(a) for a in ids)
+
+
+@lru_cache(maxsize=256)
+def _category_set(codes: tuple[str, ...]) -> frozenset[Category]:
+    return frozenset(Category(c) for c in codes)
 
 
 SCOPE_FACTS = "the facts the access decision is computed from; never shown as they are"
@@ -109,22 +122,27 @@ class ScopeFacts:
         cases = self._session.exec(
             unscoped(select(Case).where(col(Case.id).in_(case_ids)), SCOPE_FACTS)
         ).all()
-        person_of = {case.id: case.young_person_id for case in cases}
         born: dict[uuid.UUID, date] = dict(
             self._session.exec(
                 unscoped(
                     select(YoungPerson.id, col(YoungPerson.birth_date)).where(
-                        col(YoungPerson.id).in_(set(person_of.values()))
+                        col(YoungPerson.id).in_({case.young_person_id for case in cases})
                     ),
                     SCOPE_FACTS,
                 )
             ).all()
         )
+        return self.situations_of([(case, born[case.young_person_id]) for case in cases])
+
+    def situations_of(self, cases: Sequence[tuple[Case, date]]) -> dict[uuid.UUID, CaseSituation]:
+        """The situations of cases the caller has read already, each with its young person's
+        birth date: only the guardians and the consent records are read here."""
+        if not cases:
+            return {}
+        person_of = {case.id: case.young_person_id for case, _born in cases}
         found = {
-            case.id: CaseSituation(
-                case.state, case.state_reason, case.owner_agency_id, born[case.young_person_id]
-            )
-            for case in cases
+            case.id: CaseSituation(case.state, case.state_reason, case.owner_agency_id, born)
+            for case, born in cases
         }
         guardians = self._session.exec(
             unscoped(

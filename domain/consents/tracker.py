@@ -279,11 +279,12 @@ def consent_tracker(
         .items()
     }
     applied, errors = _parse(query or TrackerQuery(), owner_names)
-    situations = ScopeFacts(session).situations([c.id for c, _ in managed])
+    situations = ScopeFacts(session).situations_of([(c, p.birth_date) for c, p in managed])
     policy = signing_policy(session, at=now)
     people = YoungPersonRepository(session, scope)
     total = 0
     rows: list[TrackerRow] = []
+    shown: list[audit.Target] = []
     for case, person in managed:
         found = _concerns(
             situations[case.id],
@@ -326,16 +327,11 @@ def consent_tracker(
             )
             for f in found
         )
-        # the tracker shows names: each case shown is a read
-        audit.record(
-            session,
-            actor,
-            action="consent.tracker",
-            resource_type="case",
-            resource_id=case.id,
-            case_id=case.id,
-            basis=scope.basis_for(case),
+        shown.append(
+            audit.Target(resource_id=case.id, case_id=case.id, basis=scope.basis_for(case))
         )
+    # the tracker shows names: each case shown is a read, with an event of its own
+    audit.record_many(session, actor, action="consent.tracker", resource_type="case", targets=shown)
     rows.sort(key=_sort_key(applied.sort))
     return TrackerResult(
         rows=rows,
@@ -376,20 +372,16 @@ def consents_ending(
     situations = ScopeFacts(session).situations([case.id for case in cases])
     policy = signing_policy(session, at=now)
     rows = []
+    shown: list[audit.Target] = []
     for case in cases:
         situation = situations[case.id]
         effective = effective_for(situation, at=now, today=today, policy=policy)
         ends = ending_on(situation, effective)
         if ends is not None and ends <= horizon:
             rows.append(EndingConsent(case.id, case.reference, ends))
-            audit.record(
-                session,
-                actor,
-                action="consent.ending",
-                resource_type="case",
-                resource_id=case.id,
-                case_id=case.id,
-                basis=scope.basis_for(case),
+            shown.append(
+                audit.Target(resource_id=case.id, case_id=case.id, basis=scope.basis_for(case))
             )
+    audit.record_many(session, actor, action="consent.ending", resource_type="case", targets=shown)
     rows.sort(key=lambda row: (row.ends_on, row.reference))
     return rows

@@ -111,6 +111,23 @@ class TestFiltersAndOrder:
         mine = case.client.get(TRACKER, headers=coordinator, params={"owner": case.owner_user})
         assert {r["owner_id"] for r in mine.json()} == {case.owner_user}
 
+    def test_each_case_shown_is_a_read_of_its_own_and_a_case_filtered_out_is_not(
+        self, case: Case, world: World
+    ) -> None:
+        sig = open_sig_case(case.client, case.owner)
+        auditor = token_for(case.client, world.usernames["auditor"])
+
+        def tracker_reads(case_id: str) -> int:
+            events = case.client.get(
+                "/api/v1/audit/events", params={"case_id": case_id}, headers=auditor
+            ).json()["items"]
+            return sum(e["action"] == "consent.tracker" for e in events)
+
+        rows_of(case, programme="SIG")
+        assert (tracker_reads(sig), tracker_reads(case.id)) == (1, 0)
+        rows_of(case)  # both shown, one event each, whatever the number of rows per case
+        assert (tracker_reads(sig), tracker_reads(case.id)) == (2, 1)
+
     def test_sorts_by_case_or_by_kind_of_concern(self, case: Case) -> None:
         open_sig_case(case.client, case.owner)  # only signatures missing
         case.consent(case.guardians[0], decision="refused")
