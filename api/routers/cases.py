@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CurrentActor, DbSession, requires
+from api.deps import CurrentActor, DbSession, Tx, requires
 from api.errors import error_responses
 from api.schemas.cases import CaseIn, CaseListOut, CaseOut, TransitionIn
 from common.roles import Permission
@@ -39,16 +39,18 @@ def open_case(session: DbSession, actor: CurrentActor, body: CaseIn, response: R
     responses=_ERRORS,
     dependencies=[requires(Permission.LIST_CASES)],
 )
-def list_cases(
-    session: DbSession,
+async def list_cases(
+    tx: Tx,
     actor: CurrentActor,
     state: Annotated[list[str] | None, Query(max_length=10)] = None,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=cases.MAX_PAGE_SIZE)] = 25,
 ) -> CaseListOut:
-    return CaseListOut.of(
-        cases.list_cases(session, actor, states=state, page=page, page_size=page_size)
-    )
+    def work() -> CaseListOut:
+        found = cases.list_cases(tx.session, actor, states=state, page=page, page_size=page_size)
+        return CaseListOut.of(found)
+
+    return await tx.run(work)
 
 
 @router.get(
@@ -57,12 +59,13 @@ def list_cases(
     responses=_ERRORS,
     dependencies=[requires(Permission.READ_CASE)],
 )
-def read_case(
-    session: DbSession, actor: CurrentActor, case_id: uuid.UUID, response: Response
-) -> CaseOut:
-    view = cases.get_case(session, actor, case_id=case_id)
-    response.headers["ETag"] = f'"{view.case.version}"'
-    return CaseOut.of_view(view)
+async def read_case(tx: Tx, actor: CurrentActor, case_id: uuid.UUID, response: Response) -> CaseOut:
+    def work() -> CaseOut:
+        return CaseOut.of_view(cases.get_case(tx.session, actor, case_id=case_id))
+
+    out = await tx.run(work)
+    response.headers["ETag"] = f'"{out.version}"'
+    return out
 
 
 @router.post(
