@@ -8,6 +8,7 @@ import contextlib
 import re
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -129,10 +130,23 @@ class RequestContextMiddleware:
 
 SPARE_THREADS = 8  # worker threads beyond the request limit, for work outside any request
 
+# How long a request inside the app holds the others back (RequestLimit).
+PATIENCE_SECONDS = 0.1
+
 
 class RequestLimit:
-    """At most `limit` requests inside the app at once; the others wait here, in the event
-    loop, holding nothing, and go in as places free up (first come, first served).
+    """At most `limit` requests inside the app at once, and one at a time until it has been
+    inside for `patience` seconds; the others wait here, in the event loop, holding nothing,
+    and go in first come, first served.
+
+    One at a time: the process runs Python on one core, so requests inside together only
+    take turns at the GIL, and every database call hands it over (SQLite's and psycopg's
+    drivers let it go around each step), so two requests' threads pass it back and forth
+    dozens of times each. Measured with 16 clients reading cases: letting one request in at
+    a time instead of 32 served 30 % more reads on SQLite (205 → 268 a second) and 14 % more
+    on PostgreSQL, with a lower p99 on both. A request still inside after `patience` (a
+    report, an export, a client slow to send its body) stops holding the line, so a slow
+    request costs the others at most that long, not its whole time.
 
     Inside the app a request holds at most one worker thread at a time: its sync dependencies
     and its endpoint run in the thread pool one after another. The pool gets more threads
@@ -143,11 +157,14 @@ class RequestLimit:
     (no answer in 15 s, then "unavailable" for all).
     """
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    def __init__(self, app: ASGIApp, *, limit: int, patience: float = PATIENCE_SECONDS) -> None:
         self.app = app
         self.limit = limit
+        self.patience = patience
         self._loop: asyncio.AbstractEventLoop | None = None
         self._places = asyncio.Semaphore(limit)
+        self._line: deque[asyncio.Event] = deque()  # waiting for their turn, in order
+        self._inside: dict[object, float] = {}  # each request inside: when it went in
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -156,7 +173,37 @@ class RequestLimit:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # the pool and the places belong to one event loop
             self._loop, self._places = loop, asyncio.Semaphore(self.limit)
+            self._line, self._inside = deque(), {}
             threads = to_thread.current_default_thread_limiter()
             threads.total_tokens = max(threads.total_tokens, self.limit + SPARE_THREADS)
         async with self._places:
-            await self.app(scope, receive, send)
+            ticket = await self._turn(loop)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                del self._inside[ticket]
+                if self._line:
+                    self._line[0].set()
+
+    async def _turn(self, loop: asyncio.AbstractEventLoop) -> object:
+        """Wait until this request is first in line and no request inside is fresh."""
+        ticket = object()
+        if self._line or self._wait(loop.time()):
+            mine = asyncio.Event()
+            self._line.append(mine)
+            try:
+                while (wait := self._wait(loop.time())) or self._line[0] is not mine:
+                    mine.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(mine.wait(), wait if self._line[0] is mine else None)
+            finally:  # in, or given up: the next in line looks again
+                self._line.remove(mine)
+                if self._line:
+                    self._line[0].set()
+        self._inside[ticket] = loop.time()
+        return ticket
+
+    def _wait(self, now: float) -> float:
+        """0 when no request inside is fresh; else how long until the freshest is not."""
+        fresh = [since for since in self._inside.values() if now - since < self.patience]
+        return max(fresh) + self.patience - now if fresh else 0.0
