@@ -181,7 +181,7 @@ class RequestLimit:
             try:
                 await self.app(scope, receive, send)
             finally:
-                del self._inside[ticket]
+                self._inside.pop(ticket, None)  # gone already if the loop changed meanwhile
                 if self._line:
                     self._line[0].set()
 
