@@ -567,8 +567,14 @@ class _Proof:
                     if first_only:
                         break
                 continue
-            if not constrained[columns].all():
-                intervals[parts] = (0.0, math.inf)  # a part no published number touches
+            touched = constrained[columns]
+            if not touched.all():
+                # A column no published number touches: the sum has no greatest value. Its
+                # least is that of the touched columns (the others can be 0); the width is
+                # infinite either way, so it is solved for only when asked exactly.
+                bound = columns[touched].astype(np.int32)
+                low = self._program.least(bound) if width <= 0 and len(bound) else 0.0
+                intervals[parts] = (low, math.inf)
                 continue
             seen = self._program.spanned(columns) if width > 0 else None
             if seen is not None and seen[1] - seen[0] >= width - _TOLERANCE:
@@ -695,17 +701,26 @@ class _Program:
         """The least and greatest sum of `columns` the equations allow. With `enough`, once
         the greatest is known, a solution already found whose sum lies `enough` below it ends
         the search: the least is at most that sum, which is returned instead."""
-        highs = self._highs
-        if len(self._costed):
-            highs.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
-        highs.changeColsCost(len(columns), columns, np.ones(len(columns)))
-        self._costed = columns
+        self._cost(columns)
         high = self._extreme(highspy.ObjSense.kMaximize)
         if enough is not None:
             seen = self.spanned(columns)
             if seen is not None and high - seen[0] >= enough:
                 return seen[0], high
         return self._extreme(highspy.ObjSense.kMinimize), high
+
+    def least(self, columns: npt.NDArray[np.int32]) -> float:
+        """The least sum of `columns` the equations allow."""
+        self._cost(columns)
+        return self._extreme(highspy.ObjSense.kMinimize)
+
+    def _cost(self, columns: npt.NDArray[np.int32]) -> None:
+        """Make the sum of `columns` the objective."""
+        highs = self._highs
+        if len(self._costed):
+            highs.changeColsCost(len(self._costed), self._costed, np.zeros(len(self._costed)))
+        highs.changeColsCost(len(columns), columns, np.ones(len(columns)))
+        self._costed = columns
 
     def _extreme(self, sense: Any) -> float:
         highs = self._highs

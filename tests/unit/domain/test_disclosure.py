@@ -219,6 +219,24 @@ def test_an_integer_adversary_recovers_nothing(
     assert_safe(released)
 
 
+def test_a_sum_without_a_greatest_value_still_has_its_least() -> None:
+    """Row a is hidden whole, so nothing published touches its cells and no hidden total has
+    a greatest value; but row b is shown, and each total over it is at least b's part."""
+    counts = {("a", "x"): 0, ("a", "y"): 0, ("b", "x"): 1, ("b", "y"): 2}
+    cells = grid(["a", "b"], ["x", "y"], counts)
+    hidden = frozenset(cell.key for cell in cells if "b" not in cell.key)
+    _, intervals = audit([Release(tuple(cells), hidden)], k=K, width=0, free=frozenset())
+    by_key = {cell.key: intervals[cell.parts] for cell in cells if cell.key in hidden}
+    assert by_key == {
+        ("a", "x"): (0.0, math.inf),
+        ("a", "y"): (0.0, math.inf),
+        ("a", "Totalt"): (0.0, math.inf),
+        ("Totalt", "x"): (1.0, math.inf),
+        ("Totalt", "y"): (2.0, math.inf),
+        ("Totalt", "Totalt"): (3.0, math.inf),
+    }
+
+
 def test_a_proof_past_its_deadline_refuses_rather_than_publishes_unproven() -> None:
     counts = {("a", "x"): 3, ("a", "y"): 9, ("b", "x"): 8, ("b", "y"): 7}
     cells = grid(["a", "b"], ["x", "y"], counts)
