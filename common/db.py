@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import DateTime, String, cast, event, inspect, literal_column, type_coerce
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine, Result
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -355,3 +356,18 @@ def planner_statistics_keeper(engine: Engine) -> Periodic:
 
 def new_session(engine: Engine) -> Session:
     return Session(engine, expire_on_commit=False)
+
+
+def execute_columns(
+    session: Session, statement: Executable, params: dict[str, Any]
+) -> Result[*tuple[Any, ...]]:
+    """Run a select of plain columns on the session's connection, in its transaction.
+
+    The rows come back as they are, without the ORM's execution and loading, which cost
+    several times the query itself on a hot read. Pending changes are flushed first (unless
+    the session is in a `no_autoflush` block), as `Session.execute` would, so the rows
+    include them. The statement guard sees the statement and its marks on this path too.
+    """
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement, params)

@@ -109,10 +109,7 @@ def _decide(session: Session, actor: Actor, moment: datetime) -> CaseScope:
     repository = ScopeFacts(session)
     break_glass: dict[uuid.UUID, BreakGlass] = {}
     if actor.agency_kind is AgencyKind.SOCIAL_SERVICES:
-        break_glass = {
-            grant.case_id: BreakGlass(grant_id=grant.id, expires_at=grant.expires_at)
-            for grant in repository.active_break_glass(actor.user_id, moment)
-        }
+        break_glass = repository.active_break_glass(actor.user_id, moment)
     if actor.has_role(Role.CONTACT_PERSON):
         today = moment.astimezone(STOCKHOLM).date()
         situations = repository.situations(repository.active_team_case_ids(actor.user_id))

@@ -20,9 +20,11 @@ from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Exists, Select, and_, bindparam, exists, false, or_
+from sqlalchemy.engine import Result
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from common.db import execute_columns
 from consent.guard import scoped
 from consent.scope import TEAM_VISIBILITY, CaseScope
 from domain.cases.models import Case
@@ -135,13 +137,22 @@ class ScopedRepository:
             scope.extra_case_ids or None,
         )
 
-    def _run(self, prepared: Prepared[S], **values: Any) -> Any:
-        """Execute a statement built once, with this scope's terms bound (and `values`)."""
+    def _bind(self, prepared: Prepared[S], values: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """A statement built once, for this scope's shape, with its parameters."""
         terms = self._terms()
         shape = (terms[0] is not None, terms[1] is not None, terms[2] is not None)
         bound = {name: list(term) for name, term in zip(_TERM_NAMES, terms, strict=True) if term}
-        statement: Any = prepared.statement(shape)  # sqlmodel's overloads cannot see S
-        return self._session.exec(statement, params=bound | values)
+        return prepared.statement(shape), bound | values
+
+    def _run(self, prepared: Prepared[S], **values: Any) -> Any:
+        """Execute a statement built once, with this scope's terms bound (and `values`)."""
+        statement, params = self._bind(prepared, values)
+        return self._session.exec(statement, params=params)
+
+    def _run_columns(self, prepared: Prepared[S], **values: Any) -> Result[*tuple[Any, ...]]:
+        """As `_run`, for a statement of plain columns (`common.db.execute_columns`)."""
+        statement, params = self._bind(prepared, values)
+        return execute_columns(self._session, statement, params)
 
     def _cases(self, statement: S) -> S:
         """A statement that reads `case_file` (and what it joins to it)."""

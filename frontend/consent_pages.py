@@ -206,7 +206,7 @@ def _team_page(
 ) -> Response:
     consents.managed_case(session, actor, case_id, Permission.MANAGE_TEAM)  # 404 for others
     view = cases.get_case(session, actor, case_id=case_id)
-    members = {user.id for _, user, _ in view.team}
+    members = {member.user_id for member in view.team}
     candidates = [(u, a) for u, a in teams.candidates(session, actor) if u.id not in members]
     return render(
         request,

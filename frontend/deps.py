@@ -11,7 +11,6 @@ from sqlmodel import Session
 from common.actor import Actor
 from common.errors import Unauthenticated
 from domain.auth import service as auth
-from domain.users.repository import UserRepository
 from frontend.config import PageConfig
 from frontend.csrf import SESSION_COOKIE
 
@@ -32,11 +31,10 @@ def optional_actor(request: Request, session: Annotated[Session, Depends(page_db
         )
     except Unauthenticated:
         return None
-    user = UserRepository(session).get(actor.user_id)
     request.state.actor = actor
     request.state.user_session = user_session
     request.state.user_id = str(actor.user_id)
-    request.state.user_name = user.display_name if user else None
+    request.state.user_name = user_session.display_name
     return actor
 
 

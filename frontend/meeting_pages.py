@@ -393,7 +393,7 @@ def _attendance_rows(view: MeetingView, case_view: CaseView | None) -> list[dict
         return rows
     extra = [("young_person", "", case_view.young_person.full_name, "")]
     extra += [("guardian", str(g.id), g.name, "") for g in case_view.young_person.guardians or ()]
-    extra += [("user", str(u.id), u.display_name, a.name) for _, u, a in case_view.team]
+    extra += [("user", str(m.user_id), m.display_name, m.agency_name) for m in case_view.team]
     for kind, ref, name, role in extra:
         if (kind, ref) not in listed:
             rows.append({"kind": kind, "ref": ref, "name": name, "role": role, "status": ""})

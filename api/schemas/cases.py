@@ -116,13 +116,13 @@ class CaseOut(CaseSummaryOut):
             owner_agency_name=view.owner_agency.name,
             team=[
                 TeamMemberOut(
-                    user_id=user.id,
-                    display_name=user.display_name,
-                    agency_id=agency.id,
-                    agency_name=agency.name,
+                    user_id=member.user_id,
+                    display_name=member.display_name,
+                    agency_id=member.agency_id,
+                    agency_name=member.agency_name,
                     role=member.role,
                 )
-                for member, user, agency in view.team
+                for member in view.team
             ],
             history=[
                 StateChangeOut(
@@ -133,7 +133,7 @@ class CaseOut(CaseSummaryOut):
                     changed_at=change.changed_at,
                     changed_by=change.changed_by,
                 )
-                for change, _ in view.history
+                for change in view.history
             ],
             categories=sorted(view.categories),
         )

@@ -112,10 +112,10 @@ def _records(actor: Actor, scope: CaseScope, case: Case) -> bool:
 
 def _team(session: Session, scope: CaseScope, case: Case) -> dict[uuid.UUID, Participant]:
     return {
-        user.id: Participant(
-            user_id=user.id, name=user.display_name, agency_id=agency.id, agency_name=agency.name
+        m.user_id: Participant(
+            user_id=m.user_id, name=m.display_name, agency_id=m.agency_id, agency_name=m.agency_name
         )
-        for _member, user, agency in CaseRepository(session, scope).team(case)
+        for m in CaseRepository(session, scope).team(case)
     }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,7 +27,7 @@ from domain.auth import totp
 from domain.auth.lockout import LockoutPolicy, refused_until
 from domain.auth.passwords import burn_time, hash_password, needs_rehash, verify_password
 from domain.users.models import LoginAttempt, User, UserSession
-from domain.users.repository import UserRepository
+from domain.users.repository import SessionRow, UserRepository
 
 DEFAULT_LOCKOUT = LockoutPolicy()
 # Writing last_seen_at on every request would turn every read into a write.
@@ -59,12 +61,22 @@ def actor_for(session: Session, user: User) -> Actor:
 
 
 def _actor(user: User, agency: Agency) -> Actor:
+    return _actor_of(user.id, agency.id, agency.kind, user.roles, user.programmes)
+
+
+def _actor_of(
+    user_id: uuid.UUID,
+    agency_id: uuid.UUID,
+    agency_kind: str,
+    roles: Iterable[str],
+    programmes: Iterable[str],
+) -> Actor:
     return Actor(
-        user_id=user.id,
-        agency_id=agency.id,
-        agency_kind=AgencyKind(agency.kind),
-        roles=frozenset(Role(role) for role in user.roles),
-        programmes=frozenset(user.programmes),
+        user_id=user_id,
+        agency_id=agency_id,
+        agency_kind=AgencyKind(agency_kind),
+        roles=frozenset(Role(role) for role in roles),
+        programmes=frozenset(programmes),
     )
 
 
@@ -185,13 +197,13 @@ def continue_login(
     now = utcnow()
     until = _locked_until(users, user.username, address, now, lockout, lock=True)
     if until is not None:
-        users.end_session(pending, now)
+        users.end_session(pending.id, now)
         _refusal_event(session, user, "locked_out", until=until.isoformat())
         return LoginRefused(retry_after=until, reason=RefusalReason.LOCKED_OUT)
     if not _accept_code(users, user, code, address, now):
         _refusal_event(session, user, "bad_second_factor")
         return LoginRefused(reason=RefusalReason.SECOND_FACTOR_WRONG)
-    users.end_session(pending, now)
+    users.end_session(pending.id, now)
     actor = actor_for(session, user)
     return _complete(session, user, actor, "browser", policy, address, now, "totp")
 
@@ -277,7 +289,7 @@ def finish_enrolment_login(
     if not confirm_enrolment(session, user, code):
         return None
     now = utcnow()
-    users.end_session(pending, now)
+    users.end_session(pending.id, now)
     actor = actor_for(session, user)
     return _complete(session, user, actor, "browser", policy, client_address[:64], now, "totp")
 
@@ -469,26 +481,27 @@ def _complete(
 
 def resolve(
     session: Session, *, token: str, kind: str, policy: SessionPolicy
-) -> tuple[Actor, UserSession]:
+) -> tuple[Actor, SessionRow]:
     """The actor behind a token, or Unauthenticated; expiry is checked on every request."""
     users = UserRepository(session)
     found = users.session_with_user(_hash(token))
     now = utcnow()
-    if found is None:
-        raise Unauthenticated("Din session har gått ut. Logga in igen.")
-    user_session, user, agency = found
     if (
-        user_session.kind != kind
-        or user_session.ended_at is not None
-        or now >= user_session.expires_at
-        or now - user_session.last_seen_at >= policy.idle
+        found is None
+        or found.kind != kind
+        or found.ended_at is not None
+        or now >= found.expires_at
+        or now - found.last_seen_at >= policy.idle
     ):
         raise Unauthenticated("Din session har gått ut. Logga in igen.")
-    if not user.is_active:
+    if not found.is_active:
         raise Unauthenticated()
-    if now - user_session.last_seen_at >= TOUCH_INTERVAL:
-        users.touch_session(user_session, now)
-    return _actor(user, agency), user_session
+    if now - found.last_seen_at >= TOUCH_INTERVAL:
+        users.touch_session(found.id, now)
+    actor = _actor_of(
+        found.user_id, found.agency_id, found.agency_kind, found.roles, found.programmes
+    )
+    return actor, found
 
 
 def logout_everywhere(session: Session, actor: Actor) -> int:
@@ -513,17 +526,17 @@ class ProviderSession:
     id_token: str = field(repr=False)
 
 
-def provider_session(user_session: UserSession) -> ProviderSession | None:
+def provider_session(user_session: SessionRow) -> ProviderSession | None:
     if user_session.oidc_issuer_name and user_session.oidc_id_token:
         return ProviderSession(user_session.oidc_issuer_name, user_session.oidc_id_token)
     return None
 
 
-def logout(session: Session, actor: Actor, user_session: UserSession) -> ProviderSession | None:
+def logout(session: Session, actor: Actor, user_session: SessionRow) -> ProviderSession | None:
     """End the session; for one that came from an OpenID provider, what the caller needs to
     end the provider's session too (the stored ID token is deleted here)."""
     provider = provider_session(user_session)
-    UserRepository(session).end_session(user_session, utcnow())
+    UserRepository(session).end_session(user_session.id, utcnow())
     audit.record(
         session,
         actor,

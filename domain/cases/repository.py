@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,9 +20,8 @@ from consent.models import ConsentRecord, TeamMember
 from domain.agencies.models import Agency
 from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
 from domain.people.models import YoungPerson
-from domain.scoping import ScopedRepository, prepared_by_case, prepared_cases
+from domain.scoping import Prepared, ScopedRepository, prepared_by_case, prepared_cases
 from domain.users.models import User
-from domain.users.repository import USER_SUMMARY
 
 
 def case_id_by_reference(session: Session, reference: str) -> uuid.UUID | None:
@@ -49,23 +50,59 @@ _CASE_WITH_PERSON = prepared_cases(
     .outerjoin(_SCHOOL, col(_SCHOOL.id) == col(YoungPerson.school_agency_id))
     .where(col(Case.id) == bindparam("case_id"))
 )
-_HISTORY = prepared_by_case(
-    select(CaseStateChange, User)
+_HISTORY: Prepared[Select[*tuple[Any, ...]]] = prepared_by_case(
+    core_select(
+        col(CaseStateChange.from_state),
+        col(CaseStateChange.to_state),
+        col(CaseStateChange.outcome),
+        col(CaseStateChange.reason),
+        col(CaseStateChange.changed_at),
+        col(CaseStateChange.changed_by),
+        col(User.display_name).label("changed_by_name"),
+    )
     .outerjoin(User, col(User.id) == col(CaseStateChange.changed_by))
     .where(col(CaseStateChange.case_id) == bindparam("case_id"))
-    .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id))
-    .options(*USER_SUMMARY),
+    .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id)),
     CaseStateChange.case_id,
 )
-_TEAM = prepared_by_case(
-    select(TeamMember, User, Agency)
+_TEAM: Prepared[Select[*tuple[Any, ...]]] = prepared_by_case(
+    core_select(
+        col(TeamMember.user_id),
+        col(User.display_name),
+        col(Agency.id).label("agency_id"),
+        col(Agency.name).label("agency_name"),
+        col(TeamMember.role),
+    )
     .join(User, col(User.id) == col(TeamMember.user_id))
     .join(Agency, col(Agency.id) == col(User.agency_id))
     .where(col(TeamMember.case_id) == bindparam("case_id"), col(TeamMember.removed_at).is_(None))
-    .order_by(col(TeamMember.added_at))
-    .options(*USER_SUMMARY),
+    .order_by(col(TeamMember.added_at)),
     TeamMember.case_id,
 )
+
+
+@dataclass(frozen=True)
+class TeamEntry:
+    """A current member of a case's team, by name and agency."""
+
+    user_id: uuid.UUID
+    display_name: str
+    agency_id: uuid.UUID
+    agency_name: str
+    role: str
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """A state change of a case, with who made it (None: the system moved the case)."""
+
+    from_state: str | None
+    to_state: str
+    outcome: str | None
+    reason: str
+    changed_at: datetime
+    changed_by: uuid.UUID | None
+    changed_by_name: str | None
 
 
 class CaseRepository(ScopedRepository):
@@ -248,14 +285,13 @@ class CaseRepository(ScopedRepository):
             set_committed_value(case, name, value)
         return True
 
-    def history(self, case: Case) -> Sequence[tuple[CaseStateChange, User | None]]:
-        """The case's state changes in order, each with who made it (None: the system)."""
-        return [(change, user) for change, user in self._run(_HISTORY, case_id=case.id)]
+    def history(self, case: Case) -> list[HistoryEntry]:
+        """The case's state changes in order."""
+        return [HistoryEntry(*row) for row in self._run_columns(_HISTORY, case_id=case.id)]
 
-    def team(self, case: Case) -> Sequence[tuple[TeamMember, User, Agency]]:
-        return [
-            (member, user, agency) for member, user, agency in self._run(_TEAM, case_id=case.id)
-        ]
+    def team(self, case: Case) -> list[TeamEntry]:
+        """The case's current team, in the order they joined."""
+        return [TeamEntry(*row) for row in self._run_columns(_TEAM, case_id=case.id)]
 
 
 class SystemCaseRepository:

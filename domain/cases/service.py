@@ -27,13 +27,16 @@ from consent.scope import Basis
 from domain.access import case_scope, effective_now, effective_with
 from domain.agencies.models import Agency
 from domain.cases.models import Case, CaseStateChange
-from domain.cases.repository import CaseRepository
+from domain.cases.repository import CaseRepository, HistoryEntry, TeamEntry
 from domain.cases.rules import OPEN_STATES, CaseState, Outcome, Programme, check_transition
 from domain.consents.repository import CaseSituation
-from domain.people.models import Guardian
 from domain.people.repository import YoungPersonRepository
-from domain.people.rules import PersonDetails, person_details, sees_protected_details
-from domain.users.models import User
+from domain.people.rules import (
+    GuardianDetails,
+    PersonDetails,
+    person_details,
+    sees_protected_details,
+)
 
 MAX_PAGE_SIZE = 100
 
@@ -73,8 +76,8 @@ class CaseView:
     case: Case
     young_person: PersonDetails
     owner_agency: Agency
-    team: Sequence[tuple[TeamMember, User, Agency]]
-    history: Sequence[tuple[CaseStateChange, User | None]]  # None: the system moved the case
+    team: Sequence[TeamEntry]
+    history: Sequence[HistoryEntry]
     managed: bool  # read as social services (own unit or coordinator), not as a partner
     break_glass_until: datetime | None  # set when the read rests on emergency access
     categories: frozenset[Category]  # what the reader may see of the case
@@ -241,7 +244,7 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
 
 
 def _consent_complete(
-    session: Session, case: Case, birth_date: date, guardians: Sequence[Guardian] | None
+    session: Session, case: Case, birth_date: date, guardians: Sequence[GuardianDetails] | None
 ) -> bool:
     """Whether the consent in effect now is complete, from the rows the read already holds."""
     if guardians is None:
@@ -257,11 +260,11 @@ def _consent_complete(
 
 
 def visible_team(
-    team: Sequence[tuple[TeamMember, User, Agency]], agencies: frozenset[uuid.UUID] | None
-) -> list[tuple[TeamMember, User, Agency]]:
+    team: Sequence[TeamEntry], agencies: frozenset[uuid.UUID] | None
+) -> list[TeamEntry]:
     """The members a reader may see: all (None), or those of the agencies the consent covers
     and of the owning unit: a partner does not learn which other agencies are involved."""
-    return [row for row in team if agencies is None or row[2].id in agencies]
+    return [member for member in team if agencies is None or member.agency_id in agencies]
 
 
 def change_state(

@@ -10,11 +10,13 @@ from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from common.db import execute_columns
+from consent.rules import SigningPolicy
 from domain.configuration.models import ConfigChange, ConsentPolicyRow
 
 # Built once: every case read asks for the policy in force (`signing_policy`).
 _POLICY_AT = (
-    select(ConsentPolicyRow)
+    select(col(ConsentPolicyRow.young_person_from_age), col(ConsentPolicyRow.adult_age))
     .where(
         col(ConsentPolicyRow.in_force_from) <= bindparam("at"),
         or_(
@@ -34,9 +36,10 @@ class ConfigurationRepository:
         statement = select(ConsentPolicyRow).where(col(ConsentPolicyRow.superseded_at).is_(None))
         return self._session.exec(statement).first()
 
-    def policy_at(self, at: datetime) -> ConsentPolicyRow | None:
-        """The row in force at `at`; None before the first change (the settings apply)."""
-        return self._session.exec(_POLICY_AT, params={"at": at}).first()
+    def policy_at(self, at: datetime) -> SigningPolicy | None:
+        """The ages in force at `at`; None before the first change (the settings apply)."""
+        row = execute_columns(self._session, _POLICY_AT, {"at": at}).first()
+        return None if row is None else SigningPolicy(*row)
 
     def supersede_policy(self, row: ConsentPolicyRow, at: datetime) -> bool:
         """Compare-and-set: mark `row` superseded unless someone else did first."""

@@ -40,10 +40,8 @@ SINCE_EVER = datetime(1970, 1, 1, tzinfo=UTC)
 def signing_policy(session: Session, *, at: datetime | None = None) -> SigningPolicy:
     """The policy in force at `at` (default now): the municipality's, or before it first set
     one, the process default from the settings."""
-    row = ConfigurationRepository(session).policy_at(at or utcnow())
-    if row is None:
-        return process_policy.signing_policy()
-    return SigningPolicy(young_person_from_age=row.young_person_from_age, adult_age=row.adult_age)
+    stored = ConfigurationRepository(session).policy_at(at or utcnow())
+    return process_policy.signing_policy() if stored is None else stored
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,11 @@ from sqlalchemy import Row, bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
+from common.db import execute_columns
 from consent.guard import unscoped
 from consent.models import BreakGlassGrant, ConsentRecord, ConsentWithdrawal, TeamMember
 from consent.rules import Category, ConsentFact, Decision, GuardianInfo, Signer, SignerKind
+from consent.scope import BreakGlass
 from domain.cases.models import Case
 from domain.people.models import Guardian, YoungPerson
 from domain.scoping import ScopedRepository
@@ -96,7 +98,9 @@ _FACTS = unscoped(
     SCOPE_FACTS,
 )
 _ACTIVE_BREAK_GLASS = unscoped(
-    select(BreakGlassGrant).where(
+    core_select(
+        col(BreakGlassGrant.case_id), col(BreakGlassGrant.id), col(BreakGlassGrant.expires_at)
+    ).where(
         col(BreakGlassGrant.user_id) == bindparam("user_id"),
         col(BreakGlassGrant.expires_at) > bindparam("now"),
     ),
@@ -165,13 +169,13 @@ class ScopeFacts:
 
     def facts_for_cases(self, case_ids: Sequence[uuid.UUID]) -> list[tuple[uuid.UUID, ConsentFact]]:
         """(case id, fact) for each consent record of the cases, the oldest recorded first."""
-        rows = self._session.execute(_FACTS, {"case_ids": list(case_ids)})
+        rows = execute_columns(self._session, _FACTS, {"case_ids": list(case_ids)})
         return [(row.case_id, _fact(row)) for row in rows]
 
-    def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> list[BreakGlassGrant]:
-        return list(
-            self._session.exec(_ACTIVE_BREAK_GLASS, params={"user_id": user_id, "now": now})
-        )
+    def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> dict[uuid.UUID, BreakGlass]:
+        """The user's unexpired emergency grants, by case."""
+        rows = execute_columns(self._session, _ACTIVE_BREAK_GLASS, {"user_id": user_id, "now": now})
+        return {case_id: BreakGlass(grant_id, expires_at) for case_id, grant_id, expires_at in rows}
 
 
 class ConsentRecords(ScopedRepository):

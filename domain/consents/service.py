@@ -33,8 +33,8 @@ from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.cases.repository import CaseRepository
 from domain.consents.repository import ConsentRecords, ConsentRepository
-from domain.people.models import Guardian
 from domain.people.repository import YoungPersonRepository
+from domain.people.rules import GuardianDetails
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class ConsentInput:
 @dataclass(frozen=True)
 class ConsentOverview:
     case: Case
-    guardians: Sequence[Guardian]
+    guardians: Sequence[GuardianDetails]
     records: Sequence[tuple[ConsentRecord, ConsentWithdrawal | None]]
     effective: EffectiveConsent
 

@@ -6,14 +6,22 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 
 from consent.guard import unscoped
 from domain.people.models import Guardian, YoungPerson
+from domain.people.rules import GuardianDetails
 from domain.scoping import ScopedRepository, prepared_by_person
 
 _GUARDIANS = prepared_by_person(
-    select(Guardian)
+    core_select(
+        col(Guardian.id),
+        col(Guardian.name),
+        col(Guardian.has_custody),
+        col(Guardian.phone),
+        col(Guardian.email),
+    )
     .where(col(Guardian.young_person_id) == bindparam("young_person_id"))
     .order_by(col(Guardian.created_at), col(Guardian.id)),
     Guardian.young_person_id,
@@ -25,9 +33,9 @@ class YoungPersonRepository(ScopedRepository):
         statement = self._people(select(YoungPerson).where(YoungPerson.id == young_person_id))
         return self._session.exec(statement).first()
 
-    def guardians_of(self, young_person: YoungPerson) -> Sequence[Guardian]:
-        guardians: Sequence[Guardian] = self._run(_GUARDIANS, young_person_id=young_person.id).all()
-        return guardians
+    def guardians_of(self, young_person: YoungPerson) -> list[GuardianDetails]:
+        rows = self._run_columns(_GUARDIANS, young_person_id=young_person.id)
+        return [GuardianDetails(*row) for row in rows]
 
     def index_taken(self, personnummer_index: str) -> bool:
         """Uniqueness check across the municipality; answers yes/no, never a row."""

@@ -9,7 +9,7 @@ from datetime import date
 
 from common.actor import Actor
 from consent.rules import Category
-from domain.people.models import Guardian, YoungPerson
+from domain.people.models import YoungPerson
 from domain.people.personnummer import age_on
 
 
@@ -70,7 +70,7 @@ class PersonDetails:
 
 def person_details(
     person: YoungPerson,
-    guardians: Sequence[Guardian],
+    guardians: Sequence[GuardianDetails],
     *,
     school_name: str | None,
     categories: frozenset[Category],
@@ -96,12 +96,5 @@ def person_details(
         home_area=person.home_area if social and sees_protected else None,
         school_name=school_name if school and sees_protected else None,
         address=person.address if in_full and sees_protected else None,
-        guardians=tuple(
-            GuardianDetails(
-                id=g.id, name=g.name, has_custody=g.has_custody, phone=g.phone, email=g.email
-            )
-            for g in guardians
-        )
-        if social
-        else None,
+        guardians=tuple(guardians) if social else None,
     )

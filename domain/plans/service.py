@@ -29,20 +29,17 @@ from common.clock import today as stockholm_today
 from common.clock import utcnow
 from common.errors import Conflict, FieldError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from common.roles import Permission
-from consent.models import TeamMember
 from consent.scope import CaseScope
 from domain.access import case_scope
-from domain.agencies.models import Agency
 from domain.agencies.repository import AgencyRepository
 from domain.cases.models import Case
-from domain.cases.repository import CaseRepository
+from domain.cases.repository import CaseRepository, TeamEntry
 from domain.cases.rules import CaseState
 from domain.meetings.repository import MeetingRepository
 from domain.plans import rules
 from domain.plans.models import PlanCommitment, PlanGoal
 from domain.plans.repository import CommitmentRow, PlanRepository
 from domain.plans.rules import CommitmentStatus, GoalStatus
-from domain.users.models import User
 from domain.users.repository import UserRepository
 
 MAX_PAGE_SIZE = 100
@@ -67,6 +64,12 @@ class CommitmentView:
 
 
 @dataclass(frozen=True)
+class AgencyChoice:
+    id: uuid.UUID
+    name: str
+
+
+@dataclass(frozen=True)
 class PlanView:
     """One reader's view of a case's plan. `agencies` and `members` are the choices for a new
     commitment, given only to a reader who may edit the plan."""
@@ -75,8 +78,8 @@ class PlanView:
     goals: Sequence[PlanGoal]
     commitments: Sequence[CommitmentView]
     editable: bool
-    agencies: Sequence[Agency]
-    members: Sequence[tuple[User, Agency]]
+    agencies: Sequence[AgencyChoice]
+    members: Sequence[TeamEntry]
     today: date
 
 
@@ -153,15 +156,14 @@ def read_plan(
     goals = plans.goals(case.id)
     commitments = [_view(actor, scope, row, on) for row in plans.commitments(case.id)]
     editable = _edits(actor, scope, case) and case.state != CaseState.CLOSED.value
-    agencies: list[Agency] = []
-    members: list[tuple[User, Agency]] = []
+    agencies: list[AgencyChoice] = []
+    members: list[TeamEntry] = []
     if editable:
-        team = CaseRepository(session, scope).team(case)
-        members = [(user, agency) for _member, user, agency in team]
+        members = CaseRepository(session, scope).team(case)
         owner = AgencyRepository(session).get(case.owner_agency_id)
-        by_id = {agency.id: agency for _user, agency in members}
+        by_id = {m.agency_id: AgencyChoice(m.agency_id, m.agency_name) for m in members}
         if owner is not None:
-            by_id.setdefault(owner.id, owner)
+            by_id.setdefault(owner.id, AgencyChoice(owner.id, owner.name))
         agencies = sorted(by_id.values(), key=lambda a: (a.id != case.owner_agency_id, a.name))
     audit.record(
         session,
@@ -288,10 +290,10 @@ class _Team:
 
 
 def _team(session: Session, scope: CaseScope, case: Case) -> _Team:
-    rows: Sequence[tuple[TeamMember, User, Agency]] = CaseRepository(session, scope).team(case)
+    members = CaseRepository(session, scope).team(case)
     return _Team(
-        agencies=frozenset(agency.id for _m, _u, agency in rows),
-        members={user.id: agency.id for _m, user, agency in rows},
+        agencies=frozenset(m.agency_id for m in members),
+        members={m.user_id: m.agency_id for m in members},
     )
 
 

@@ -3,35 +3,65 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import bindparam, delete, func, or_, update
+from sqlalchemy import Select, bindparam, delete, func, or_, update
+from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import QueryableAttribute, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from common.db import execute_columns
 from domain.agencies.models import Agency
 from domain.users.models import LoginAttempt, LoginLock, OidcLogin, User, UserSession
 
 LOGIN_LOCK_SLOTS = 4096
 
 
-# A user shown by name, or whose session is looked up: their credentials (the TOTP secret is
-# encrypted, so loading it costs a decryption per row) stay unloaded until asked for.
-USER_SUMMARY = tuple(
-    defer(cast("QueryableAttribute[Any]", column))
-    for column in (User.password_hash, User.totp_secret)
-)
+@dataclass(frozen=True)
+class SessionRow:
+    """A session as a request finds it by its token: its state, and who it belongs to (the
+    user's roles and agency, from which the request's Actor is made)."""
 
-# Built once: every authenticated request looks its session up.
-_SESSION_WITH_USER = (
-    select(UserSession, User, Agency)
+    id: uuid.UUID
+    kind: str
+    last_seen_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None
+    oidc_issuer_name: str | None
+    oidc_id_token: str | None = field(repr=False)
+    user_id: uuid.UUID
+    display_name: str
+    roles: list[str]
+    programmes: list[str]
+    is_active: bool
+    agency_id: uuid.UUID
+    agency_kind: str
+
+
+# Built once, and read as plain columns: every authenticated request looks its session up.
+_SESSION_WITH_USER: Select[*tuple[Any, ...]] = (
+    core_select(
+        col(UserSession.id),
+        col(UserSession.kind),
+        col(UserSession.last_seen_at),
+        col(UserSession.expires_at),
+        col(UserSession.ended_at),
+        col(UserSession.oidc_issuer_name),
+        col(UserSession.oidc_id_token),
+        col(User.id).label("user_id"),
+        col(User.display_name),
+        col(User.roles),
+        col(User.programmes),
+        col(User.is_active),
+        col(Agency.id).label("agency_id"),
+        col(Agency.kind).label("agency_kind"),
+    )
     .join(User, col(User.id) == col(UserSession.user_id))
     .join(Agency, col(Agency.id) == col(User.agency_id))
     .where(col(UserSession.token_hash) == bindparam("token_hash"))
-    .options(*USER_SUMMARY)
 )
 
 
@@ -202,26 +232,25 @@ class UserRepository:
             select(UserSession).where(UserSession.token_hash == token_hash)
         ).first()
 
-    def session_with_user(self, token_hash: str) -> tuple[UserSession, User, Agency] | None:
-        """A session, its user and the user's agency in one query: every request asks."""
-        row = self._session.exec(_SESSION_WITH_USER, params={"token_hash": token_hash}).first()
-        return None if row is None else (row[0], row[1], row[2])
+    def session_with_user(self, token_hash: str) -> SessionRow | None:
+        """A session with its user and the user's agency, in one query: every request asks."""
+        found = execute_columns(self._session, _SESSION_WITH_USER, {"token_hash": token_hash})
+        row = found.first()
+        return None if row is None else SessionRow(*row)
 
     def add_session(self, user_session: UserSession) -> None:
         self._session.add(user_session)
         self._session.flush()
 
-    def touch_session(self, user_session: UserSession, now: datetime) -> None:
+    def touch_session(self, session_id: uuid.UUID, now: datetime) -> None:
         self._session.execute(
-            update(UserSession)
-            .where(col(UserSession.id) == user_session.id)
-            .values(last_seen_at=now)
+            update(UserSession).where(col(UserSession.id) == session_id).values(last_seen_at=now)
         )
 
-    def end_session(self, user_session: UserSession, now: datetime) -> None:
+    def end_session(self, session_id: uuid.UUID, now: datetime) -> None:
         self._session.execute(
             update(UserSession)
-            .where(col(UserSession.id) == user_session.id, col(UserSession.ended_at).is_(None))
+            .where(col(UserSession.id) == session_id, col(UserSession.ended_at).is_(None))
             .values(ended_at=now, oidc_id_token=None)
         )
 
