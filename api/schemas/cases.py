@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field
 
 from api.schemas.people import PersonDetailsOut
 from domain.cases.models import Case
+from domain.cases.repository import CaseSummary
 from domain.cases.service import CasePage, CaseView
 
 
@@ -39,7 +40,7 @@ class CaseSummaryOut(BaseModel):
     version: int
 
     @classmethod
-    def of(cls, case: Case) -> CaseSummaryOut:
+    def of(cls, case: Case | CaseSummary) -> CaseSummaryOut:
         return cls(
             id=case.id,
             reference=case.reference,
@@ -67,11 +68,11 @@ class CaseListOut(BaseModel):
     def of(cls, page: CasePage) -> CaseListOut:
         items = [
             CaseListItemOut(
-                **CaseSummaryOut.of(item.case).model_dump(),
+                **CaseSummaryOut.of(item).model_dump(),
                 young_person=PersonRef(
-                    id=item.young_person.id,
-                    first_name=item.young_person.first_name,
-                    last_name=item.young_person.last_name,
+                    id=item.young_person_id,
+                    first_name=item.first_name,
+                    last_name=item.last_name,
                 ),
             )
             for item in page.items

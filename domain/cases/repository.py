@@ -15,6 +15,7 @@ from sqlalchemy.orm import QueryableAttribute, aliased, defer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
+from common.db import execute_columns
 from consent.guard import system, unscoped
 from consent.models import ConsentRecord, TeamMember
 from domain.agencies.models import Agency
@@ -82,6 +83,43 @@ _TEAM: Prepared[Select[*tuple[Any, ...]]] = prepared_by_case(
 
 
 @dataclass(frozen=True)
+class CaseSummary:
+    """A case as a list shows it: its header, and whom it is about by name (category
+    `basic`). The young person's other details are not read."""
+
+    id: uuid.UUID
+    reference: str
+    programme: str
+    state: str
+    state_reason: str
+    outcome: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    version: int
+    owner_agency_id: uuid.UUID
+    young_person_id: uuid.UUID
+    first_name: str
+    last_name: str
+
+
+_SUMMARY_COLUMNS: tuple[Any, ...] = (
+    col(Case.id),
+    col(Case.reference),
+    col(Case.programme),
+    col(Case.state),
+    col(Case.state_reason),
+    col(Case.outcome),
+    col(Case.opened_at),
+    col(Case.closed_at),
+    col(Case.version),
+    col(Case.owner_agency_id),
+    col(YoungPerson.id).label("young_person_id"),
+    col(YoungPerson.first_name),
+    col(YoungPerson.last_name),
+)
+
+
+@dataclass(frozen=True)
 class TeamEntry:
     """A current member of a case's team, by name and agency."""
 
@@ -132,10 +170,30 @@ class CaseRepository(ScopedRepository):
         row = self._run(_CASE_WITH_PERSON, case_id=case_id).first()
         return None if row is None else (row[0], row[1], row[2], row[3])
 
+    def summaries(
+        self, *, states: Sequence[str] | None, offset: int, limit: int
+    ) -> tuple[list[CaseSummary], int]:
+        """A page of visible cases as a list shows them, newest first, with the total count
+        for paging."""
+        where = [col(Case.state).in_(states)] if states else []
+        count = self._cases(core_select(func.count()).select_from(Case).where(*where))
+        total = execute_columns(self._session, count, {}).scalar_one()
+        statement = (
+            core_select(*_SUMMARY_COLUMNS)
+            .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
+            .where(*where)
+            .order_by(col(Case.opened_at).desc(), col(Case.reference).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        rows = execute_columns(self._session, self._cases(statement), {})
+        return [CaseSummary(*row) for row in rows], total
+
     def list_with_people(
         self, *, states: Sequence[str] | None, offset: int, limit: int
     ) -> tuple[list[tuple[Case, YoungPerson]], int]:
-        """A page of visible cases, newest first, with the total count for paging."""
+        """A page of visible cases with their young people, newest first, with the total
+        count for paging."""
         where = [col(Case.state).in_(states)] if states else []
         total = self._session.exec(
             self._cases(select(func.count()).select_from(Case).where(*where))

@@ -283,7 +283,7 @@ class TestScope:
         sig = make_case(session, make_actor(session), keys, programme="SIG")
         coordinator = make_actor(session, role=Role.COORDINATOR, programmes=("SIG",))
         listed = cases.list_cases(session, coordinator)
-        assert [item.case.id for item in listed.items] == [sig.id]
+        assert [item.id for item in listed.items] == [sig.id]
         assert cases.get_case(session, coordinator, case_id=sig.id).managed
         with pytest.raises(NotFound):
             cases.get_case(session, coordinator, case_id=sspf.id)
