@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Row, bindparam, func
 from sqlalchemy import select as core_select
@@ -108,6 +108,56 @@ _ACTIVE_BREAK_GLASS = unscoped(
 )
 
 
+_TEAM_CASE_IDS = unscoped(
+    core_select(col(TeamMember.case_id)).where(
+        col(TeamMember.user_id) == bindparam("user_id"), col(TeamMember.removed_at).is_(None)
+    ),
+    SCOPE_FACTS,
+)
+_CASE_STATES = unscoped(
+    core_select(
+        col(Case.id),
+        col(Case.young_person_id),
+        col(Case.state),
+        col(Case.state_reason),
+        col(Case.owner_agency_id),
+        col(YoungPerson.birth_date),
+    )
+    .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
+    .where(col(Case.id).in_(bindparam("case_ids", expanding=True))),
+    SCOPE_FACTS,
+)
+_GUARDIAN_CUSTODY = unscoped(
+    core_select(col(Guardian.id), col(Guardian.young_person_id), col(Guardian.has_custody)).where(
+        col(Guardian.young_person_id).in_(bindparam("person_ids", expanding=True))
+    ),
+    SCOPE_FACTS,
+)
+
+
+class SituatedCase(Protocol):
+    """What a situation needs of a case: a `Case`, or a row of its columns."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def young_person_id(self) -> uuid.UUID: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def state_reason(self) -> str: ...
+    @property
+    def owner_agency_id(self) -> uuid.UUID: ...
+
+
+class _CaseStateRow(NamedTuple):
+    id: uuid.UUID
+    young_person_id: uuid.UUID
+    state: str
+    state_reason: str
+    owner_agency_id: uuid.UUID
+
+
 class ScopeFacts:
     """The facts the scope is decided from. No person reads these rows as they are."""
 
@@ -115,30 +165,18 @@ class ScopeFacts:
         self._session = session
 
     def active_team_case_ids(self, user_id: uuid.UUID) -> list[uuid.UUID]:
-        statement = select(TeamMember.case_id).where(
-            TeamMember.user_id == user_id, col(TeamMember.removed_at).is_(None)
-        )
-        return list(self._session.exec(unscoped(statement, SCOPE_FACTS)).all())
+        rows = execute_columns(self._session, _TEAM_CASE_IDS, {"user_id": user_id})
+        return list(rows.scalars())
 
     def situations(self, case_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, CaseSituation]:
         if not case_ids:
             return {}
-        cases = self._session.exec(
-            unscoped(select(Case).where(col(Case.id).in_(case_ids)), SCOPE_FACTS)
-        ).all()
-        born: dict[uuid.UUID, date] = dict(
-            self._session.exec(
-                unscoped(
-                    select(YoungPerson.id, col(YoungPerson.birth_date)).where(
-                        col(YoungPerson.id).in_({case.young_person_id for case in cases})
-                    ),
-                    SCOPE_FACTS,
-                )
-            ).all()
-        )
-        return self.situations_of([(case, born[case.young_person_id]) for case in cases])
+        rows = execute_columns(self._session, _CASE_STATES, {"case_ids": list(case_ids)})
+        return self.situations_of([(_CaseStateRow(*row[:5]), row[5]) for row in rows])
 
-    def situations_of(self, cases: Sequence[tuple[Case, date]]) -> dict[uuid.UUID, CaseSituation]:
+    def situations_of(
+        self, cases: Sequence[tuple[SituatedCase, date]]
+    ) -> dict[uuid.UUID, CaseSituation]:
         """The situations of cases the caller has read already, each with its young person's
         birth date: only the guardians and the consent records are read here."""
         if not cases:
@@ -148,14 +186,9 @@ class ScopeFacts:
             case.id: CaseSituation(case.state, case.state_reason, case.owner_agency_id, born)
             for case, born in cases
         }
-        guardians = self._session.exec(
-            unscoped(
-                select(Guardian.id, Guardian.young_person_id, Guardian.has_custody).where(
-                    col(Guardian.young_person_id).in_(set(person_of.values()))
-                ),
-                SCOPE_FACTS,
-            )
-        ).all()
+        guardians = execute_columns(
+            self._session, _GUARDIAN_CUSTODY, {"person_ids": list(set(person_of.values()))}
+        )
         guardians_of: dict[uuid.UUID, list[GuardianInfo]] = {}
         for g_id, person_id, custody in guardians:
             guardians_of.setdefault(person_id, []).append(
