@@ -21,7 +21,7 @@ from consent.models import ConsentRecord, TeamMember
 from domain.agencies.models import Agency
 from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
 from domain.people.models import YoungPerson
-from domain.scoping import Prepared, ScopedRepository, prepared_by_case, prepared_cases
+from domain.scoping import Prepared, S, ScopedRepository, prepared_by_case, prepared_cases
 from domain.users.models import User
 
 
@@ -175,18 +175,8 @@ class CaseRepository(ScopedRepository):
     ) -> tuple[list[CaseSummary], int]:
         """A page of visible cases as a list shows them, newest first, with the total count
         for paging."""
-        where = [col(Case.state).in_(states)] if states else []
-        count = self._cases(core_select(func.count()).select_from(Case).where(*where))
-        total = execute_columns(self._session, count, {}).scalar_one()
-        statement = (
-            core_select(*_SUMMARY_COLUMNS)
-            .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
-            .where(*where)
-            .order_by(col(Case.opened_at).desc(), col(Case.reference).desc())
-            .offset(offset)
-            .limit(limit)
-        )
-        rows = execute_columns(self._session, self._cases(statement), {})
+        statement, total = self._page(core_select(*_SUMMARY_COLUMNS), states, offset, limit)
+        rows = execute_columns(self._session, statement, {})
         return [CaseSummary(*row) for row in rows], total
 
     def list_with_people(
@@ -194,22 +184,27 @@ class CaseRepository(ScopedRepository):
     ) -> tuple[list[tuple[Case, YoungPerson]], int]:
         """A page of visible cases with their young people, newest first, with the total
         count for paging."""
+        statement, total = self._page(
+            select(Case, YoungPerson).options(*_NAMES_ONLY), states, offset, limit
+        )
+        return [(case, person) for case, person in self._session.exec(statement).all()], total
+
+    def _page(
+        self, statement: S, states: Sequence[str] | None, offset: int, limit: int
+    ) -> tuple[S, int]:
+        """`statement` (of cases and their young people) as a page of the visible cases in
+        `states`, newest first; and how many there are in all."""
         where = [col(Case.state).in_(states)] if states else []
-        total = self._session.exec(
-            self._cases(select(func.count()).select_from(Case).where(*where))
-        ).one()
-        statement = (
-            select(Case, YoungPerson)
-            .join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
+        count = self._cases(core_select(func.count()).select_from(Case).where(*where))
+        total = execute_columns(self._session, count, {}).scalar_one()
+        page = (
+            statement.join(YoungPerson, col(YoungPerson.id) == col(Case.young_person_id))
             .where(*where)
             .order_by(col(Case.opened_at).desc(), col(Case.reference).desc())
             .offset(offset)
             .limit(limit)
-            .options(*_NAMES_ONLY)
         )
-        return [
-            (case, person) for case, person in self._session.exec(self._cases(statement)).all()
-        ], total
+        return self._cases(page), int(total)
 
     def of_member(
         self,
