@@ -228,10 +228,12 @@ class _Space:
         self.core = tuple(d for d in range(arity) if d not in self.free)
         # Per free dimension, each value's class (an index), and each class's values.
         self._class_of: dict[int, npt.NDArray[np.int64]] = {}
+        self._class_by_value: dict[int, dict[str, int]] = {}  # the same, looked up per value
         self._classes: dict[int, list[npt.NDArray[np.int64]]] = {}
         for f in self.free:
             labels = uses.classes(f, frozenset(self.free), values[f])
             self._class_of[f] = labels
+            self._class_by_value[f] = dict(zip(values[f], labels.tolist(), strict=True))
             self._classes[f] = [np.flatnonzero(labels == c) for c in range(int(labels.max()) + 1)]
         self._shape = tuple(
             [len(values[d]) for d in self.core] + [len(self._classes[f]) for f in self.free]
@@ -320,12 +322,7 @@ class _Space:
         found = self._core_parts.get(b)
         if found is not None:
             return found
-        classes = (
-            frozenset(
-                int(c) for c in np.unique(self._class_of[f][[self._index[f][v] for v in b[f]]])
-            )
-            for f in self.free
-        )
+        classes = (frozenset(self._class_by_value[f][v] for v in b[f]) for f in self.free)
         found = self._core_parts[b] = (*(b[d] for d in self.core), *classes)
         return found
 

@@ -126,8 +126,10 @@ class StatisticsFacts:
         """Per case and meeting kind, the meetings held in the period: (case key, kind,
         meetings held, guardians who came, meetings the young person came to). Held = not
         cancelled, and final minutes or attendance recorded (someone marked came or absent).
-        Each meeting's attendance is looked up through the attendee index, which costs
-        less than grouping every attendee row of the period first."""
+        Guardians are counted at emergency-stop meetings only, the one indicator that
+        reports them (0 for the other kinds). Each meeting's attendance is looked up
+        through the attendee index, which costs less than grouping every attendee row of
+        the period first."""
 
         def attendees(*conditions: ColumnElement[bool]) -> Exists:
             # A column, not `*`: SQLite then answers from the attendance index alone.
@@ -138,14 +140,18 @@ class StatisticsFacts:
             )
 
         came = col(MeetingAttendee.status) == "came"
-        guardians = (
-            select(func.count())
-            .where(
-                col(MeetingAttendee.meeting_id) == col(Meeting.id),
-                col(MeetingAttendee.kind) == "guardian",
-                came,
-            )
-            .scalar_subquery()
+        guardians = case(
+            (
+                col(Meeting.kind) == "emergency_stop",
+                select(func.count())
+                .where(
+                    col(MeetingAttendee.meeting_id) == col(Meeting.id),
+                    col(MeetingAttendee.kind) == "guardian",
+                    came,
+                )
+                .scalar_subquery(),
+            ),
+            else_=0,
         )
         young_person = case(
             (attendees(col(MeetingAttendee.kind) == "young_person", came), 1), else_=0

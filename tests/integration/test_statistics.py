@@ -4,6 +4,7 @@ school", and pseudonyms that do not link across agreements."""
 
 from __future__ import annotations
 
+import gc
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -353,3 +354,21 @@ def test_pseudonyms_link_within_an_agreement_only(city: City, keys: KeySet) -> N
     text = repr(result.tables) + repr(result.figures) + repr(result.notes)
     assert str(person.id) not in text
     assert scope_a.of(str(person.id)).hex() not in text
+
+
+def test_a_report_gives_the_cycle_collector_back_as_it_found_it(city: City, keys: KeySet) -> None:
+    """The report pauses the cyclic garbage collector while it counts; it must be running
+    again afterwards, also when the report fails, and stay off where it was off."""
+    city.case(city.person(), opened=at(5, 2), active=at(5, 10))
+    assert gc.isenabled()
+    run(city, request(city), keys)
+    assert gc.isenabled()
+    with pytest.raises(ValueError, match="unknown indicators"):
+        run(city, request(city, indicators=("no_such_indicator",)), keys)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        run(city, request(city), keys)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
