@@ -20,6 +20,7 @@ from consent.scope import CaseScope
 from domain.cases.models import Case
 from domain.people.models import Guardian
 from domain.scoping import (
+    _LISTED,
     ScopedRepository,
     prepared_by_case,
     prepared_by_person,
@@ -71,10 +72,11 @@ class _World:
 
 
 def _world(session: Session, keys: KeySet) -> _World:
-    """Two units, each with an SSPF and a SIG case, and a young person registered by the
-    second unit who has no case at all (visible to that unit only)."""
+    """Three units, each with an SSPF and a SIG case, and a young person registered by the
+    last unit who has no case at all (visible to that unit only). Six cases: more than a
+    prepared statement binds one by one (`domain.scoping._LISTED`)."""
     agencies, cases = [], []
-    for _ in range(2):
+    for _ in range(3):
         agency = make_agency(session)
         actor = make_actor(session, agency, Role.SOCIAL_WORKER)
         agencies.append(agency.id)
@@ -113,3 +115,15 @@ def test_the_empty_scope_sees_nothing_either_way(session: Session, keys: KeySet)
     _world(session, keys)
     both = _Both(session, cast(CaseScope, _Scope(frozenset(), frozenset(), frozenset())))
     assert both.as_parameters() == both.as_values() == (set(), set(), set())
+
+
+def test_a_scope_of_more_cases_than_listed_one_by_one_reads_alike(
+    session: Session, keys: KeySet
+) -> None:
+    world = _world(session, keys)
+    every_case = frozenset(c.id for c in world.cases)
+    assert len(every_case) > _LISTED  # bound as one list, not value by value
+    for extra in (every_case, frozenset(list(every_case)[:_LISTED])):
+        both = _Both(session, cast(CaseScope, _Scope(frozenset(), frozenset(), extra)))
+        assert both.as_parameters() == both.as_values()
+        assert both.as_values()[0] == extra
