@@ -14,10 +14,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Exists
+from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
 from consent.guard import system
@@ -45,6 +48,31 @@ CaseFact = tuple[Key, Key, str, str, str | None, datetime, datetime | None, date
 
 def _key(column: Any) -> ColumnElement[str]:
     return cast(column, String)
+
+
+class _Scanned(ColumnElement[Any]):
+    """A column SQLite must not search an index of: rendered `+column` there (SQLite's way of
+    saying so), the column itself elsewhere. These reads take nearly every row of a table,
+    and with planner statistics SQLite took the cases through an index on their unit and
+    opening date (then each row by its key) and the commitments agency by agency: 0.33 and
+    0.13 s against 0.22 and 0.07 s for a plain scan at 50,000 cases."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]  # noqa: RUF012
+
+    def __init__(self, column: Any) -> None:  # a model's column attribute
+        self.column: ColumnElement[Any] = column.expression
+        self.type = self.column.type
+
+
+@compiles(_Scanned)
+def _scanned(element: _Scanned, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Scanned, "sqlite")
+def _scanned_on_sqlite(element: _Scanned, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"+{compiler.process(element.column, **kw)}"
 
 
 class StatisticsFacts:
@@ -92,7 +120,7 @@ class StatisticsFacts:
             col(Case.opened_at),
             col(Case.closed_at),
             first_active,
-        ).where(col(Case.opened_at) < until)
+        ).where(_Scanned(Case.opened_at) < until)
         return self._stream(statement, "case lifecycle dates")
 
     def consents(
@@ -226,7 +254,7 @@ class StatisticsFacts:
                 case((done, literal(True)), else_=literal(False)),
                 case((overdue, literal(True)), else_=literal(False)),
             )
-            .join(Agency, col(Agency.id) == col(PlanCommitment.agency_id))
+            .join(Agency, col(Agency.id) == _Scanned(PlanCommitment.agency_id))
             .where(or_(done, overdue))
         )
         return self._stream(statement, "commitments done or overdue")
