@@ -186,7 +186,9 @@ class PseudonymScope:
     key: bytes = field(repr=False)
 
     def of(self, identifier: str) -> bytes:
-        return hmac.new(self.key, identifier.encode("utf-8"), hashlib.sha256).digest()[:16]
+        # `hmac.digest` is OpenSSL's one-shot HMAC: the same bytes as `hmac.new(...)`, 1.7 against
+        # 2.6 µs a call (a city's report takes tens of thousands of pseudonyms).
+        return hmac.digest(self.key, identifier.encode("utf-8"), "sha256")[:16]
 
 
 def encode_key(key: bytes) -> str:

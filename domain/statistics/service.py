@@ -52,7 +52,7 @@ import statistics
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
@@ -311,7 +311,8 @@ def _compute(
     }
     cover = _Coverage(request.coverage, grid, people)
     scope = pseudonyms.scoped("young_people", str(request.agreement_id))
-    counts: dict[str, dict[tuple[str, Dims], int]] = defaultdict(lambda: defaultdict(int))
+    places = _Places()
+    counts: dict[str, dict[tuple[str, int], int]] = defaultdict(lambda: defaultdict(int))
     samples: dict[str, list[int]] = defaultdict(list)
 
     cases = [
@@ -319,28 +320,32 @@ def _compute(
         for cid, pid, programme, _state, outcome, opened, closed, active in facts.cases(end_at)
     ]
     by_id = {c.id: c for c in cases}
-    placed: dict[Key, Dims] = {}
+    placed: dict[str, dict[Key, int]] = defaultdict(dict)  # programme -> young person -> place
 
-    def case_dims(case: _Case) -> Dims:
-        dims = placed.get(case.id)
-        if dims is None:
-            dims = placed[case.id] = grid.dims(case.programme, people.get(case.person))
-        return dims
+    def place(programme: str, person: Key) -> int:
+        known = placed[programme].get(person)
+        if known is None:
+            dims = grid.dims(programme, people.get(person))
+            known = placed[programme][person] = places.of(dims)
+        return known
+
+    def case_place(case: _Case) -> int:
+        return place(case.programme, case.person)
 
     # Cases: counted for the whole agreement (not the coverage), so activities link.
     for c in cases:
         if start_at <= c.opened_at < end_at:
-            counts["cases_opened"][(c.programme, case_dims(c))] += 1
+            counts["cases_opened"][(c.programme, case_place(c))] += 1
         if _active_within(c, start_at, end_at):
-            counts["cases_active"][(c.programme, case_dims(c))] += 1
+            counts["cases_active"][(c.programme, case_place(c))] += 1
         if c.closed_at is not None and start_at <= c.closed_at < end_at:
-            counts["cases_closed"][(c.outcome or "other", case_dims(c))] += 1
+            counts["cases_closed"][(c.outcome or "other", case_place(c))] += 1
             if cover.covers(c.programme, c.person):
                 samples["case_duration"].append(days_between(c.opened_at, c.closed_at))
 
     # People: distinct young people of the coverage, through pseudonyms.
     covered = [c for c in cases if cover.covers(c.programme, c.person)]
-    _people_flow(covered, scope, grid, people, counts, start_at, end_at, _utc(first_start))
+    _people_flow(covered, scope, place, counts, start_at, end_at, _utc(first_start))
 
     for case_id, signer, decision, signed, withdrawn in facts.consents(
         period.start, period.end, start_at, end_at
@@ -350,9 +355,9 @@ def _compute(
             continue
         signer_row = "young_person" if signer == "young_person" else "guardian"
         if signed and decision in ("given", "refused"):
-            counts["consents"][(f"{decision}_{signer_row}", case_dims(found))] += 1
+            counts["consents"][(f"{decision}_{signer_row}", case_place(found))] += 1
         if withdrawn:
-            counts["consents"][(f"withdrawn_{signer_row}", case_dims(found))] += 1
+            counts["consents"][(f"withdrawn_{signer_row}", case_place(found))] += 1
 
     attended: dict[Key, _Case] = {}
     meeting_rows = frozenset(code for code, _ in INDICATORS["meetings"].rows)
@@ -360,7 +365,7 @@ def _compute(
         found = by_id.get(case_id)
         if found is None:
             continue
-        dims = case_dims(found)
+        dims = case_place(found)
         if kind in meeting_rows:
             counts["meetings"][(kind, dims)] += int(held)
         if kind == "emergency_stop":
@@ -372,7 +377,7 @@ def _compute(
                 attended[found.person] = found
     for person, c in attended.items():
         del person
-        counts[_namespaced("young_people_attending", request)][("attended", case_dims(c))] += 1
+        counts[_namespaced("young_people_attending", request)][("attended", case_place(c))] += 1
 
     movement: dict[Key, tuple[_Case, str]] = {}
     for case_id, first, latest in facts.assessments(period.end):
@@ -386,13 +391,13 @@ def _compute(
         if known_move is None or known_move[0].opened_at < found.opened_at:
             movement[found.person] = (found, row)
     for c, row in movement.values():
-        counts[_namespaced("cylinder_movement", request)][(row, case_dims(c))] += 1
+        counts[_namespaced("cylinder_movement", request)][(row, case_place(c))] += 1
 
     for case_id, agency_kind, done, overdue in facts.commitments(start_at, end_at, period.end):
         found = by_id.get(case_id)
         if found is None:
             continue
-        dims = case_dims(found)
+        dims = case_place(found)
         if done:
             counts["commitments_done"][(agency_kind, dims)] += 1
         if overdue:
@@ -426,11 +431,12 @@ def _compute(
         if waiting_since < end_at and (left_at is None or left_at >= end_at):
             registered = people.get(person_id) if person_id else None
             age = None if registered else _unregistered_age(birth_year, personnummer, last_day)
-            counts["waiting_list"][("waiting", grid.dims(programme, registered, age))] += 1
+            waiting = places.of(grid.dims(programme, registered, age))
+            counts["waiting_list"][("waiting", waiting)] += 1
         if left_at is not None and start_at <= left_at < end_at and in_cover:
             samples["days_waited"].append(days_between(waiting_since, left_at))
 
-    return _release(request, wanted, grid, cover, counts, samples)
+    return _release(request, wanted, grid, cover, places, counts, samples)
 
 
 def _within(moment: datetime | None, start_at: datetime, end_at: datetime) -> bool:
@@ -471,9 +477,8 @@ def _namespaced(indicator: str, request: StatisticsRequest) -> str:
 def _people_flow(
     covered: Sequence[_Case],
     scope: PseudonymScope,
-    grid: _Grid,
-    people: Mapping[Key, _Person],
-    counts: dict[str, dict[tuple[str, Dims], int]],
+    place: Callable[[str, Key], int],
+    counts: dict[str, dict[tuple[str, int], int]],
     start_at: datetime,
     end_at: datetime,
     agreement_start_at: datetime,
@@ -500,10 +505,10 @@ def _people_flow(
             still_open.add(pseudonym)
     flow = counts["__flow__"]
     for pseudonym, c in placed.items():
-        dims = grid.dims(c.programme, people.get(c.person))
+        where = place(c.programme, c.person)
         if pseudonym not in earlier:
-            flow[("inflow", dims)] += 1
-        flow[("still_active" if pseudonym in still_open else "outflow", dims)] += 1
+            flow[("inflow", where)] += 1
+        flow[("still_active" if pseudonym in still_open else "outflow", where)] += 1
 
 
 def _cells(
@@ -511,7 +516,7 @@ def _cells(
     namespace: str,
     period_code: str,
     row_codes: Sequence[str],
-    values: Mapping[tuple[str, Dims], int],
+    micro: _Microcells,
     grid: _Grid,
     cover: _Coverage,
 ) -> list[Cell]:
@@ -519,15 +524,7 @@ def _cells(
     one per breakdown, each with row, column and grand totals; every cell a box over the
     microcells (namespace, period, row, programme, area, school, gender, age band)."""
     dimensions = tuple(frozenset(cover.values[b]) for b in _AXIS)
-    covered: dict[Dims, bool] = {}  # a place is shared by the microcells of every row
-
-    def is_covered(d: Dims) -> bool:
-        known = covered.get(d)
-        if known is None:
-            known = covered[d] = all(v in allowed for v, allowed in zip(d, dimensions, strict=True))
-        return known
-
-    inside = [(row, d, n) for (row, d), n in values.items() if row in row_codes and is_covered(d)]
+    inside = micro.chosen((frozenset(row_codes), *dimensions))
 
     def cell_box(rows: Iterable[str], axis: int | None = None, value: str = "") -> Box:
         dims = list(dimensions)
@@ -535,17 +532,13 @@ def _cells(
             dims[axis] = frozenset({value})
         return (frozenset({namespace}), frozenset({period_code}), frozenset(rows), *dims)
 
-    row_values: dict[str, int] = defaultdict(int)
-    for row, _, n in inside:
-        row_values[row] += n
+    row_values = micro.by_row(inside)
     cells: list[Cell] = []
     for breakdown in (None, *grid.breakdowns):
         tag = breakdown.value if breakdown else NO_BREAKDOWN
         if breakdown is not None:
             axis = _AXIS[breakdown]
-            counted: dict[tuple[str, str], int] = defaultdict(int)
-            for row, d, n in inside:
-                counted[(row, d[axis])] += n
+            counted = micro.by_row_and(inside, 1 + axis)
             columns = cover.values[breakdown]
             for row in row_codes:
                 for column in columns:
@@ -553,7 +546,7 @@ def _cells(
                         Cell(
                             (code, tag, row, column),
                             cell_box({row}, axis, column),
-                            counted[(row, column)],
+                            counted.get((row, column), 0),
                         )
                     )
             for column in columns:
@@ -561,11 +554,11 @@ def _cells(
                     Cell(
                         (code, tag, TOTAL, column),
                         cell_box(row_codes, axis, column),
-                        sum(counted[(row, column)] for row in row_codes),
+                        sum(counted.get((row, column), 0) for row in row_codes),
                     )
                 )
         for row in row_codes:
-            cells.append(Cell((code, tag, row, TOTAL), cell_box({row}), row_values[row]))
+            cells.append(Cell((code, tag, row, TOTAL), cell_box({row}), row_values.get(row, 0)))
         cells.append(Cell((code, tag, TOTAL, TOTAL), cell_box(row_codes), sum(row_values.values())))
     return cells
 
@@ -575,7 +568,8 @@ def _release(
     wanted: Sequence[str],
     grid: _Grid,
     cover: _Coverage,
-    counts: dict[str, dict[tuple[str, Dims], int]],
+    places: _Places,
+    counts: dict[str, dict[tuple[str, int], int]],
     samples: Mapping[str, list[int]],
 ) -> StatisticsResult:
     k = request.k
@@ -594,7 +588,6 @@ def _release(
         if info.is_figure:
             continue
         namespace = _namespaced(code, request) if code in PEOPLE_INDICATORS else code
-        values = counts.get(namespace, {})
         row_codes = tuple(row for row, _ in info.rows)
 
         structural: list[Box] = []
@@ -603,12 +596,13 @@ def _release(
             for row in row_codes:
                 others = frozenset(PROGRAMMES) - {row}
                 structural.append(box(namespace, period.code, row, others, *everything[1:]))
-        cells = _cells(code, namespace, period.code, row_codes, values, grid, cover)
+        micro = _Microcells(counts.get(namespace, {}), places)
+        cells = _cells(code, namespace, period.code, row_codes, micro, grid, cover)
         for breakdown in (None, *grid.breakdowns):
             columns = (*cover.values[breakdown], TOTAL) if breakdown else (TOTAL,)
             labels = tuple(info.row_label(r) for r in row_codes)
             layouts.append((info, breakdown, labels, columns))
-        earlier, forced = _earlier_for(request, namespace, cells, values, k)
+        earlier, forced = _earlier_for(request, namespace, cells, micro, k)
         protected = protect(
             cells,
             k=k,
@@ -710,7 +704,7 @@ def _earlier_for(
     request: StatisticsRequest,
     namespace: str,
     cells: Sequence[Cell],
-    values: Mapping[tuple[str, Dims], int],
+    micro: _Microcells,
     k: int,
 ) -> tuple[list[Release], frozenset[tuple[str, ...]]]:
     """The earlier releases' cells of this indicator and period, to audit against; and the
@@ -720,15 +714,15 @@ def _earlier_for(
     forced: set[tuple[str, ...]] = set()
     by_parts = {cell.parts: cell for cell in cells}
 
-    now = _BoxSums(values)
-
     for release in request.earlier:
         origin = (frozenset({namespace}), frozenset({code}))
         mine = [c for c in release.cells if c.parts[:2] == origin]
         if not mine:
             continue
         # Only the shown values are known: the ledger keeps no suppressed value (it gives 0).
-        consistent = all(now(c.parts) == c.value for c in mine if c.key not in release.suppressed)
+        consistent = all(
+            micro.total(c.parts[2:]) == c.value for c in mine if c.key not in release.suppressed
+        )
         if consistent:
             linked.append(Release(cells=tuple(mine), suppressed=release.suppressed))
             continue
@@ -741,26 +735,88 @@ def _earlier_for(
     return linked, frozenset(forced)
 
 
-class _BoxSums:
-    """Today's count of any box of this indicator and period: the counts, and for each
-    dimension and value which counts have it, so that a box's sum is a few array operations
-    rather than a pass over every count."""
+class _Places:
+    """The places facts are counted at, (programme, area, school, gender, age band), each
+    numbered once: a count's key is then a row and a number, cheap to make and to hash, and
+    the microcells read each place's dimensions once rather than once per count."""
 
-    def __init__(self, values: Mapping[tuple[str, Dims], int]) -> None:
-        entries = [(row, *dims) for row, dims in values]
-        self._counts = np.asarray(list(values.values()), dtype=np.int64)
-        self._having: list[dict[str, npt.NDArray[np.bool_]]] = []
-        for d in range(1 + len(Breakdown)):
-            column = np.asarray([entry[d] for entry in entries], dtype=object)
-            self._having.append({v: column == v for v in set(column.tolist())})
+    def __init__(self) -> None:
+        self.dims: list[Dims] = []
+        self._numbers: dict[Dims, int] = {}
+        self._columns: tuple[list[dict[str, int]], list[npt.NDArray[np.intp]]] | None = None
 
-    def __call__(self, parts: Box) -> int:
-        chosen = np.ones(len(self._counts), dtype=bool)
-        for having, values in zip(self._having, parts[2:], strict=True):
-            if having.keys() <= values:
+    def of(self, dims: Dims) -> int:
+        number = self._numbers.get(dims)
+        if number is None:
+            number = self._numbers[dims] = len(self.dims)
+            self.dims.append(dims)
+            self._columns = None
+        return number
+
+    def columns(self) -> tuple[list[dict[str, int]], list[npt.NDArray[np.intp]]]:
+        """Per dimension: its values' codes, and each place's code."""
+        if self._columns is None:
+            names: list[dict[str, int]] = [{} for _ in _AXIS]
+            codes = (
+                [
+                    np.asarray([named.setdefault(v, len(named)) for v in column], dtype=np.intp)
+                    for named, column in zip(names, zip(*self.dims, strict=True), strict=True)
+                ]
+                if self.dims
+                else [np.empty(0, dtype=np.intp) for _ in _AXIS]
+            )
+            self._columns = names, codes
+        return self._columns
+
+
+class _Microcells:
+    """An indicator's microcell counts as arrays: for the row and each breakdown dimension, a
+    code per microcell into that dimension's values. Any box's sum, and the sums by row and
+    by one dimension that make a table, are then a few array operations rather than a pass
+    over every count in Python (a city has tens of thousands of microcells an indicator)."""
+
+    def __init__(self, values: Mapping[tuple[str, int], int], places: _Places) -> None:
+        self.counts = np.fromiter(values.values(), dtype=np.int64, count=len(values))
+        rows: dict[str, int] = {}
+        row_codes = [rows.setdefault(row, len(rows)) for row, _ in values]
+        numbers = np.fromiter((number for _, number in values), dtype=np.intp, count=len(values))
+        names, codes = places.columns()
+        self._names = [rows, *names]  # per dimension: value -> code
+        self._codes = [np.asarray(row_codes, dtype=np.intp), *(c[numbers] for c in codes)]
+
+    def chosen(self, parts: Sequence[frozenset[str]]) -> npt.NDArray[np.bool_]:
+        """Which microcells a box over (row, programme, area, school, gender, age band) holds."""
+        chosen = np.ones(len(self.counts), dtype=bool)
+        for names, codes, values in zip(self._names, self._codes, parts, strict=True):
+            if names.keys() <= values:
                 continue
-            within = np.zeros(len(self._counts), dtype=bool)
-            for v in values & having.keys():
-                within |= having[v]
-            chosen &= within
-        return int(self._counts[chosen].sum())
+            allowed = np.zeros(len(names), dtype=bool)
+            allowed[[names[v] for v in values & names.keys()]] = True
+            chosen &= allowed[codes]
+        return chosen
+
+    def total(self, parts: Sequence[frozenset[str]]) -> int:
+        return int(self.counts[self.chosen(parts)].sum())
+
+    def by_row(self, chosen: npt.NDArray[np.bool_]) -> dict[str, int]:
+        sums = self._sums(chosen, self._codes[0], len(self._names[0]))
+        return {row: int(sums[code]) for row, code in self._names[0].items()}
+
+    def by_row_and(
+        self, chosen: npt.NDArray[np.bool_], dimension: int
+    ) -> dict[tuple[str, str], int]:
+        width = len(self._names[dimension])
+        combined = self._codes[0] * width + self._codes[dimension]
+        sums = self._sums(chosen, combined, len(self._names[0]) * width)
+        return {
+            (row, value): int(sums[r * width + c])
+            for row, r in self._names[0].items()
+            for value, c in self._names[dimension].items()
+        }
+
+    def _sums(
+        self, chosen: npt.NDArray[np.bool_], codes: npt.NDArray[np.intp], length: int
+    ) -> npt.NDArray[np.int64]:
+        # `bincount` adds in float64: exact for any count a municipality has (below 2**53).
+        weights = np.where(chosen, self.counts, 0)
+        return np.bincount(codes, weights=weights, minlength=length).astype(np.int64)

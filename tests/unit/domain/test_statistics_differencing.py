@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from domain.statistics.disclosure import Box, Cell, Release, ReleaseRefused, box, protect
 from domain.statistics.periods import parse
-from domain.statistics.service import _earlier_for
+from domain.statistics.service import _earlier_for, _Microcells, _Places
 from domain.statistics.spec import TOTAL, Coverage, Grid, StatisticsRequest
 from tests.unit.domain.test_disclosure import attack
 
@@ -47,6 +47,11 @@ def cells_of(values: dict[tuple[str, Dims], int]) -> list[Cell]:
     return cells
 
 
+def _microcells(values: dict[tuple[str, Dims], int]) -> _Microcells:
+    places = _Places()
+    return _Microcells({(row, places.of(d)): n for (row, d), n in values.items()}, places)
+
+
 counts = st.lists(st.integers(0, 12), min_size=6, max_size=6)
 changes = st.lists(st.integers(0, 2), min_size=6, max_size=6)
 
@@ -68,7 +73,7 @@ def test_a_correction_gives_nobody_away(first: list[int], added: list[int]) -> N
         earlier=(old,),
     )
     new_cells = cells_of(after)
-    linked, forced = _earlier_for(request, "consents", new_cells, after, K)
+    linked, forced = _earlier_for(request, "consents", new_cells, _microcells(after), K)
     try:
         new = protect(new_cells, k=K, earlier=linked, forced=forced).release
     except ReleaseRefused:
@@ -107,6 +112,6 @@ def test_a_release_from_the_ledger_is_audited_against_though_its_suppressed_valu
         k=K,
         earlier=(from_ledger,),
     )
-    linked, forced = _earlier_for(request, "consents", cells_of(values), values, K)
+    linked, forced = _earlier_for(request, "consents", cells_of(values), _microcells(values), K)
     assert [release.cells for release in linked] == [from_ledger.cells]
     assert not forced
