@@ -58,6 +58,12 @@ class Case(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # When the case first became active (the time of its first change to active, kept as it
+    # was when the case pauses and resumes). The history holds it too; the follow-up report
+    # reads it here for every case of a city rather than searching the history once a case.
+    activated_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False)
     )

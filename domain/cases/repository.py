@@ -301,6 +301,7 @@ class CaseRepository(ScopedRepository):
         reason: str,
         outcome: str | None,
         closed_at: datetime | None,
+        activated_at: datetime | None,
         now: datetime,
         change: CaseStateChange,
     ) -> bool:
@@ -316,6 +317,7 @@ class CaseRepository(ScopedRepository):
                 state_reason=reason,
                 outcome=outcome,
                 closed_at=closed_at,
+                activated_at=activated_at,
                 updated_at=now,
                 version=expected_version + 1,
             )
@@ -332,6 +334,7 @@ class CaseRepository(ScopedRepository):
             ("state_reason", reason),
             ("outcome", outcome),
             ("closed_at", closed_at),
+            ("activated_at", activated_at),
             ("updated_at", now),
             ("version", expected_version + 1),
         ):

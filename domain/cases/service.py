@@ -375,6 +375,7 @@ def _move(
         reason=reason.value,
         outcome=outcome.value if outcome else None,
         closed_at=now if target is CaseState.CLOSED else None,
+        activated_at=case.activated_at or (now if target is CaseState.ACTIVE else None),
         now=now,
         change=change,
     )

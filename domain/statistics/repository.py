@@ -27,7 +27,7 @@ from consent.guard import system
 from consent.models import ConsentRecord, ConsentWithdrawal
 from domain.agencies.models import Agency
 from domain.assessments.models import Assessment
-from domain.cases.models import Case, CaseStateChange
+from domain.cases.models import Case
 from domain.meetings.models import Meeting, MeetingAttendee
 from domain.people.models import YoungPerson
 from domain.plans.models import PlanCommitment
@@ -103,14 +103,6 @@ class StatisticsFacts:
 
     def cases(self, until: datetime) -> Iterator[CaseFact]:
         """Cases opened before `until`, with when each first became active (if it did)."""
-        first_active = (
-            select(func.min(CaseStateChange.changed_at))
-            .where(
-                col(CaseStateChange.case_id) == col(Case.id),
-                col(CaseStateChange.to_state) == "active",
-            )
-            .scalar_subquery()
-        )
         statement = select(
             _key(Case.id),
             _key(Case.young_person_id),
@@ -119,7 +111,7 @@ class StatisticsFacts:
             col(Case.outcome),
             col(Case.opened_at),
             col(Case.closed_at),
-            first_active,
+            col(Case.activated_at),
         ).where(_Scanned(Case.opened_at) < until)
         return self._stream(statement, "case lifecycle dates")
 

@@ -24,6 +24,7 @@ from common.keys import KeySet
 from common.roles import AgencyKind, Role
 from consent.guard import unscoped
 from domain.cases import service as cases
+from domain.cases.models import Case
 from domain.cases.rules import CaseState
 from tests.builders import give_consent, make_actor, make_agency, make_case, make_young_person
 
@@ -161,6 +162,29 @@ class TestChangeState:
             ("closed", "manual"),
         ]
         assert {change.changed_by for change in history} == {actor.user_id}
+        first_active = next(change.changed_at for change in history if change.to_state == "active")
+        assert case.activated_at == first_active  # kept through the pause and the resumption
+
+    def test_the_first_activation_is_stored_on_the_case(
+        self, session: Session, keys: KeySet
+    ) -> None:
+        actor = make_actor(session)
+        case = make_case(session, actor, keys)
+        case = cases.change_state(
+            session, actor, case_id=case.id, target="consent_pending", expected_version=1
+        )
+        assert case.activated_at is None
+        set_clock(lambda: datetime(2026, 3, 2, 9, tzinfo=UTC))
+        try:
+            give_consent(session, actor, case)
+        finally:
+            reset_clock()
+        session.expire_all()
+
+        stored = session.exec(
+            unscoped(select(Case).where(Case.id == case.id), "test: the stored row")
+        ).one()
+        assert stored.activated_at == datetime(2026, 3, 2, 9, tzinfo=UTC)
 
     def test_nobody_makes_a_case_active_without_complete_consent(
         self, session: Session, keys: KeySet

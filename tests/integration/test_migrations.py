@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import partial
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
+from sqlmodel import select
 
+from common.clock import reset_clock, set_clock
+from common.db import make_engine, new_session
+from common.keys import KeySet
+from consent.guard import unscoped
 from deploy import migrate
+from domain.cases import service as cases
+from domain.cases.models import Case
 from domain.schema import metadata
+from tests.builders import give_consent, make_actor, make_case
 
 
 def _tables(url: str) -> set[str]:
@@ -47,3 +58,46 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_cases_get_their_first_activation_from_their_history(
+    database_url: str, keys: KeySet
+) -> None:
+    """Revision 0026 fills `case_file.activated_at` of the cases it finds: the time of each
+    one's first change to active, whatever came after; none for a case never active."""
+    engine = make_engine(database_url)
+    try:
+        with new_session(engine) as session:
+            actor = make_actor(session)
+            never = make_case(session, actor, keys, programme="SIG")
+            case = make_case(session, actor, keys)
+            case = cases.change_state(
+                session, actor, case_id=case.id, target="consent_pending", expected_version=1
+            )
+            for day, step in ((2, "consent"), (3, "paused"), (4, "active")):
+                set_clock(partial(datetime, 2026, 3, day, 9, tzinfo=UTC))
+                if step == "consent":
+                    case = give_consent(session, actor, case)
+                else:
+                    case = cases.change_state(
+                        session, actor, case_id=case.id, target=step, expected_version=case.version
+                    )
+            reset_clock()
+            session.commit()
+    finally:
+        reset_clock()
+        engine.dispose()
+
+    migrate.downgrade(database_url, "0025")
+    migrate.upgrade(database_url)
+
+    engine = make_engine(database_url)
+    try:
+        with new_session(engine) as session:
+            stored = {
+                c.id: c.activated_at
+                for c in session.exec(unscoped(select(Case), "test: the migrated rows")).all()
+            }
+    finally:
+        engine.dispose()
+    assert stored == {never.id: None, case.id: datetime(2026, 3, 2, 9, tzinfo=UTC)}

@@ -95,6 +95,7 @@ class City:
             owner_user_id=self.user,
             opened_at=opened,
             closed_at=closed,
+            activated_at=active,
         )
         self.session.add(case)
         self.session.flush()

@@ -329,6 +329,7 @@ def build(url: str, cases: int, seed: int = 1414) -> dict[str, Any]:
                     "owner_user_id": user,
                     "opened_at": opened,
                     "closed_at": closed,
+                    "activated_at": active,  # its change to active below, if it was made
                     "updated_at": opened,
                     "version": 1,
                 },
