@@ -86,6 +86,12 @@ class FieldKeyRing:
 
     def decrypt(self, stored: str, *, context: str, row_id: uuid.UUID) -> str:
         """Open a value read from column `context` of row `row_id`; anything else is refused."""
+        return self.decrypt_for_row(stored, context=context, row_key=row_id.bytes)
+
+    def decrypt_for_row(self, stored: str, *, context: str, row_key: bytes) -> str:
+        """`decrypt` for a row id given as its 16 bytes: a read of many rows has the ids as
+        text and gets their bytes without building a UUID for each (0.1 against 1.7 µs)."""
+        row_id = _RowId(row_key)  # for the messages only
         if stored.startswith(PLAINTEXT_MARK):
             raise KeyMaterialError(
                 f"{context} of row {row_id} is still in clear: run `samsyn keys reencrypt`"
@@ -102,7 +108,7 @@ class FieldKeyRing:
         if cipher is None:
             raise KeyMaterialError(f"field key {key_id!r} is not in the key ring")
         if fmt == _FORMAT:
-            aad = associated_data(key_id, context=context, row_id=row_id)
+            aad = _associated_head(key_id, context) + _ROW_ID_LENGTH + row_key
         else:
             aad = context.encode("utf-8")
         try:
@@ -137,6 +143,16 @@ def associated_data(key_id: str, *, context: str, row_id: uuid.UUID) -> bytes:
 
 
 _ROW_ID_LENGTH = struct.pack(">I", 16)
+
+
+class _RowId:
+    """A row id's bytes, shown as the UUID they are in a message (built only if one is)."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __str__(self) -> str:
+        return str(uuid.UUID(bytes=self._key))
 
 
 @functools.lru_cache(maxsize=256)  # a key id of the ring and a column: few pairs

@@ -164,13 +164,23 @@ class EncryptedString(TypeDecorator[str]):
         if value is None:
             return None
         stored, separator, row = value.rpartition(_ROW_ID_SEPARATOR)
-        try:
-            row_id = uuid.UUID(row)
-        except ValueError:
-            separator = ""
-        if not separator:
+        row_key = _row_key(row) if separator else None
+        if row_key is None:
             raise KeyMaterialError(f"{self.context} was read without its row id")
-        return field_keyring().decrypt(stored, context=self.context, row_id=row_id)
+        return field_keyring().decrypt_for_row(stored, context=self.context, row_key=row_key)
+
+
+def _row_key(text: str) -> bytes | None:
+    """The 16 bytes of a row id as the database spells it in text (32 hex digits on SQLite,
+    the dashed form on PostgreSQL), or None for anything else."""
+    digits = text.replace("-", "")
+    if len(digits) != 32:
+        return None
+    try:
+        key = bytes.fromhex(digits)
+    except ValueError:
+        return None
+    return key if len(key) == 16 else None  # `fromhex` skips spaces: 32 digits or nothing
 
 
 _encrypted_by_mapper: dict[Mapper[Any], tuple[tuple[str, str], ...]] = {}
