@@ -107,10 +107,7 @@ class FieldKeyRing:
         cipher = self._ciphers.get(key_id)
         if cipher is None:
             raise KeyMaterialError(f"field key {key_id!r} is not in the key ring")
-        if fmt == _FORMAT:
-            aad = _associated_head(key_id, context) + _ROW_ID_LENGTH + row_key
-        else:
-            aad = context.encode("utf-8")
+        aad = _associated(key_id, context, row_key) if fmt == _FORMAT else context.encode("utf-8")
         try:
             raw = _b64d(body)
         except ValueError:
@@ -139,7 +136,11 @@ class FieldKeyRing:
 
 def associated_data(key_id: str, *, context: str, row_id: uuid.UUID) -> bytes:
     """format ‖ key id ‖ table.column ‖ row id, each behind its 4-byte length: unambiguous."""
-    return _associated_head(key_id, context) + _ROW_ID_LENGTH + row_id.bytes
+    return _associated(key_id, context, row_id.bytes)
+
+
+def _associated(key_id: str, context: str, row_key: bytes) -> bytes:
+    return _associated_head(key_id, context) + _ROW_ID_LENGTH + row_key
 
 
 _ROW_ID_LENGTH = struct.pack(">I", 16)
