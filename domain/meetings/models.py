@@ -10,7 +10,16 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 from common.clock import utcnow
@@ -35,7 +44,12 @@ def _in(column: str, values: type[StrEnum]) -> str:
 class Meeting(SQLModel, table=True):
     """A meeting of a case's team. `version` guards every change of the header, the
     attendance and the finalisation; `sequence` is the iCalendar SEQUENCE, raised when the
-    time, the place or the status change (what a calendar must update)."""
+    time, the place or the status change (what a calendar must update).
+
+    `attendance_recorded`, `young_person_came` and `guardians_came` summarise the attendance
+    for the follow-up report, which then reads a period's meetings from one index instead of
+    probing the attendance of each. `MeetingRepository` sets them whenever it writes the
+    attendance, the only code that does."""
 
     __tablename__ = "meeting"
     __table_args__ = (
@@ -48,8 +62,19 @@ class Meeting(SQLModel, table=True):
             "AND (finalised_at IS NULL) = (finalised_by IS NULL)",
             name="finalised",
         ),
+        CheckConstraint("guardians_came >= 0", name="guardians_came"),
         # The meetings of a period with what the follow-up counts, read from the index alone.
-        Index("ix_meeting_period", "starts_at", "status", "minutes_state", "kind", "case_id", "id"),
+        Index(
+            "ix_meeting_period",
+            "starts_at",
+            "status",
+            "minutes_state",
+            "kind",
+            "case_id",
+            "attendance_recorded",
+            "young_person_came",
+            "guardians_came",
+        ),
         gated(),
     )
 
@@ -85,6 +110,15 @@ class Meeting(SQLModel, table=True):
     )
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     sequence: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    attendance_recorded: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    young_person_came: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
+    guardians_came: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
 
 
 class MeetingAttendee(SQLModel, table=True):

@@ -20,6 +20,7 @@ from consent.models import TeamMember
 from domain.agencies.models import Agency
 from domain.cases.models import Case
 from domain.meetings.models import Meeting, MeetingAttendee, MinuteItem
+from domain.meetings.rules import AttendanceStatus, AttendeeKind
 from domain.scoping import S, ScopedRepository
 from domain.users.models import User
 
@@ -127,6 +128,7 @@ class MeetingRepository(ScopedRepository):
     # --- writes ------------------------------------------------------------------------
 
     def add(self, meeting: Meeting, attendees: Sequence[MeetingAttendee]) -> None:
+        _summarise(meeting, attendees)
         self._session.add(meeting)
         self._session.flush()
         for attendee in attendees:
@@ -176,9 +178,12 @@ class MeetingRepository(ScopedRepository):
         return self._session.exec(self._by_case(statement, MinuteItem.case_id)).first()
 
     def replace_attendees(self, meeting: Meeting, attendees: Sequence[MeetingAttendee]) -> None:
+        """The meeting's attendance becomes `attendees`; the meeting's summary of it follows
+        in the same flush. The caller has claimed the meeting (`claim_meeting`)."""
         self._session.execute(
             delete(MeetingAttendee).where(col(MeetingAttendee.meeting_id) == meeting.id)
         )
+        _summarise(meeting, attendees)
         for attendee in attendees:
             self._session.add(attendee)
         self._session.flush()
@@ -190,3 +195,15 @@ class MeetingRepository(ScopedRepository):
     def save(self, row: Meeting | MinuteItem) -> None:
         self._session.add(row)
         self._session.flush()
+
+
+def _summarise(meeting: Meeting, attendees: Sequence[MeetingAttendee]) -> None:
+    """What the follow-up counts of a meeting's attendance, kept on the meeting: whether any
+    was recorded (someone came or was absent), whether the young person came, and how many
+    guardians came."""
+    came = [a.kind for a in attendees if a.status == AttendanceStatus.CAME]
+    meeting.attendance_recorded = any(
+        a.status in (AttendanceStatus.CAME, AttendanceStatus.ABSENT) for a in attendees
+    )
+    meeting.young_person_came = AttendeeKind.YOUNG_PERSON in came
+    meeting.guardians_came = came.count(AttendeeKind.GUARDIAN)

@@ -3,7 +3,7 @@
 A named system repository: every statement is a Core select of the few columns the indicators
 need, marked `system(..., "statistics: ...")`, and returns plain tuples, streamed. Nothing here
 is shown to anyone: the service turns these facts into microcell counts and suppresses them.
-Where the database can aggregate (meetings and their attendance, assessments), it does.
+Where the database can aggregate (meetings, assessments), it does.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.selectable import Exists
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
@@ -28,7 +27,7 @@ from consent.models import ConsentRecord, ConsentWithdrawal
 from domain.agencies.models import Agency
 from domain.assessments.models import Assessment
 from domain.cases.models import Case
-from domain.meetings.models import Meeting, MeetingAttendee
+from domain.meetings.models import Meeting
 from domain.people.models import YoungPerson
 from domain.plans.models import PlanCommitment
 from domain.referrals.models import Referral
@@ -147,36 +146,12 @@ class StatisticsFacts:
         meetings held, guardians who came, meetings the young person came to). Held = not
         cancelled, and final minutes or attendance recorded (someone marked came or absent).
         Guardians are counted at emergency-stop meetings only, the one indicator that
-        reports them (0 for the other kinds). Each meeting's attendance is looked up
-        through the attendee index, which costs less than grouping every attendee row of
-        the period first."""
-
-        def attendees(*conditions: ColumnElement[bool]) -> Exists:
-            # A column, not `*`: SQLite then answers from the attendance index alone.
-            return (
-                select(col(MeetingAttendee.meeting_id))
-                .where(col(MeetingAttendee.meeting_id) == col(Meeting.id), *conditions)
-                .exists()
-            )
-
-        came = col(MeetingAttendee.status) == "came"
+        reports them (0 for the other kinds). Each meeting keeps the summary of its
+        attendance that this needs, so the period index answers it alone."""
         guardians = case(
-            (
-                col(Meeting.kind) == "emergency_stop",
-                select(func.count())
-                .where(
-                    col(MeetingAttendee.meeting_id) == col(Meeting.id),
-                    col(MeetingAttendee.kind) == "guardian",
-                    came,
-                )
-                .scalar_subquery(),
-            ),
-            else_=0,
+            (col(Meeting.kind) == "emergency_stop", col(Meeting.guardians_came)), else_=0
         )
-        young_person = case(
-            (attendees(col(MeetingAttendee.kind) == "young_person", came), 1), else_=0
-        )
-        recorded = attendees(col(MeetingAttendee.status).in_(("came", "absent")))
+        young_person = case((col(Meeting.young_person_came), 1), else_=0)
         statement = (
             select(
                 _key(Meeting.case_id),
@@ -189,7 +164,7 @@ class StatisticsFacts:
                 col(Meeting.starts_at) >= start_at,
                 col(Meeting.starts_at) < end_at,
                 col(Meeting.status) != "cancelled",
-                or_(col(Meeting.minutes_state) == "final", recorded),
+                or_(col(Meeting.minutes_state) == "final", col(Meeting.attendance_recorded)),
             )
             .group_by(col(Meeting.case_id), col(Meeting.kind))
         )

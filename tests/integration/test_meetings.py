@@ -29,6 +29,7 @@ from domain.cases import service as cases
 from domain.cases.models import Case
 from domain.consents import service as consents
 from domain.meetings import service as meetings
+from domain.meetings.models import Meeting
 from domain.meetings.repository import MeetingRepository
 from domain.meetings.service import AttendeeInput, ItemInput, MeetingChanges, MeetingInput
 from domain.people.repository import YoungPersonRepository
@@ -530,3 +531,60 @@ def test_free_text_is_encrypted_at_rest(session: Session, team: Team) -> None:
     for plain in ("Rum Påhittat", "Olle Morbror", "Hemlig rubrik", "Text om Hemlig"):
         assert plain not in stored
     assert "v2." in stored
+
+
+def test_the_meeting_keeps_the_summary_of_its_attendance(session: Session, team: Team) -> None:
+    """What the follow-up counts (recorded, the young person came, guardians who came) is kept
+    on the meeting by every write of the attendance, as stored, not only in the session."""
+
+    def stored() -> tuple[bool, bool, int]:
+        session.expire_all()
+        row = session.exec(
+            unscoped(
+                select(
+                    Meeting.attendance_recorded, Meeting.young_person_came, Meeting.guardians_came
+                ).where(Meeting.id == meeting_id),
+                "test: the stored summary",
+            )
+        ).one()
+        return bool(row[0]), bool(row[1]), int(row[2])
+
+    def record(version: int, young_person: str, guardian: str, school: str) -> None:
+        meetings.record_attendance(
+            session,
+            team.owner,
+            case_id=team.case.id,
+            meeting_id=meeting_id,
+            attendees=[
+                AttendeeInput(kind="user", user_id=team.school.user_id, status=school),
+                AttendeeInput(kind="young_person", status=young_person),
+                AttendeeInput(kind="guardian", guardian_id=team.guardians[0], status=guardian),
+            ],
+            expected_version=version,
+        )
+
+    meeting_id = schedule(session, team)
+    assert stored() == (False, False, 0)  # everyone invited, nobody recorded
+    record(1, young_person="came", guardian="came", school="absent")
+    assert stored() == (True, True, 1)
+    record(2, young_person="absent", guardian="invited", school="came")
+    assert stored() == (True, False, 0)
+    record(3, young_person="invited", guardian="invited", school="invited")
+    assert stored() == (False, False, 0)
+    emergency = meetings.call_emergency_meeting(
+        session,
+        team.owner,
+        case_id=team.case.id,
+        data=MeetingInput(
+            kind="emergency_stop",
+            starts_at=_at(1),
+            ends_at=_at(1, 11),
+            place="Rum Påhittat 3",
+            attendees=[
+                AttendeeInput(kind="young_person", status="came"),
+                AttendeeInput(kind="guardian", guardian_id=team.guardians[0], status="came"),
+            ],
+        ),
+    )
+    meeting_id = emergency.id
+    assert stored() == (True, True, 1)  # recorded when scheduled

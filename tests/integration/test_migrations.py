@@ -17,8 +17,11 @@ from consent.guard import unscoped
 from deploy import migrate
 from domain.cases import service as cases
 from domain.cases.models import Case
+from domain.meetings.models import Meeting
+from domain.meetings.service import AttendeeInput
 from domain.schema import metadata
 from tests.builders import give_consent, make_actor, make_case
+from tests.integration.test_meetings import make_team, schedule
 
 
 def _tables(url: str) -> set[str]:
@@ -101,3 +104,58 @@ def test_cases_get_their_first_activation_from_their_history(
     finally:
         engine.dispose()
     assert stored == {never.id: None, case.id: datetime(2026, 3, 2, 9, tzinfo=UTC)}
+
+
+def test_meetings_get_the_summary_of_their_attendance(database_url: str, keys: KeySet) -> None:
+    """Revision 0027 fills each meeting's summary from its attendance: recorded when anyone
+    came or was absent, whether the young person came, how many guardians came."""
+    engine = make_engine(database_url)
+    try:
+        with new_session(engine) as session:
+            team = make_team(session, keys)
+            invited = schedule(session, team)
+            held = schedule(
+                session,
+                team,
+                attendees=[
+                    AttendeeInput(kind="young_person", status="came"),
+                    AttendeeInput(kind="guardian", guardian_id=team.guardians[0], status="came"),
+                    AttendeeInput(kind="user", user_id=team.school.user_id, status="absent"),
+                ],
+            )
+            missed = schedule(
+                session,
+                team,
+                attendees=[
+                    AttendeeInput(kind="young_person", status="absent"),
+                    AttendeeInput(kind="guardian", guardian_id=team.guardians[0]),
+                ],
+            )
+            session.commit()
+    finally:
+        engine.dispose()
+
+    migrate.downgrade(database_url, "0026")
+    migrate.upgrade(database_url)
+
+    engine = make_engine(database_url)
+    try:
+        with new_session(engine) as session:
+            rows = session.exec(
+                unscoped(
+                    select(
+                        Meeting.id,
+                        Meeting.attendance_recorded,
+                        Meeting.young_person_came,
+                        Meeting.guardians_came,
+                    ),
+                    "test: the migrated rows",
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert {row[0]: tuple(row[1:]) for row in rows} == {
+        invited: (False, False, 0),
+        held: (True, True, 1),
+        missed: (True, False, 0),
+    }

@@ -230,6 +230,9 @@ def test_every_indicator_counts_a_known_city(city: City, keys: KeySet) -> None:
         )
     )
     s.add(MeetingAttendee(meeting_id=meetings[1].id, kind="young_person", status="came"))
+    # The meetings' summary of it, as `MeetingRepository` keeps it.
+    meetings[0].attendance_recorded, meetings[0].guardians_came = True, 1
+    meetings[1].attendance_recorded = meetings[1].young_person_came = True
     for case, rank, day in ((case_a, 3, date(2025, 2, 1)), (case_a, 1, date(2025, 6, 1))):
         s.add(
             Assessment(

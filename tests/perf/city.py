@@ -496,26 +496,27 @@ def _activity(
         past = starts + timedelta(hours=2) < AS_OF
         final = past and rng.random() < 0.7
         cancelled = rng.random() < 0.05
-        w.add(
-            _table(Meeting),
-            {
-                "id": meeting_id,
-                "case_id": case_id,
-                "kind": meeting_kind(),
-                "starts_at": starts,
-                "ends_at": starts + timedelta(hours=1),
-                "place": seal("meeting.place", meeting_id, "Familjecentralen"),
-                "chair_user_id": user,
-                "status": "cancelled" if cancelled else "scheduled",
-                "minutes_state": "final" if final else "draft",
-                "finalised_at": starts + timedelta(hours=2) if final else None,
-                "finalised_by": user if final else None,
-                "created_by": user,
-                "created_at": starts - timedelta(days=7),
-                "version": 1,
-                "sequence": 0,
-            },
-        )
+        meeting: dict[str, Any] = {
+            "id": meeting_id,
+            "case_id": case_id,
+            "kind": meeting_kind(),
+            "starts_at": starts,
+            "ends_at": starts + timedelta(hours=1),
+            "place": seal("meeting.place", meeting_id, "Familjecentralen"),
+            "chair_user_id": user,
+            "status": "cancelled" if cancelled else "scheduled",
+            "minutes_state": "final" if final else "draft",
+            "finalised_at": starts + timedelta(hours=2) if final else None,
+            "finalised_by": user if final else None,
+            "created_by": user,
+            "created_at": starts - timedelta(days=7),
+            "version": 1,
+            "sequence": 0,
+            "attendance_recorded": False,
+            "young_person_came": False,
+            "guardians_came": 0,
+        }
+        attendance: list[dict[str, Any]] = []
         if past and not cancelled and rng.random() < 0.45:  # attendance recorded
             attendees: list[tuple[str, uuid.UUID | None, uuid.UUID | None]] = [
                 ("user", user, None),
@@ -523,8 +524,7 @@ def _activity(
                 *(("guardian", None, g) for g in guardians),
             ]
             for kind, user_id, guardian_id in attendees:
-                w.add(
-                    _table(MeetingAttendee),
+                attendance.append(
                     {
                         "id": next(ids),
                         "meeting_id": meeting_id,
@@ -534,8 +534,15 @@ def _activity(
                         "name": None,
                         "role_text": None,
                         "status": "came" if rng.random() < 0.75 else "absent",
-                    },
+                    }
                 )
+            came = [a["kind"] for a in attendance if a["status"] == "came"]
+            meeting["attendance_recorded"] = True  # every attendee came or was absent
+            meeting["young_person_came"] = "young_person" in came
+            meeting["guardians_came"] = came.count("guardian")
+        w.add(_table(Meeting), meeting)
+        for attendee in attendance:
+            w.add(_table(MeetingAttendee), attendee)
     rank = rng.randrange(1, len(levels))
     for number in range(rng.randrange(1, 5)):
         assessment_id = next(ids)
