@@ -271,10 +271,16 @@ def _postgresql_settings(dbapi_connection: Any, _record: ConnectionPoolEntry) ->
     - A streamed read (a server-side cursor) is always read to its end here, so it is planned
       for all its rows, not for the first tenth (`cursor_tuple_fraction`, made for reads that
       stop early): the statistics' meetings read took a quarter less.
+    - The session's time zone is UTC, what every stored moment is (`UTCDateTime`), whatever
+      the server's default. The driver then hands back datetimes in `datetime.UTC`, which
+      it builds faster than in a named zone and which need no conversion: the follow-up's
+      read of 50,000 cases' three moments took 0.09 s in the driver and 0.05 s converting
+      under "Etc/UTC", 0.06 s and 0.01 s under UTC.
     """
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET jit = off")
         cursor.execute("SET cursor_tuple_fraction = 1")
+        cursor.execute("SET TIME ZONE 'UTC'")
     dbapi_connection.commit()
 
 
