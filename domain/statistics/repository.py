@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.base import Executable
@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlmodel import Session, col
 
+from common.db import Sealed
 from consent.guard import system
 from consent.models import ConsentRecord, ConsentWithdrawal
 from domain.agencies.models import Agency
@@ -39,8 +40,9 @@ _BATCH = 5000
 # than the rest of the reading. They are never shown and never compared with a UUID.
 Key = str
 
-# (young person key, birth date, gender, home area or None, school agency id or None)
-PersonFact = tuple[Key, date, str, str | None, uuid.UUID | None]
+# (young person key, birth date, gender, home area (sealed) or None, school agency id or None)
+PersonFact = tuple[Key, date, str, Sealed | None, uuid.UUID | None]
+_HOME_AREA = "young_person.home_area"  # the column's encryption context
 # (case key, young person key, programme, state, outcome, opened_at, closed_at, active at)
 CaseFact = tuple[Key, Key, str, str, str | None, datetime, datetime | None, datetime | None]
 
@@ -86,19 +88,27 @@ class StatisticsFacts:
             yield tuple(row)
 
     def people(self) -> Iterator[PersonFact]:
-        """Every young person with the attributes the breakdowns use (home area decrypted)."""
+        """Every young person with the attributes the breakdowns use. The home area comes as
+        stored, opened when first used (`Sealed`): a report places only the people its facts
+        reach, and at 50,000 cases a third of the 40,000 home areas are never needed."""
         statement = select(
             _key(YoungPerson.id),
             col(YoungPerson.birth_date),
             col(YoungPerson.gender),
-            col(YoungPerson.home_area),
+            type_coerce(col(YoungPerson.home_area), String),  # as stored: not opened here
             _key(YoungPerson.school_agency_id),
         )
         schools: dict[str, uuid.UUID] = {}  # few schools: each spelling converted once
         for pid, birth, gender, area, school in self._stream(statement, "breakdown attributes"):
             if school is not None:
                 school = schools.get(school) or schools.setdefault(school, uuid.UUID(school))
-            yield pid, birth, gender, area, school
+            yield (
+                pid,
+                birth,
+                gender,
+                None if area is None else Sealed(_HOME_AREA, area, pid),
+                school,
+            )
 
     def cases(self, until: datetime) -> Iterator[CaseFact]:
         """Cases opened before `until`, with when each first became active (if it did)."""

@@ -63,6 +63,7 @@ from sqlmodel import Session
 
 from common.clock import STOCKHOLM
 from common.crypto import Pseudonymiser, PseudonymScope
+from common.db import Sealed
 from domain.people.models import GENDER_LABELS, Gender
 from domain.people.personnummer import InvalidPersonnummer, parse_personnummer
 from domain.referrals.rules import age_on, days_between
@@ -113,8 +114,12 @@ Dims = tuple[str, str, str, str, str]
 class _Person(NamedTuple):  # a tuple: a city's facts build tens of thousands
     birth_date: date
     gender: str
-    area: str | None
+    sealed_area: Sealed | None  # opened only for a person a fact reaches
     school: uuid.UUID | None
+
+    @property
+    def area(self) -> str | None:
+        return None if self.sealed_area is None else self.sealed_area.open()
 
 
 class _Case(NamedTuple):
@@ -178,7 +183,8 @@ class _Grid:
         if person is None:
             area, school, gender = OTHER_AREA, OTHER_SCHOOL, GENDER_LABELS[Gender.UNKNOWN]
         else:
-            area = person.area if person.area in self.areas else OTHER_AREA
+            home = person.area if self.by_area else None  # opened only where it is shown
+            area = home if home in self.areas else OTHER_AREA
             school = (
                 self.school_names.get(person.school, OTHER_SCHOOL)
                 if person.school

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -25,6 +25,7 @@ from domain.referrals.models import Referral
 from domain.statistics import service
 from domain.statistics.periods import parse
 from domain.statistics.spec import (
+    OTHER_AREA,
     OTHER_SCHOOL,
     SUPPRESSED_MARK,
     TOTAL,
@@ -55,7 +56,9 @@ class City:
     level_id: uuid.UUID
     people: list[YoungPerson] = field(default_factory=list)
 
-    def person(self, *, born: date = date(2010, 3, 1), school: bool = True) -> YoungPerson:
+    def person(
+        self, *, born: date = date(2010, 3, 1), school: bool = True, area: str | None = "Norr"
+    ) -> YoungPerson:
         n = len(self.people)
         person = YoungPerson(
             personnummer_index=f"idx-{uuid.uuid4()}",
@@ -65,7 +68,7 @@ class City:
             last_name="Påhittadsson",
             birth_date=born,
             gender="female" if n % 2 else "male",
-            home_area="Norr",
+            home_area=area,
             school_agency_id=self.school.id if school else None,
             owner_agency_id=self.agency.id,
             registered_by=self.user,
@@ -346,6 +349,27 @@ def test_three_young_people_in_a_school_show_no_number(city: City, keys: KeySet)
     assert not (9 in shown and 6 in shown)
     assert any("skola" in note and SUPPRESSED_MARK in note for note in result.notes)
     assert all(not any(ch.isdigit() for ch in note) for note in result.notes)
+
+
+def test_young_people_are_placed_by_their_encrypted_home_area(city: City, keys: KeySet) -> None:
+    """The area breakdown, and an activity of one area, from the home areas as stored
+    (encrypted, opened only for the people placed)."""
+    for area, people in (("Norr", 2), ("Söder", 3), ("Väster", 1), (None, 1)):
+        for _ in range(people):
+            city.case(city.person(area=area), opened=at(5, 2), active=at(5, 10))
+    whole = replace(
+        request(city),
+        grid=Grid(breakdowns=(Breakdown.PROGRAMME, Breakdown.AREA), areas=("Norr", "Söder")),
+    )
+
+    by_area = table(run(city, whole, keys), "cases_active", Breakdown.AREA)
+    assert [by_area.values[("SSPF", area)] for area in ("Norr", "Söder", OTHER_AREA)] == [2, 3, 2]
+
+    south = replace(whole, coverage=Coverage(areas=frozenset({"Söder"})))
+    flow = table(run(city, south, keys), "young_people_flow", Breakdown.AREA)
+    assert flow.columns == ("Söder", TOTAL)
+    # Söder's three young people, each new in the period and still there at its end.
+    assert flow.values[(TOTAL, "Söder")] == 6
 
 
 def test_pseudonyms_link_within_an_agreement_only(city: City, keys: KeySet) -> None:
