@@ -8,7 +8,8 @@ indicator, every breakdown (programme, area, school, gender, age band), k=5, ter
 agreement's do: the previous tertial of the whole agreement, and the same tertial of two
 activities ("SSPF på" the first school, "SIG i" the first area), whose cells are sums of the
 same microcells as the report's. Phases: load (time inside the repository's reads: the database,
-the driver, decryption), count (the rest of the service: microcells, cells, tables), protect
+the driver, the columns decrypted as read), count (the rest of the service: microcells,
+cells, tables, and the home areas opened as people are placed), protect
 (suppression and the LP audit, `disclosure.protect`), and total. Each report runs in a fresh
 process: a first (cold) run, a second (warm) run, a plain run without the phase clocks (their
 two clock reads a fact row cost ~0.15 s at 50,000 cases, so this is the report's own time),
