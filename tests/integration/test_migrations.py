@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -63,6 +65,17 @@ def test_models_and_migrations_agree(database_url: str) -> None:
     assert differences == []
 
 
+def _migrated(database_url: str, statement: Any) -> Sequence[Any]:
+    """What `statement` reads from the migrated database, in a session of its own."""
+    engine = make_engine(database_url)
+    try:
+        with new_session(engine) as session:
+            rows: Sequence[Any] = session.exec(unscoped(statement, "test: the migrated rows")).all()
+            return rows
+    finally:
+        engine.dispose()
+
+
 def test_cases_get_their_first_activation_from_their_history(
     database_url: str, keys: KeySet
 ) -> None:
@@ -94,15 +107,7 @@ def test_cases_get_their_first_activation_from_their_history(
     migrate.downgrade(database_url, "0025")
     migrate.upgrade(database_url)
 
-    engine = make_engine(database_url)
-    try:
-        with new_session(engine) as session:
-            stored = {
-                c.id: c.activated_at
-                for c in session.exec(unscoped(select(Case), "test: the migrated rows")).all()
-            }
-    finally:
-        engine.dispose()
+    stored = {c.id: c.activated_at for c in _migrated(database_url, select(Case))}
     assert stored == {never.id: None, case.id: datetime(2026, 3, 2, 9, tzinfo=UTC)}
 
 
@@ -138,22 +143,15 @@ def test_meetings_get_the_summary_of_their_attendance(database_url: str, keys: K
     migrate.downgrade(database_url, "0026")
     migrate.upgrade(database_url)
 
-    engine = make_engine(database_url)
-    try:
-        with new_session(engine) as session:
-            rows = session.exec(
-                unscoped(
-                    select(
-                        Meeting.id,
-                        Meeting.attendance_recorded,
-                        Meeting.young_person_came,
-                        Meeting.guardians_came,
-                    ),
-                    "test: the migrated rows",
-                )
-            ).all()
-    finally:
-        engine.dispose()
+    rows = _migrated(
+        database_url,
+        select(
+            Meeting.id,
+            Meeting.attendance_recorded,
+            Meeting.young_person_came,
+            Meeting.guardians_came,
+        ),
+    )
     assert {row[0]: tuple(row[1:]) for row in rows} == {
         invited: (False, False, 0),
         held: (True, True, 1),
