@@ -22,7 +22,7 @@ from common.guard import ACCESS, GATED
 from common.roles import AgencyKind, Role
 from consent.rules import EffectiveConsent, SigningPolicy, effective_consent, required_signers
 from consent.scope import BreakGlass, CaseScope, PartnerCase, decide
-from domain.configuration.service import signing_policy
+from domain.configuration.service import policy_or_default, signing_policy
 from domain.consents.repository import CaseSituation, ScopeFacts
 
 
@@ -41,28 +41,32 @@ def effective_now(
 ) -> EffectiveConsent:
     """The consent in effect for one case now (or at `at`)."""
     situation = ScopeFacts(session).situations([case_id])[case_id]
-    return _effective(session, situation, at or utcnow())
+    moment = at or utcnow()
+    return _effective(situation, moment, signing_policy(session, at=moment))
 
 
 def effective_with(
     session: Session, situation: CaseSituation, case_id: uuid.UUID
 ) -> EffectiveConsent:
     """The consent in effect now for a case whose state, birth date and guardians the caller
-    has already read (`situation` without facts): only the consent records are read."""
-    situation.facts.extend(fact for _, fact in ScopeFacts(session).facts_for_cases([case_id]))
-    return _effective(session, situation, utcnow())
+    has already read (`situation` without facts): only the consent records are read, with
+    the signing policy in the same statement."""
+    moment = utcnow()
+    facts, stored = ScopeFacts(session).facts_with_policy([case_id], moment)
+    situation.facts.extend(fact for _, fact in facts)
+    return _effective(situation, moment, policy_or_default(stored))
 
 
-def _effective(session: Session, situation: CaseSituation, moment: datetime) -> EffectiveConsent:
+def _effective(
+    situation: CaseSituation, moment: datetime, policy: SigningPolicy
+) -> EffectiveConsent:
     return effective_for(
-        situation,
-        at=moment,
-        today=moment.astimezone(STOCKHOLM).date(),
-        policy=signing_policy(session, at=moment),
+        situation, at=moment, today=moment.astimezone(STOCKHOLM).date(), policy=policy
     )
 
 
 _SCOPES = "samsyn_case_scopes"
+_NO_BREAK_GLASS = "samsyn_holds_no_break_glass"
 
 
 def case_scope(session: Session, actor: Actor, *, at: datetime | None = None) -> CaseScope:
@@ -72,12 +76,24 @@ def case_scope(session: Session, actor: Actor, *, at: datetime | None = None) ->
     scopes: dict[Actor, CaseScope] = session.info.setdefault(_SCOPES, {})
     scope = scopes.get(actor)
     if scope is None:
-        scope = scopes[actor] = _decide(session, actor, utcnow())
+        no_grants = actor.user_id in session.info.get(_NO_BREAK_GLASS, ())
+        scope = scopes[actor] = _decide(session, actor, utcnow(), no_break_glass=no_grants)
     return scope
+
+
+def holds_no_break_glass(session: Session, actor: Actor) -> None:
+    """Note that the actor held no unexpired emergency grant a moment ago, as the request's
+    session lookup found (`auth.resolve`): the scope of now then does not ask again, one
+    round trip less on every request. Forgotten with the scopes, so a grant this session
+    writes, or a later transaction, is read as before; a scope at a past moment never uses
+    it (a grant may have expired since)."""
+    noted: set[uuid.UUID] = session.info.setdefault(_NO_BREAK_GLASS, set())
+    noted.add(actor.user_id)
 
 
 def _forget_scopes(session: OrmSession) -> None:
     session.info.pop(_SCOPES, None)
+    session.info.pop(_NO_BREAK_GLASS, None)
 
 
 def _is_gated(table: object) -> bool:
@@ -104,11 +120,13 @@ def _forget_at_transaction_end(session: Session, *_args: object) -> None:
     _forget_scopes(session)
 
 
-def _decide(session: Session, actor: Actor, moment: datetime) -> CaseScope:
+def _decide(
+    session: Session, actor: Actor, moment: datetime, *, no_break_glass: bool = False
+) -> CaseScope:
     partner_cases: dict[uuid.UUID, PartnerCase] = {}
     repository = ScopeFacts(session)
     break_glass: dict[uuid.UUID, BreakGlass] = {}
-    if actor.agency_kind is AgencyKind.SOCIAL_SERVICES:
+    if actor.agency_kind is AgencyKind.SOCIAL_SERVICES and not no_break_glass:
         break_glass = repository.active_break_glass(actor.user_id, moment)
     if actor.has_role(Role.CONTACT_PERSON):
         today = moment.astimezone(STOCKHOLM).date()

@@ -22,6 +22,7 @@ from common.actor import Actor
 from common.clock import utcnow
 from common.errors import Conflict, NotFound, Unauthenticated
 from common.roles import AgencyKind, Role, needs_second_factor
+from domain import access
 from domain.agencies.models import Agency
 from domain.auth import totp
 from domain.auth.lockout import LockoutPolicy, refused_until
@@ -484,8 +485,8 @@ def resolve(
 ) -> tuple[Actor, SessionRow]:
     """The actor behind a token, or Unauthenticated; expiry is checked on every request."""
     users = UserRepository(session)
-    found = users.session_with_user(_hash(token))
     now = utcnow()
+    found = users.session_with_user(_hash(token), now)
     if (
         found is None
         or found.kind != kind
@@ -501,6 +502,8 @@ def resolve(
     actor = _actor_of(
         found.user_id, found.agency_id, found.agency_kind, found.roles, found.programmes
     )
+    if not found.holds_break_glass:
+        access.holds_no_break_glass(session, actor)
     return actor, found
 
 

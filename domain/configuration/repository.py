@@ -26,6 +26,9 @@ _POLICY_AT = (
     )
     .order_by(col(ConsentPolicyRow.version).desc())
 )
+# The same, as a table of one row (or none) for a statement that reads the policy together
+# with the facts it is applied to (`domain.consents.repository.ScopeFacts`): one round trip.
+POLICY_IN_FORCE = _POLICY_AT.limit(1).subquery("policy_in_force")
 
 
 class ConfigurationRepository:

@@ -40,7 +40,12 @@ SINCE_EVER = datetime(1970, 1, 1, tzinfo=UTC)
 def signing_policy(session: Session, *, at: datetime | None = None) -> SigningPolicy:
     """The policy in force at `at` (default now): the municipality's, or before it first set
     one, the process default from the settings."""
-    stored = ConfigurationRepository(session).policy_at(at or utcnow())
+    return policy_or_default(ConfigurationRepository(session).policy_at(at or utcnow()))
+
+
+def policy_or_default(stored: SigningPolicy | None) -> SigningPolicy:
+    """The policy stored (`ConfigurationRepository.policy_at`, or read together with other
+    rows), or before the municipality first set one, the process default from the settings."""
     return process_policy.signing_policy() if stored is None else stored
 
 

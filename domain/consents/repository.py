@@ -15,16 +15,25 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import Row, bindparam, func
+from sqlalchemy import Row, bindparam, func, literal_column, true
 from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from common.db import execute_columns
 from consent.guard import unscoped
 from consent.models import BreakGlassGrant, ConsentRecord, ConsentWithdrawal, TeamMember
-from consent.rules import Category, ConsentFact, Decision, GuardianInfo, Signer, SignerKind
+from consent.rules import (
+    Category,
+    ConsentFact,
+    Decision,
+    GuardianInfo,
+    Signer,
+    SignerKind,
+    SigningPolicy,
+)
 from consent.scope import BreakGlass
 from domain.cases.models import Case
+from domain.configuration.repository import POLICY_IN_FORCE
 from domain.people.models import Guardian, YoungPerson
 from domain.scoping import ScopedRepository
 
@@ -90,11 +99,25 @@ def _category_set(codes: tuple[str, ...]) -> frozenset[Category]:
 SCOPE_FACTS = "the facts the access decision is computed from; never shown as they are"
 
 # Built once: every request's scope decision and the case read send them.
-_FACTS = unscoped(
+_FACT_ROWS = (
     core_select(*_FACT_COLUMNS)
     .outerjoin(ConsentWithdrawal, col(ConsentWithdrawal.consent_id) == col(ConsentRecord.id))
     .where(col(ConsentRecord.case_id).in_(bindparam("case_ids", expanding=True)))
-    .order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id)),
+)
+_FACTS = unscoped(
+    _FACT_ROWS.order_by(col(ConsentRecord.recorded_at), col(ConsentRecord.id)), SCOPE_FACTS
+)
+# The facts of the cases with the signing policy in force at `at`, in one statement (one row
+# of the policy with no facts when the cases have none; no policy when none is stored).
+_FACTS_SUBQUERY = _FACT_ROWS.subquery("facts")
+_FACTS_WITH_POLICY = unscoped(
+    core_select(
+        POLICY_IN_FORCE.c.young_person_from_age, POLICY_IN_FORCE.c.adult_age, _FACTS_SUBQUERY
+    )
+    .select_from(core_select(literal_column("1").label("one")).subquery("anchor"))
+    .outerjoin(POLICY_IN_FORCE, true())
+    .outerjoin(_FACTS_SUBQUERY, true())
+    .order_by(_FACTS_SUBQUERY.c.recorded_at, _FACTS_SUBQUERY.c.id),
     SCOPE_FACTS,
 )
 _ACTIVE_BREAK_GLASS = unscoped(
@@ -204,6 +227,22 @@ class ScopeFacts:
         """(case id, fact) for each consent record of the cases, the oldest recorded first."""
         rows = execute_columns(self._session, _FACTS, {"case_ids": list(case_ids)})
         return [(row.case_id, _fact(row)) for row in rows]
+
+    def facts_with_policy(
+        self, case_ids: Sequence[uuid.UUID], at: datetime
+    ) -> tuple[list[tuple[uuid.UUID, ConsentFact]], SigningPolicy | None]:
+        """As `facts_for_cases`, with the signing policy stored in force at `at`
+        (`ConfigurationRepository.policy_at`) read in the same statement."""
+        rows = execute_columns(
+            self._session, _FACTS_WITH_POLICY, {"case_ids": list(case_ids), "at": at}
+        ).all()
+        first = rows[0]  # the anchor makes one row at least
+        policy = (
+            None
+            if first.young_person_from_age is None
+            else SigningPolicy(first.young_person_from_age, first.adult_age)
+        )
+        return [(row.case_id, _fact(row)) for row in rows if row.id is not None], policy
 
     def active_break_glass(self, user_id: uuid.UUID, now: datetime) -> dict[uuid.UUID, BreakGlass]:
         """The user's unexpired emergency grants, by case."""

@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, or_, update
+from sqlalchemy import Select, bindparam, delete, exists, func, or_, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from common.db import execute_columns
+from consent.guard import unscoped
+from consent.models import BreakGlassGrant
 from domain.agencies.models import Agency
 from domain.users.models import LoginAttempt, LoginLock, OidcLogin, User, UserSession
 
@@ -39,6 +41,7 @@ class SessionRow:
     is_active: bool
     agency_id: uuid.UUID
     agency_kind: str
+    holds_break_glass: bool  # an unexpired emergency grant at the lookup (`domain.access`)
 
 
 # Built once, and read as plain columns: every authenticated request looks its session up.
@@ -58,10 +61,20 @@ _SESSION_WITH_USER: Select[*tuple[Any, ...]] = (
         col(User.is_active),
         col(Agency.id).label("agency_id"),
         col(Agency.kind).label("agency_kind"),
+        exists()
+        .where(
+            col(BreakGlassGrant.user_id) == col(User.id),
+            col(BreakGlassGrant.expires_at) > bindparam("now"),
+        )
+        .label("holds_break_glass"),
     )
     .join(User, col(User.id) == col(UserSession.user_id))
     .join(Agency, col(Agency.id) == col(User.agency_id))
     .where(col(UserSession.token_hash) == bindparam("token_hash"))
+)
+_SESSION_WITH_USER = unscoped(
+    _SESSION_WITH_USER,
+    "whether the user holds an emergency grant, not which: the scope reads them if so",
 )
 
 
@@ -232,9 +245,12 @@ class UserRepository:
             select(UserSession).where(UserSession.token_hash == token_hash)
         ).first()
 
-    def session_with_user(self, token_hash: str) -> SessionRow | None:
-        """A session with its user and the user's agency, in one query: every request asks."""
-        found = execute_columns(self._session, _SESSION_WITH_USER, {"token_hash": token_hash})
+    def session_with_user(self, token_hash: str, now: datetime) -> SessionRow | None:
+        """A session with its user and the user's agency, and whether the user holds an
+        unexpired emergency grant at `now`, in one query: every request asks."""
+        found = execute_columns(
+            self._session, _SESSION_WITH_USER, {"token_hash": token_hash, "now": now}
+        )
         row = found.first()
         return None if row is None else SessionRow(*row)
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event
 
 from common.clock import reset_clock, set_clock
 from domain.breakglass import service as breakglass
@@ -58,6 +59,36 @@ class TestBreakGlass:
             assert client.get(f"/api/v1/cases/{case['id']}", headers=other_again).status_code == 404
         finally:
             reset_clock()
+
+    def test_the_grants_are_read_again_only_for_a_reader_who_holds_one(
+        self, client: TestClient, world: World, engine: Engine
+    ) -> None:
+        """The session lookup says whether the reader holds an unexpired grant; the scope
+        reads the grants only if so (`access.holds_no_break_glass`)."""
+        case = open_case(client, token_for(client, world.usernames["social_worker"]))
+        other = token_for(client, world.usernames["other_social_worker"])
+        read = f"/api/v1/cases/{case['id']}"
+        statements: list[str] = []
+
+        def grant_reads(answer_status: int) -> int:
+            statements.clear()
+            event.listen(engine, "before_cursor_execute", note)
+            try:
+                assert client.get(read, headers=other).status_code == answer_status
+            finally:
+                event.remove(engine, "before_cursor_execute", note)
+            return sum("FROM break_glass_grant" in statement for statement in statements)
+
+        def note(_c: Any, _cur: Any, statement: str, *_rest: Any) -> None:
+            statements.append(statement)
+
+        assert grant_reads(404) == 1  # the lookup's EXISTS only
+        client.post(
+            "/api/v1/break-glass",
+            json={"reference": case["reference"], "reason": REASON},
+            headers=other,
+        ).raise_for_status()
+        assert grant_reads(200) == 2  # the lookup, and the scope's read of the grants
 
     def test_reason_and_reference_are_required(self, client: TestClient, world: World) -> None:
         other = token_for(client, world.usernames["other_social_worker"])

@@ -21,9 +21,13 @@ from common.db import new_session
 from consent import policy as process_policy
 from consent.rules import SigningPolicy
 from domain.access import effective_now
+from domain.auth.service import actor_for
+from domain.cases import service as cases
+from domain.cases.service import CaseView
 from domain.configuration.models import ConfigChange
 from domain.configuration.service import signing_policy
 from domain.consents.sweep import sweep
+from domain.users.repository import UserRepository
 from tests.api.conftest import World, token_for
 from tests.api.test_assessments import made
 from tests.api.test_consent_sharing import Case
@@ -46,6 +50,14 @@ def admin(client: TestClient, world: World) -> dict[str, str]:
 def changes(engine: Engine) -> list[ConfigChange]:
     with new_session(engine) as session:
         return list(session.exec(select(ConfigChange).order_by(col(ConfigChange.changed_at))).all())
+
+
+def owner_view(engine: Engine, case: Case) -> CaseView:
+    """The case as its social worker reads it (`cases.get_case`)."""
+    with new_session(engine) as session:
+        owner = UserRepository(session).get(uuid.UUID(case.owner_user))
+        assert owner is not None
+        return cases.get_case(session, actor_for(session, owner), case_id=uuid.UUID(case.id))
 
 
 def audited(engine: Engine, action: str) -> list[AuditEvent]:
@@ -141,10 +153,13 @@ class TestConsentAges:
         case_id = uuid.UUID(case.id)
         with new_session(engine) as session:
             assert effective_now(session, case_id).complete is False
+        assert owner_view(engine, case).consent_complete is False
         before = utcnow()
         token = admin(client, world)
         body = {"young_person_from_age": 17, "adult_age": 18, "version": 0}
         assert client.put(AGES, json=body, headers=token).status_code == 200
+        # The case read says so too: it reads the ages with the consent records.
+        assert owner_view(engine, case).consent_complete is True
         with new_session(engine) as session:
             assert effective_now(session, case_id).complete is True
             assert effective_now(session, case_id, at=before).complete is False
