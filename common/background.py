@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import structlog
@@ -11,9 +12,11 @@ log = structlog.get_logger("samsyn.background")
 
 
 class Periodic:
-    """Calls `work` at once and then every `interval` seconds until `stop`. A failing round is
-    logged (by exception type only: messages may carry data) and the next round tries again;
-    `work` returning True means "more to do", and it is called again without waiting."""
+    """Calls `work` at once and then every `interval` seconds until `stop`, counted from the
+    start of one call to the start of the next (a call that took longer is followed at once).
+    A failing round is logged (by exception type only: messages may carry data) and the next
+    round tries again; `work` returning True means "more to do", and it is called again
+    without waiting."""
 
     def __init__(self, name: str, interval: float, work: Callable[[], bool]) -> None:
         self._name = name
@@ -32,9 +35,10 @@ class Periodic:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            began = time.monotonic()
             try:
                 while self._work() and not self._stop.is_set():
-                    pass
+                    began = time.monotonic()
             except Exception as exc:
                 log.error("background_job_failed", job=self._name, error_type=type(exc).__name__)
-            self._stop.wait(self._interval)
+            self._stop.wait(max(0.0, self._interval - (time.monotonic() - began)))

@@ -60,6 +60,22 @@ class TestIntegrate:
         session.commit()
         assert integrate_all(session, signer) is not None
 
+    def test_a_batch_is_full_when_it_took_as_many_events_as_it_may(
+        self, session: Session, keys: KeySet, signer: LogSigner
+    ) -> None:
+        actor = make_actor(session)
+        for _ in range(2):
+            make_case(session, actor, keys)
+        session.commit()
+        waiting = session.execute(text("SELECT count(*) FROM audit_pending")).scalar_one()
+        first = integrate(session, signer, batch_size=waiting - 1)
+        rest = integrate(session, signer, batch_size=waiting - 1)
+        assert first is not None
+        assert first.full
+        assert rest is not None
+        assert not rest.full
+        assert rest.size == AuditLogRepository(session).size()
+
 
 class TestSequencerRounds:
     def _leaf_root(self, session: Session) -> bytes:
@@ -82,6 +98,23 @@ class TestSequencerRounds:
         assert latest is not None
         assert latest.root == self._leaf_root(session)
         assert verify(session, signer).problems == []
+
+    def test_only_a_full_batch_has_the_next_round_run_at_once(
+        self, session: Session, keys: KeySet, signer: LogSigner, engine: object
+    ) -> None:
+        actor = make_actor(session)
+        for _ in range(2):
+            make_case(session, actor, keys)
+        session.commit()
+        waiting = session.execute(text("SELECT count(*) FROM audit_pending")).scalar_one()
+        sequencer = Sequencer(engine, signer, batch_size=waiting - 1)  # type: ignore[arg-type]
+        try:
+            assert sequencer._more_waiting()  # a full batch: some may be left
+            assert not sequencer._more_waiting()  # the rest, a partial batch: wait
+            assert not sequencer._more_waiting()  # nothing queued
+        finally:
+            sequencer.stop()
+        assert AuditLogRepository(session).any_pending() is False
 
     def test_a_log_grown_behind_its_back_is_read_again(
         self, session: Session, keys: KeySet, signer: LogSigner, engine: object
