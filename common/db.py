@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import select
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -12,6 +14,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import DateTime, String, cast, event, inspect, literal_column, type_coerce
 from sqlalchemy.engine import Connection, Dialect, Engine, Result
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Mapper
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -359,6 +362,58 @@ def _postgresql_settings(dbapi_connection: Any, _record: ConnectionPoolEntry) ->
     dbapi_connection.commit()
 
 
+# A pooled connection idle longer than this is pinged before use, whatever its socket says.
+IDLE_PING_SECONDS = 10.0
+_IDLE_SINCE = "samsyn_idle_since"
+
+
+def _check_alive_on_checkout(engine: Engine) -> None:
+    """Hand out only live PostgreSQL connections, without a round trip for one just used.
+
+    SQLAlchemy's `pool_pre_ping` sends a statement at every checkout: one round trip in ten
+    of a case read. Here a connection is pinged only if the server has said something since
+    it went idle (its socket is readable: a connection between transactions hears from the
+    server only when the server ends it, by a restart, a terminated backend or an idle
+    timeout, or in the rare notice of a changed setting) or if it sat in the pool longer than
+    `IDLE_PING_SECONDS` (a network that dropped it without a word). A failed ping replaces the
+    connection and every one older than it in the pool, as the pre-ping does."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def connected(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if (
+            idle_since is not None
+            and time.monotonic() - idle_since < IDLE_PING_SECONDS
+            and not _server_spoke(dbapi_connection)
+        ):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise InvalidatePoolError() from exc
+            raise
+
+
+def _server_spoke(dbapi_connection: psycopg.Connection[Any]) -> bool:
+    """Whether anything waits to be read on an idle connection's socket (or it has none)."""
+    try:
+        poller = select.poll()
+        poller.register(dbapi_connection.fileno(), select.POLLIN)
+        return bool(poller.poll(0))
+    except (OSError, ValueError, psycopg.Error):
+        return True
+
+
 class WriterTurnTimeout(Unavailable):
     """No turn to write to the SQLite database within the busy timeout."""
 
@@ -457,10 +512,9 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout))
         _take_turns(engine, busy_timeout)
     else:
-        engine = create_engine(
-            url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=10
-        )
+        engine = create_engine(url, echo=echo, hide_parameters=True, pool_size=10, max_overflow=10)
         event.listen(engine, "connect", _postgresql_settings)
+        _check_alive_on_checkout(engine)
     install_statement_guard(engine, metadata)
     return engine
 
