@@ -527,8 +527,12 @@ def refresh_planner_statistics(engine: Engine) -> None:
     guesses: in a unit of 50,000 cases it took "cases of this agency" for a few rows and read
     every meeting of the unit to find the reader's upcoming ones. PostgreSQL's autovacuum keeps
     its own statistics; for SQLite this gathers them (about a second at that size)."""
-    if engine.dialect.name != "sqlite":
-        return
+    if engine.dialect.name == "sqlite":
+        gather_planner_statistics(engine)
+
+
+def gather_planner_statistics(engine: Engine) -> None:
+    """ANALYZE every table now, on either database (after a bulk load, for one)."""
     with engine.connect() as connection:
         connection.exec_driver_sql("ANALYZE")
         connection.commit()
