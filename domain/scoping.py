@@ -4,8 +4,9 @@ The scope is applied here and nowhere else: `_visible_cases` and `_visible_peopl
 where-clauses built from the actor's `CaseScope`, with its values or, in a statement built
 once (`Prepared`), with bound parameters for them. Every read a subclass makes goes through
 `_cases`, `_by_case`, `_people` or `_by_person`, or through `_run` with a statement made by
-`prepared_cases`, `prepared_by_case` or `prepared_by_person`; each ties the statement's rows
-to a visible case (or young person) and marks it for the statement guard (`common.guard`).
+`prepared_cases`, `prepared_by_case`, `prepared_by_case_together` or `prepared_by_person`;
+each ties the statement's rows to a visible case (or young person) and marks it for the
+statement guard (`common.guard`).
 A subclass cannot be built without a scope, and a read it makes any other way is refused by
 the guard. tests/integration/test_prepared_scope.py holds the two forms equal.
 
@@ -21,6 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Exists,
     Select,
     String,
@@ -30,6 +32,7 @@ from sqlalchemy import (
     exists,
     false,
     or_,
+    union_all,
 )
 from sqlalchemy.engine import Result
 from sqlalchemy.orm import aliased
@@ -42,6 +45,7 @@ from domain.cases.models import Case
 from domain.people.models import YoungPerson
 
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
+R = TypeVar("R", bound=Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]])
 
 # The row's case (or person) is looked up by key in a correlated EXISTS, not collected in an
 # IN (subquery): that list holds every visible case, and SQLite builds it in full for each
@@ -127,7 +131,7 @@ def _term_values(name: str, term: frozenset[Any] | None) -> dict[str, Any]:
     return {f"{name}_{n}": value for n, value in enumerate(term)}
 
 
-class Prepared(Generic[S]):
+class Prepared(Generic[R]):
     """A scoped statement built once instead of on every call: the case read sends a few on
     every request, and building a statement and its cache key costs more Python than running
     it. The scope's terms are in it as bound parameters, which only a `ScopedRepository`
@@ -135,13 +139,14 @@ class Prepared(Generic[S]):
     has no values for is left out, as in a statement built with the values, so there is one
     statement per shape of scope (how many values each term has, `Shape`: a few in use),
     each built on first use.
-    Made by `prepared_cases`, `prepared_by_case` and `prepared_by_person`."""
+    Made by `prepared_cases`, `prepared_by_case`, `prepared_by_case_together` and
+    `prepared_by_person`."""
 
-    def __init__(self, restrict: Callable[[ScopeTerms], S]) -> None:
+    def __init__(self, restrict: Callable[[ScopeTerms], R]) -> None:
         self._restrict = restrict
-        self._built: dict[Shape, S] = {}
+        self._built: dict[Shape, R] = {}
 
-    def statement(self, shape: Shape) -> S:
+    def statement(self, shape: Shape) -> R:
         built = self._built.get(shape)
         if built is None:  # two threads may both build it: the same statement either way
             terms = [
@@ -160,6 +165,20 @@ def prepared_cases(statement: S) -> Prepared[S]:
 def prepared_by_case(statement: S, case_id: Any) -> Prepared[S]:
     """`ScopedRepository._by_case`, built once."""
     return Prepared(lambda terms: statement.where(_case_visible(col(case_id), terms)))
+
+
+def prepared_by_case_together(
+    *parts: tuple[Select[*tuple[Any, ...]], Any],
+) -> Prepared[CompoundSelect[*tuple[Any, ...]]]:
+    """Several `prepared_by_case` statements sent as one (UNION ALL): each part is a statement
+    and the column holding its rows' case, and each part's rows are tied to a visible case as
+    `prepared_by_case` ties them. One round trip instead of one per part; the parts must
+    agree in their columns' number and types."""
+    return Prepared(
+        lambda terms: union_all(
+            *(statement.where(_case_visible(col(case_id), terms)) for statement, case_id in parts)
+        )
+    )
 
 
 def prepared_by_person(statement: S, young_person_id: Any) -> Prepared[S]:
@@ -184,7 +203,7 @@ class ScopedRepository:
             scope.extra_case_ids or None,
         )
 
-    def _bind(self, prepared: Prepared[S], values: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    def _bind(self, prepared: Prepared[R], values: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         """A statement built once, for this scope's shape, with its parameters."""
         terms = self._terms()
         shape = (_size(terms[0]), _size(terms[1]), _size(terms[2]))
@@ -193,12 +212,12 @@ class ScopedRepository:
             bound |= _term_values(name, term)
         return prepared.statement(shape), bound | values
 
-    def _run(self, prepared: Prepared[S], **values: Any) -> Any:
+    def _run(self, prepared: Prepared[R], **values: Any) -> Any:
         """Execute a statement built once, with this scope's terms bound (and `values`)."""
         statement, params = self._bind(prepared, values)
         return self._session.exec(statement, params=params)
 
-    def _run_columns(self, prepared: Prepared[S], **values: Any) -> Result[*tuple[Any, ...]]:
+    def _run_columns(self, prepared: Prepared[R], **values: Any) -> Result[*tuple[Any, ...]]:
         """As `_run`, for a statement of plain columns (`common.db.execute_columns`)."""
         statement, params = self._bind(prepared, values)
         return execute_columns(self._session, statement, params)

@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    func,
+    literal_column,
+    null,
+    or_,
+    update,
+)
+from sqlalchemy import cast as cast_
 from sqlalchemy import select as core_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import QueryableAttribute, aliased, defer
@@ -21,7 +33,14 @@ from consent.models import ConsentRecord, TeamMember
 from domain.agencies.models import Agency
 from domain.cases.models import Case, CaseReferenceCounter, CaseStateChange
 from domain.people.models import YoungPerson
-from domain.scoping import Prepared, S, ScopedRepository, prepared_by_case, prepared_cases
+from domain.scoping import (
+    Prepared,
+    S,
+    ScopedRepository,
+    prepared_by_case,
+    prepared_by_case_together,
+    prepared_cases,
+)
 from domain.users.models import User
 
 
@@ -51,21 +70,6 @@ _CASE_WITH_PERSON = prepared_cases(
     .outerjoin(_SCHOOL, col(_SCHOOL.id) == col(YoungPerson.school_agency_id))
     .where(col(Case.id) == bindparam("case_id"))
 )
-_HISTORY: Prepared[Select[*tuple[Any, ...]]] = prepared_by_case(
-    core_select(
-        col(CaseStateChange.from_state),
-        col(CaseStateChange.to_state),
-        col(CaseStateChange.outcome),
-        col(CaseStateChange.reason),
-        col(CaseStateChange.changed_at),
-        col(CaseStateChange.changed_by),
-        col(User.display_name).label("changed_by_name"),
-    )
-    .outerjoin(User, col(User.id) == col(CaseStateChange.changed_by))
-    .where(col(CaseStateChange.case_id) == bindparam("case_id"))
-    .order_by(col(CaseStateChange.changed_at), col(CaseStateChange.id)),
-    CaseStateChange.case_id,
-)
 _TEAM: Prepared[Select[*tuple[Any, ...]]] = prepared_by_case(
     core_select(
         col(TeamMember.user_id),
@@ -79,6 +83,58 @@ _TEAM: Prepared[Select[*tuple[Any, ...]]] = prepared_by_case(
     .where(col(TeamMember.case_id) == bindparam("case_id"), col(TeamMember.removed_at).is_(None))
     .order_by(col(TeamMember.added_at)),
     TeamMember.case_id,
+)
+
+
+def _absent(type_: Any) -> Any:
+    """An empty column of one part of `_TEAM_AND_HISTORY`, typed like the other part's."""
+    return cast_(null(), type_)
+
+
+# The team and the history of a case in one round trip: one column layout for both, each
+# part's own columns filled and the other's empty, told apart by `kind`.
+_TEAM_AND_HISTORY = prepared_by_case_together(
+    (
+        core_select(
+            literal_column("'team'").label("kind"),
+            col(TeamMember.user_id).label("user_id"),
+            col(User.display_name).label("name"),
+            col(Agency.id).label("agency_id"),
+            col(Agency.name).label("agency_name"),
+            col(TeamMember.role).label("role"),
+            _absent(String()).label("from_state"),
+            _absent(String()).label("to_state"),
+            _absent(String()).label("outcome"),
+            _absent(String()).label("reason"),
+            col(TeamMember.added_at).label("at"),
+            col(TeamMember.id).label("tie"),
+        )
+        .join(User, col(User.id) == col(TeamMember.user_id))
+        .join(Agency, col(Agency.id) == col(User.agency_id))
+        .where(
+            col(TeamMember.case_id) == bindparam("case_id"), col(TeamMember.removed_at).is_(None)
+        ),
+        TeamMember.case_id,
+    ),
+    (
+        core_select(
+            literal_column("'history'"),
+            col(CaseStateChange.changed_by),
+            col(User.display_name),
+            _absent(Uuid()),
+            _absent(String()),
+            _absent(String()),
+            col(CaseStateChange.from_state),
+            col(CaseStateChange.to_state),
+            col(CaseStateChange.outcome),
+            col(CaseStateChange.reason),
+            col(CaseStateChange.changed_at),
+            col(CaseStateChange.id),
+        )
+        .outerjoin(User, col(User.id) == col(CaseStateChange.changed_by))
+        .where(col(CaseStateChange.case_id) == bindparam("case_id")),
+        CaseStateChange.case_id,
+    ),
 )
 
 
@@ -341,9 +397,30 @@ class CaseRepository(ScopedRepository):
             set_committed_value(case, name, value)
         return True
 
-    def history(self, case: Case) -> list[HistoryEntry]:
-        """The case's state changes in order."""
-        return [HistoryEntry(*row) for row in self._run_columns(_HISTORY, case_id=case.id)]
+    def team_and_history(self, case: Case) -> tuple[list[TeamEntry], list[HistoryEntry]]:
+        """The case's current team in the order they joined (as `team`), and its state
+        changes in order, in one query."""
+        team: list[TeamEntry] = []
+        history: list[HistoryEntry] = []
+        rows = self._run_columns(_TEAM_AND_HISTORY, case_id=case.id).all()
+        for row in sorted(rows, key=lambda row: (row.at, row.tie)):
+            if row.kind == "team":
+                team.append(
+                    TeamEntry(row.user_id, row.name, row.agency_id, row.agency_name, row.role)
+                )
+            else:
+                history.append(
+                    HistoryEntry(
+                        row.from_state,
+                        row.to_state,
+                        row.outcome,
+                        row.reason,
+                        changed_at=row.at,
+                        changed_by=row.user_id,
+                        changed_by_name=row.name,
+                    )
+                )
+        return team, history
 
     def team(self, case: Case) -> list[TeamEntry]:
         """The case's current team, in the order they joined."""

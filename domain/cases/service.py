@@ -185,6 +185,7 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         sees_protected=shows_protected,
         today=today(),
     )
+    team, history = cases.team_and_history(case)
     audit.record(
         session,
         actor,
@@ -198,8 +199,8 @@ def get_case(session: Session, actor: Actor, *, case_id: uuid.UUID) -> CaseView:
         case=case,
         young_person=details,
         owner_agency=owner_agency,
-        team=visible_team(cases.team(case), scope.agencies_for(case)),
-        history=cases.history(case),
+        team=visible_team(team, scope.agencies_for(case)),
+        history=history,
         managed=scope.manages(case),
         break_glass_until=emergency.expires_at
         if (emergency := scope.break_glass.get(case.id))

@@ -25,7 +25,9 @@ from common.roles import AgencyKind, Role
 from consent.guard import unscoped
 from domain.cases import service as cases
 from domain.cases.models import Case
+from domain.cases.repository import TeamEntry
 from domain.cases.rules import CaseState
+from domain.teams import service as teams
 from tests.builders import give_consent, make_actor, make_agency, make_case, make_young_person
 
 
@@ -63,6 +65,46 @@ class TestOpenCase:
         assert [(change.from_state, change.to_state) for change in view.history] == [
             (None, "referred")
         ]
+
+    def test_the_read_carries_every_field_of_the_team_and_the_history(
+        self, session: Session, keys: KeySet
+    ) -> None:
+        """Team and history come from one statement (`team_and_history`): each entry has
+        its own columns, none of the other kind's."""
+        owner_agency = make_agency(session)
+        actor = make_actor(session, owner_agency)
+        school = make_agency(session, AgencyKind.SCHOOL, name="Testskolan")
+        partner = make_actor(session, school, Role.CONTACT_PERSON)
+        case = make_case(session, actor, keys)
+        teams.add_member(session, actor, case_id=case.id, user_id=partner.user_id)
+        case = cases.change_state(
+            session,
+            actor,
+            case_id=case.id,
+            target="closed",
+            expected_version=case.version,
+            outcome="other",
+        )
+        view = cases.get_case(session, actor, case_id=case.id)
+        owner_name = f"Testanvändare {Role.SOCIAL_WORKER.value}"
+        assert view.team == [
+            TeamEntry(actor.user_id, owner_name, owner_agency.id, owner_agency.name, "owner"),
+            TeamEntry(
+                partner.user_id,
+                f"Testanvändare {Role.CONTACT_PERSON.value}",
+                school.id,
+                "Testskolan",
+                "contact",
+            ),
+        ]
+        assert [
+            (c.from_state, c.to_state, c.outcome, c.reason, c.changed_by, c.changed_by_name)
+            for c in view.history
+        ] == [
+            (None, "referred", None, "opened", actor.user_id, owner_name),
+            ("referred", "closed", "other", "manual", actor.user_id, owner_name),
+        ]
+        assert view.history[0].changed_at <= view.history[1].changed_at
 
     def test_second_open_case_in_same_programme_is_refused(
         self, session: Session, keys: KeySet

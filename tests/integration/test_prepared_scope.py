@@ -11,18 +11,20 @@ from typing import Any, cast
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from common.keys import KeySet
 from common.roles import Role
 from consent.models import TeamMember
 from consent.scope import CaseScope
-from domain.cases.models import Case
+from domain.cases.models import Case, CaseStateChange
 from domain.people.models import Guardian
 from domain.scoping import (
     _LISTED,
     ScopedRepository,
     prepared_by_case,
+    prepared_by_case_together,
     prepared_by_person,
     prepared_cases,
 )
@@ -31,6 +33,10 @@ from tests.builders import make_actor, make_agency, make_case, make_young_person
 _CASES = prepared_cases(select(Case.id))
 _MEMBERS = prepared_by_case(select(TeamMember.id), TeamMember.case_id)
 _GUARDIANS = prepared_by_person(select(Guardian.id), Guardian.young_person_id)
+_MEMBERS_AND_CHANGES = prepared_by_case_together(
+    (core_select(col(TeamMember.id)), TeamMember.case_id),
+    (core_select(col(CaseStateChange.id)), CaseStateChange.case_id),
+)
 _ONE_CASE = prepared_cases(select(Case.id).where(col(Case.id) == bindparam("case_id")))
 
 
@@ -46,19 +52,23 @@ class _Scope:
 class _Both(ScopedRepository):
     """Reads each kind of statement both ways: built with the values, and built once."""
 
-    def as_values(self) -> tuple[set[Any], set[Any], set[Any]]:
+    def as_values(self) -> tuple[set[Any], set[Any], set[Any], set[Any]]:
         run = self._session.exec
+        members = set(run(self._by_case(select(TeamMember.id), TeamMember.case_id)).all())
+        changes = run(self._by_case(select(CaseStateChange.id), CaseStateChange.case_id)).all()
         return (
             set(run(self._cases(select(Case.id))).all()),
-            set(run(self._by_case(select(TeamMember.id), TeamMember.case_id)).all()),
+            members,
             set(run(self._by_person(select(Guardian.id), Guardian.young_person_id)).all()),
+            members | set(changes),
         )
 
-    def as_parameters(self) -> tuple[set[Any], set[Any], set[Any]]:
+    def as_parameters(self) -> tuple[set[Any], set[Any], set[Any], set[Any]]:
         return (
             set(self._run(_CASES).all()),
             set(self._run(_MEMBERS).all()),
             set(self._run(_GUARDIANS).all()),
+            set(self._run(_MEMBERS_AND_CHANGES).scalars().all()),
         )
 
     def one_case(self, case_id: uuid.UUID) -> Any:
@@ -114,7 +124,7 @@ def test_the_prepared_scope_lets_through_what_the_scope_as_values_does(
 def test_the_empty_scope_sees_nothing_either_way(session: Session, keys: KeySet) -> None:
     _world(session, keys)
     both = _Both(session, cast(CaseScope, _Scope(frozenset(), frozenset(), frozenset())))
-    assert both.as_parameters() == both.as_values() == (set(), set(), set())
+    assert both.as_parameters() == both.as_values() == (set(), set(), set(), set())
 
 
 def test_a_scope_of_more_cases_than_listed_one_by_one_reads_alike(
