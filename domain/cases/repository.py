@@ -70,18 +70,30 @@ _CASE_WITH_PERSON = prepared_cases(
     .outerjoin(_SCHOOL, col(_SCHOOL.id) == col(YoungPerson.school_agency_id))
     .where(col(Case.id) == bindparam("case_id"))
 )
+
+
+def _current_team(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`columns` of the current members of the case in parameter `case_id`, each joined to
+    their user and agency."""
+    return (
+        core_select(*columns)
+        .select_from(TeamMember)
+        .join(User, col(User.id) == col(TeamMember.user_id))
+        .join(Agency, col(Agency.id) == col(User.agency_id))
+        .where(
+            col(TeamMember.case_id) == bindparam("case_id"), col(TeamMember.removed_at).is_(None)
+        )
+    )
+
+
 _TEAM: Prepared[Select[*tuple[Any, ...]]] = prepared_by_case(
-    core_select(
+    _current_team(
         col(TeamMember.user_id),
         col(User.display_name),
         col(Agency.id).label("agency_id"),
         col(Agency.name).label("agency_name"),
         col(TeamMember.role),
-    )
-    .join(User, col(User.id) == col(TeamMember.user_id))
-    .join(Agency, col(Agency.id) == col(User.agency_id))
-    .where(col(TeamMember.case_id) == bindparam("case_id"), col(TeamMember.removed_at).is_(None))
-    .order_by(col(TeamMember.added_at)),
+    ).order_by(col(TeamMember.added_at)),
     TeamMember.case_id,
 )
 
@@ -95,7 +107,7 @@ def _absent(type_: Any) -> Any:
 # part's own columns filled and the other's empty, told apart by `kind`.
 _TEAM_AND_HISTORY = prepared_by_case_together(
     (
-        core_select(
+        _current_team(
             literal_column("'team'").label("kind"),
             col(TeamMember.user_id).label("user_id"),
             col(User.display_name).label("name"),
@@ -108,11 +120,6 @@ _TEAM_AND_HISTORY = prepared_by_case_together(
             _absent(String()).label("reason"),
             col(TeamMember.added_at).label("at"),
             col(TeamMember.id).label("tie"),
-        )
-        .join(User, col(User.id) == col(TeamMember.user_id))
-        .join(Agency, col(Agency.id) == col(User.agency_id))
-        .where(
-            col(TeamMember.case_id) == bindparam("case_id"), col(TeamMember.removed_at).is_(None)
         ),
         TeamMember.case_id,
     ),
