@@ -12,6 +12,16 @@ from tests.builders import make_actor, make_case
 from tests.integration.audit.conftest import ORIGIN, some_events, verify
 
 
+def _queue_two_cases(session: Session, keys: KeySet) -> int:
+    """Open two cases and commit; how many events wait in the queue."""
+    actor = make_actor(session)
+    for _ in range(2):
+        make_case(session, actor, keys)
+    session.commit()
+    waiting: int = session.execute(text("SELECT count(*) FROM audit_pending")).scalar_one()
+    return waiting
+
+
 class TestIntegrate:
     def test_positions_are_gap_free_and_every_event_has_one(
         self, session: Session, keys: KeySet, signer: LogSigner
@@ -63,11 +73,7 @@ class TestIntegrate:
     def test_a_batch_is_full_when_it_took_as_many_events_as_it_may(
         self, session: Session, keys: KeySet, signer: LogSigner
     ) -> None:
-        actor = make_actor(session)
-        for _ in range(2):
-            make_case(session, actor, keys)
-        session.commit()
-        waiting = session.execute(text("SELECT count(*) FROM audit_pending")).scalar_one()
+        waiting = _queue_two_cases(session, keys)
         first = integrate(session, signer, batch_size=waiting - 1)
         rest = integrate(session, signer, batch_size=waiting - 1)
         assert first is not None
@@ -102,11 +108,7 @@ class TestSequencerRounds:
     def test_only_a_full_batch_has_the_next_round_run_at_once(
         self, session: Session, keys: KeySet, signer: LogSigner, engine: object
     ) -> None:
-        actor = make_actor(session)
-        for _ in range(2):
-            make_case(session, actor, keys)
-        session.commit()
-        waiting = session.execute(text("SELECT count(*) FROM audit_pending")).scalar_one()
+        waiting = _queue_two_cases(session, keys)
         sequencer = Sequencer(engine, signer, batch_size=waiting - 1)  # type: ignore[arg-type]
         try:
             assert sequencer._more_waiting()  # a full batch: some may be left
